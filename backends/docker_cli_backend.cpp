@@ -1,0 +1,110 @@
+#include "backends/docker_cli_backend.h"
+
+#include <map>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+#include "backends/process_runner.h"
+
+namespace slipway {
+namespace {
+
+// Writes everything to the build log and keeps a copy for parsing.
+class TeeBuffer : public std::streambuf {
+public:
+    TeeBuffer(std::ostream& log, std::string& copy) : log_(log), copy_(copy) {}
+
+protected:
+    int overflow(int c) override {
+        if (c == traits_type::eof()) return traits_type::not_eof(c);
+        const char ch = static_cast<char>(c);
+        log_.put(ch);
+        copy_.push_back(ch);
+        return c;
+    }
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+        log_.write(s, n);
+        copy_.append(s, static_cast<size_t>(n));
+        return n;
+    }
+    int sync() override {
+        log_.flush();
+        return 0;
+    }
+
+private:
+    std::ostream& log_;
+    std::string& copy_;
+};
+
+// The last line of output that says something: docker's error, usually.
+std::string lastLine(const std::string& output) {
+    std::istringstream in(output);
+    std::string line, last;
+    while (std::getline(in, line)) {
+        if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+    }
+    return last;
+}
+
+}  // namespace
+
+DockerCliBackend::DockerCliBackend(DockerCliSettings settings) : settings_(std::move(settings)) {}
+
+std::string DockerCliBackend::run(const std::string& step, const std::vector<std::string>& args,
+                                  std::chrono::seconds timeout, std::ostream& log) {
+    std::map<std::string, std::string> env;
+    if (!settings_.dockerHost.empty()) env["DOCKER_HOST"] = settings_.dockerHost;
+    std::string output;
+    TeeBuffer tee(log, output);
+    std::ostream out(&tee);
+    ProcessResult result;
+    try {
+        result = runProcess(settings_.dockerCommand, args, out, timeout, env);
+    } catch (const std::exception& e) {
+        throw BackendError(step + ": " + e.what());
+    }
+    out.flush();
+    if (result.timedOut) {
+        throw BackendError(step + ": timed out after " + std::to_string(timeout.count()) + " s");
+    }
+    if (result.exitCode != 0) {
+        throw BackendError(step + ": docker exited with status " + std::to_string(result.exitCode) +
+                           ": " + lastLine(output));
+    }
+    return output;
+}
+
+void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
+    run("docker build of " + request.image,
+        {"build", "--force-rm", "--file", request.contextDir + "/" + request.dockerfile, "--tag",
+         request.image, "--", request.contextDir},
+        settings_.buildTimeout, log);
+}
+
+std::string DockerCliBackend::push(const std::string& image, std::ostream& log) {
+    const std::string output =
+        run("docker push of " + image, {"push", "--", image}, settings_.pushTimeout, log);
+    std::string digest = parsePushDigest(output);
+    if (digest.empty()) throw BackendError("docker push of " + image + ": no digest in its output");
+    return digest;
+}
+
+void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
+    run("docker rmi of " + image, {"rmi", "--", image}, settings_.pushTimeout, log);
+}
+
+std::string parsePushDigest(const std::string& output) {
+    static const std::regex pattern("digest: (sha256:[0-9a-f]{64}) size: [0-9]+");
+    std::smatch match;
+    std::string last;
+    auto begin = output.cbegin();
+    while (std::regex_search(begin, output.cend(), match, pattern)) {
+        last = match[1];
+        begin = match.suffix().first;
+    }
+    return last;
+}
+
+}  // namespace slipway

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+
+namespace slipway {
+
+// Settings of the docker CLI backend.
+struct DockerCliSettings {
+    std::string dockerCommand = "docker";  // found on PATH unless absolute
+    std::string dockerHost;                // DOCKER_HOST for the CLI; empty keeps its default
+    std::chrono::seconds buildTimeout{3600};
+    std::chrono::seconds pushTimeout{1800};
+};
+
+// Builds, pushes and removes images by launching the docker CLI with an argv
+// vector. Every name it passes has been validated, and `--` ends the options.
+class DockerCliBackend final : public Backend {
+public:
+    explicit DockerCliBackend(DockerCliSettings settings);
+
+    void build(const BuildRequest& request, std::ostream& log) override;
+    std::string push(const std::string& image, std::ostream& log) override;
+    void remove(const std::string& image, std::ostream& log) override;
+
+private:
+    // Runs docker with `args`; throws BackendError naming `step` unless it exits 0.
+    std::string run(const std::string& step, const std::vector<std::string>& args,
+                    std::chrono::seconds timeout, std::ostream& log);
+
+    DockerCliSettings settings_;
+};
+
+// Finds the manifest digest in `docker push` output ("...: digest: sha256:<hex> size: N");
+// empty when there is none.
+std::string parsePushDigest(const std::string& output);
+
+}  // namespace slipway

@@ -1,0 +1,61 @@
+#include "backends/process_runner.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <Poco/Exception.h>
+#include <Poco/Pipe.h>
+#include <Poco/Process.h>
+
+namespace slipway {
+
+ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
+                         std::ostream& output, std::chrono::seconds timeout,
+                         const std::map<std::string, std::string>& env) {
+    Poco::Pipe outPipe;
+    Poco::Process::Env childEnv(env.begin(), env.end());
+    std::optional<Poco::ProcessHandle> handle;
+    try {
+        handle.emplace(Poco::Process::launch(program, args, std::string(), nullptr, &outPipe, &outPipe,
+                                             childEnv));
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("cannot start " + program + ": " + e.displayText());
+    }
+    // The parent's copy of the write end must close, or reading never sees EOF.
+    outPipe.close(Poco::Pipe::CLOSE_WRITE);
+
+    // A watchdog kills the child at the deadline; reading then ends at EOF.
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    std::atomic<bool> timedOut{false};
+    const Poco::ProcessHandle::PID pid = handle->id();
+    std::thread watchdog([&] {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (!finished.wait_for(lock, timeout, [&] { return done; })) {
+            timedOut = true;
+            Poco::Process::kill(pid);
+        }
+    });
+
+    char buffer[8192];
+    int n = 0;
+    while ((n = outPipe.readBytes(buffer, sizeof buffer)) > 0) {
+        output.write(buffer, n);
+        output.flush();
+    }
+    const int code = handle->wait();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        done = true;
+    }
+    finished.notify_one();
+    watchdog.join();
+    return ProcessResult{code, timedOut.load()};
+}
+
+}  // namespace slipway

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <git2.h>
+
+namespace slipway {
+
+// Owners of libgit2 handles: each is freed exactly once, on every path.
+template <typename T, void (*Free)(T*)>
+struct GitDeleter {
+    void operator()(T* handle) const { Free(handle); }
+};
+using GitRepository = std::unique_ptr<git_repository, GitDeleter<git_repository, git_repository_free>>;
+using GitRemote = std::unique_ptr<git_remote, GitDeleter<git_remote, git_remote_free>>;
+using GitCommit = std::unique_ptr<git_commit, GitDeleter<git_commit, git_commit_free>>;
+using GitTree = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
+using GitTreeEntry = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
+using GitBlob = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
+
+// Keeps libgit2 initialised for as long as it lives.
+class GitLibrary {
+public:
+    GitLibrary() { git_libgit2_init(); }
+    ~GitLibrary() { git_libgit2_shutdown(); }
+    GitLibrary(const GitLibrary&) = delete;
+    GitLibrary& operator=(const GitLibrary&) = delete;
+};
+
+// A libgit2 call that failed; what() is `what` followed by libgit2's own message.
+class GitError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws GitError("<what>: libgit2: <reason>") when `code` is negative.
+void checkGit(int code, const std::string& what);
+
+}  // namespace slipway

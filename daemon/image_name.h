@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+namespace slipway {
+
+// Docker's repository-name grammar, as images.json's service_name must follow
+// it: lowercase components of [a-z0-9] joined by '.', '_', '__' or '-',
+// separated by '/'. Rules out absolute paths, '..', and a leading '-'.
+bool isValidRepositoryName(const std::string& name);
+
+// A Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+bool isValidTag(const std::string& tag);
+
+// host[:port] as a registry address: a DNS name or IPv4 address, optional port.
+bool isValidRegistryHost(const std::string& host);
+
+// <registry>/<service>:<version>.
+std::string imageReference(const std::string& registry, const std::string& service,
+                           const std::string& version);
+
+}  // namespace slipway

@@ -1,0 +1,195 @@
+#include "daemon/job_runner.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+
+#include "daemon/image_name.h"
+#include "daemon/manifest.h"
+
+namespace slipway {
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("slipway.job"); }
+
+// Removes a job's checkout however the job ends.
+class WorkDir {
+public:
+    explicit WorkDir(std::string path) : path_(std::move(path)) {
+        Poco::File dir(path_);
+        if (dir.exists()) dir.remove(true);  // left by a crash
+        dir.createDirectories();
+    }
+    ~WorkDir() {
+        try {
+            Poco::File(path_).remove(true);
+        } catch (const std::exception& e) {
+            logger().error("cannot remove " + path_ + ": " + e.what());
+        }
+    }
+    WorkDir(const WorkDir&) = delete;
+    WorkDir& operator=(const WorkDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// Empty when `relative` (already a valid repository name, so no '..' and no
+// leading '/') is a real folder inside `root` holding a regular Dockerfile;
+// otherwise why not. Symbolic links are refused at every step, so a hostile
+// repository cannot point the build context at a host folder.
+std::string checkServiceFolder(const std::string& root, const std::string& relative) {
+    std::string path = root;
+    std::string::size_type start = 0;
+    while (start < relative.size()) {
+        std::string::size_type end = relative.find('/', start);
+        if (end == std::string::npos) end = relative.size();
+        path += "/" + relative.substr(start, end - start);
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) != 0) return "folder " + relative + "/ is missing";
+        if (S_ISLNK(info.st_mode)) return relative.substr(0, end) + " is a symbolic link";
+        if (!S_ISDIR(info.st_mode)) return relative.substr(0, end) + " is not a folder";
+        start = end + 1;
+    }
+    struct stat info {};
+    if (::lstat((path + "/Dockerfile").c_str(), &info) != 0) return relative + "/Dockerfile is missing";
+    if (!S_ISREG(info.st_mode)) return relative + "/Dockerfile is not a regular file";
+    return {};
+}
+
+}  // namespace
+
+JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend)
+    : settings_(std::move(settings)), store_(store), checkout_(checkout), backend_(backend) {}
+
+std::string JobRunner::logPath(std::int64_t buildId) const {
+    return settings_.logDir + "/build-" + std::to_string(buildId) + ".log";
+}
+
+void JobRunner::run(const Job& job) {
+    const std::string tag = "job " + std::to_string(job.id) + " (delivery " + job.deliveryId + ", " +
+                            job.repo + "@" + job.sha.substr(0, 12) + ")";
+    logger().information(tag + ": started, attempt " + std::to_string(job.attempt));
+
+    const RepoSettings* repo = nullptr;
+    for (const RepoSettings& candidate : settings_.repos) {
+        if (candidate.alias == job.repo) repo = &candidate;
+    }
+    if (!repo) {
+        const std::string error = "repository " + job.repo + " is no longer configured";
+        logger().error(tag + ": " + error);
+        store_.finishJob(job.id, kFailed, error);
+        return;
+    }
+
+    std::vector<ServiceEntry> entries;
+    std::unique_ptr<WorkDir> dir;
+    try {
+        dir = std::make_unique<WorkDir>(settings_.workDir + "/job-" + std::to_string(job.id));
+        entries = parseManifest(checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, dir->path()));
+        if (entries.empty()) throw ManifestError("images.json lists no services");
+    } catch (const std::exception& e) {
+        logger().error(tag + ": " + e.what());
+        store_.finishJob(job.id, kFailed, e.what());
+        return;
+    }
+
+    // A job run again after a restart keeps the builds that already succeeded.
+    std::vector<Build> done = store_.buildsOfJob(job.id);
+    auto succeeded = [&](const ServiceEntry& entry) {
+        for (const Build& b : done) {
+            if (b.service == entry.name && b.version == entry.version && b.state == kSucceeded) return true;
+        }
+        return false;
+    };
+
+    std::vector<Build> queued;
+    int failures = 0;
+    for (const ServiceEntry& entry : entries) {
+        if (entry.error.empty() && succeeded(entry)) continue;
+        Build build;
+        build.jobId = job.id;
+        build.deliveryId = job.deliveryId;
+        build.repo = job.repo;
+        build.sha = job.sha;
+        build.service = entry.name;
+        build.version = entry.version;
+        build.attempt = job.attempt;
+        if (!entry.error.empty()) {
+            build.image = entry.name;
+            build.error = entry.error;
+            build.id = store_.addFailedBuild(build);
+            logger().error(tag + ": build " + std::to_string(build.id) + ": " + entry.error);
+            ++failures;
+            continue;
+        }
+        build.image = imageReference(settings_.registryHost, entry.name, entry.version);
+        build.id = store_.addBuild(build);
+        queued.push_back(build);
+    }
+    for (const Build& build : queued) {
+        if (!runBuild(build, dir->path())) ++failures;
+    }
+
+    if (failures == 0) {
+        store_.finishJob(job.id, kSucceeded, "");
+        logger().information(tag + ": succeeded");
+    } else {
+        const std::string error = std::to_string(failures) + " of " + std::to_string(entries.size()) +
+                                  " services failed; see their builds";
+        store_.finishJob(job.id, kFailed, error);
+        logger().warning(tag + ": " + error);
+    }
+}
+
+bool JobRunner::runBuild(const Build& build, const std::string& dir) {
+    const std::string tag = "build " + std::to_string(build.id) + " (delivery " + build.deliveryId + ", " +
+                            build.image + ")";
+    store_.startBuild(build.id);
+    logger().information(tag + ": started");
+    std::ofstream log(logPath(build.id), std::ios::app);
+
+    const std::string problem = checkServiceFolder(dir, build.service);
+    if (!problem.empty()) {
+        const std::string error = "service " + build.service + ": " + problem;
+        log << error << "\n";
+        store_.finishBuild(build.id, kFailed, "", error);
+        logger().error(tag + ": " + error);
+        return false;
+    }
+
+    bool built = false;
+    std::string digest;
+    try {
+        backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log);
+        built = true;
+        digest = backend_.push(build.image, log);
+        if (!settings_.keepImages) {
+            built = false;
+            backend_.remove(build.image, log);
+        }
+        store_.finishBuild(build.id, kSucceeded, digest, "");
+        logger().information(tag + ": pushed " + digest);
+        return true;
+    } catch (const std::exception& e) {
+        log << "error: " << e.what() << "\n";
+        // A digest here means the image reached the registry and only the clean-up failed.
+        store_.finishBuild(build.id, kFailed, digest, e.what());
+        logger().error(tag + ": " + e.what());
+    }
+    if (built) {
+        // Do not leave the image of a failed push behind.
+        try {
+            backend_.remove(build.image, log);
+        } catch (const std::exception& e) {
+            logger().warning(tag + ": " + e.what());
+        }
+    }
+    return false;
+}
+
+}  // namespace slipway

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "daemon/checkout.h"
+#include "daemon/settings.h"
+#include "storage/records.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+// What a job needs to know beyond the job itself.
+struct JobRunnerSettings {
+    std::string registryHost;
+    bool keepImages = false;
+    std::string workDir;  // per-job checkouts, removed after each job
+    std::string logDir;   // one log file per build
+    std::vector<RepoSettings> repos;
+};
+
+// Runs one claimed job to its end: checkout, images.json, then build, push and
+// remove each service, recording every step in the store. Never throws: every
+// failure ends up in the job's or a build's `error`.
+class JobRunner {
+public:
+    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend);
+
+    void run(const Job& job);
+
+    // The path of build `buildId`'s log file.
+    std::string logPath(std::int64_t buildId) const;
+
+private:
+    // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
+    bool runBuild(const Build& build, const std::string& dir);
+
+    JobRunnerSettings settings_;
+    Store& store_;
+    Checkout& checkout_;
+    Backend& backend_;
+};
+
+}  // namespace slipway

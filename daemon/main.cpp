@@ -1,0 +1,5 @@
+#include <iostream>
+
+#include "daemon/slipway_daemon.h"
+
+POCO_SERVER_MAIN(slipway::SlipwayDaemon)

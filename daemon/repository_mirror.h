@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/git_handles.h"
+
+namespace slipway {
+
+// A bare mirror of one configured repository under state_dir/repos/, fetched
+// incrementally. Not thread-safe: one job at a time uses a mirror (see Checkout).
+class RepositoryMirror {
+public:
+    // Opens the mirror at `path`, creating it as a bare repository if needed.
+    // `url` comes from the configuration, never from a payload; `token`, when not
+    // empty, authenticates HTTPS fetches as GitHub's x-access-token.
+    RepositoryMirror(std::string path, std::string url, std::string token);
+
+    // Makes sure commit `sha` is in the mirror: fetches that object first, then
+    // every branch and pull request ref when the server will not serve it alone.
+    // Throws GitError when the commit cannot be had.
+    void fetch(const std::string& sha, std::chrono::seconds timeout);
+
+    // The content of the file at `path` in commit `sha`, at most `maxBytes`.
+    // Throws GitError naming the path when it is missing, not a regular file, or too big.
+    std::string readFile(const std::string& sha, const std::string& path, std::size_t maxBytes);
+
+    // Writes the tree of commit `sha` into the empty folder `dir`.
+    void checkout(const std::string& sha, const std::string& dir);
+
+private:
+    bool hasCommit(const git_oid& oid);
+    void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout);
+    GitTree treeOf(const std::string& sha);
+
+    std::string path_;
+    std::string url_;
+    std::string token_;
+    GitRepository repo_;
+};
+
+}  // namespace slipway

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "daemon/job_runner.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+// A fixed pool of workers that claim queued jobs from the store and run them.
+// Jobs are claimed in queue order; the store makes each claim atomic.
+class Scheduler {
+public:
+    Scheduler(Store& store, JobRunner& runner, unsigned workers);
+    ~Scheduler();
+
+    // Starts the workers; they take whatever is already queued.
+    void start();
+
+    // Tells a waiting worker that a job was queued.
+    void wake();
+
+    // Stops claiming new jobs, lets running ones finish, and joins the workers.
+    void stop();
+
+private:
+    void work();
+
+    Store& store_;
+    JobRunner& runner_;
+    unsigned workers_;
+    std::vector<std::thread> threads_;
+    std::mutex mutex_;
+    std::condition_variable wakeup_;
+    bool stopping_ = false;
+    unsigned pendingWakeups_ = 0;
+};
+
+}  // namespace slipway

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+namespace slipway {
+
+// A configuration that cannot be used; what() names the key and the reason.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// One [repo.<alias>] section.
+struct RepoSettings {
+    std::string alias;
+    std::string name;  // GitHub full_name, owner/repo
+    std::string url;   // where slipway fetches from; never taken from a payload
+    bool onPullRequest = true;
+    bool onPush = false;
+    std::vector<std::string> branches;
+    std::string token;  // read from token_file; empty for public repositories
+};
+
+struct Settings {
+    std::string listenHost = "127.0.0.1";
+    std::uint16_t listenPort = 8080;
+    std::string webhookSecret;  // read from webhook.secret_file, never logged
+    std::size_t maxBodyBytes = 25 * 1024 * 1024;
+    std::string registryHost;
+    std::string backend = "cli";
+    std::string dockerCommand = "docker";
+    std::string dockerHost = "unix:///var/run/docker.sock";
+    unsigned concurrency = 2;
+    bool keepImages = false;
+    std::chrono::seconds fetchTimeout{600};
+    std::chrono::seconds buildTimeout{3600};
+    std::chrono::seconds pushTimeout{1800};
+    std::string stateDir = "/var/lib/slipway";
+    std::string apiToken;  // read from api.token_file; empty leaves /api open
+    std::vector<RepoSettings> repos;
+
+    // The repository whose GitHub full name is `fullName` (case-insensitive), or null.
+    const RepoSettings* repoByName(const std::string& fullName) const;
+    const RepoSettings* repoByAlias(const std::string& alias) const;
+};
+
+// Reads and validates every key slipwayd uses; throws ConfigError naming the first bad one.
+Settings loadSettings(const Poco::Util::AbstractConfiguration& config);
+
+}  // namespace slipway

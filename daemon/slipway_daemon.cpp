@@ -1,0 +1,160 @@
+#include "daemon/slipway_daemon.h"
+
+#include <iostream>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionCallback.h>
+
+#include "backends/docker_cli_backend.h"
+#include "daemon/checkout.h"
+#include "daemon/git_handles.h"
+#include "daemon/job_runner.h"
+#include "daemon/request_router.h"
+#include "daemon/scheduler.h"
+#include "daemon/settings.h"
+#include "storage/clock.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+using Poco::Util::Option;
+using Poco::Util::OptionCallback;
+
+void SlipwayDaemon::initialize(Poco::Util::Application& self) {
+    // One line per event on stderr: journald adds its own timestamp and unit.
+    Poco::AutoPtr<Poco::PatternFormatter> formatter(new Poco::PatternFormatter("%p %s: %t"));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(
+        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
+    Poco::Logger::root().setChannel(channel);
+    Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+    ServerApplication::initialize(self);
+}
+
+void SlipwayDaemon::defineOptions(Poco::Util::OptionSet& options) {
+    ServerApplication::defineOptions(options);
+    options.addOption(Option("help", "h", "print this help and exit")
+                          .callback(OptionCallback<SlipwayDaemon>(this, &SlipwayDaemon::handleHelp)));
+    options.addOption(Option("version", "v", "print the version and exit")
+                          .callback(OptionCallback<SlipwayDaemon>(this, &SlipwayDaemon::handleVersion)));
+    options.addOption(Option("config", "c", "configuration file (default /etc/slipway/slipway.ini)")
+                          .argument("FILE")
+                          .callback(OptionCallback<SlipwayDaemon>(this, &SlipwayDaemon::handleConfig)));
+}
+
+void SlipwayDaemon::handleHelp(const std::string&, const std::string&) {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand(commandName());
+    help.setUsage("[--config FILE]");
+    help.setHeader("slipwayd turns merged pull requests into images in a private Docker registry.");
+    help.format(std::cout);
+    exitEarly_ = true;
+    stopOptionsProcessing();
+}
+
+void SlipwayDaemon::handleVersion(const std::string&, const std::string&) {
+    std::cout << "slipwayd " << SLIPWAY_VERSION << "\n";
+    exitEarly_ = true;
+    stopOptionsProcessing();
+}
+
+void SlipwayDaemon::handleConfig(const std::string&, const std::string& value) { configPath_ = value; }
+
+int SlipwayDaemon::main(const std::vector<std::string>&) {
+    if (exitEarly_) return EXIT_OK;
+    Poco::Logger& log = Poco::Logger::get("slipway");
+
+    Settings settings;
+    try {
+        Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini(new Poco::Util::IniFileConfiguration(configPath_));
+        settings = loadSettings(*ini);
+    } catch (const ConfigError& e) {
+        log.fatal(configPath_ + ": " + e.what());
+        return EXIT_CONFIG;
+    } catch (const Poco::Exception& e) {
+        log.fatal("cannot read " + configPath_ + ": " + e.displayText());
+        return EXIT_CONFIG;
+    }
+
+    const std::string logDir = settings.stateDir + "/logs";
+    const std::string workDir = settings.stateDir + "/work";
+    const std::string reposDir = settings.stateDir + "/repos";
+    try {
+        for (const std::string& dir : {logDir, workDir, reposDir}) Poco::File(dir).createDirectories();
+        // Checkouts left by a crash belong to jobs that will run again from scratch.
+        Poco::File(workDir).remove(true);
+        Poco::File(workDir).createDirectories();
+    } catch (const Poco::Exception& e) {
+        log.fatal("cannot prepare " + settings.stateDir + ": " + e.displayText());
+        return EXIT_CANTCREAT;
+    }
+
+    GitLibrary git;
+    SystemClock clock;
+    std::unique_ptr<Store> store;
+    try {
+        store = std::make_unique<Store>(settings.stateDir + "/slipway.db", clock);
+        const int requeued = store->requeueInterrupted();
+        if (requeued > 0) log.warning(std::to_string(requeued) + " interrupted jobs queued again");
+    } catch (const std::exception& e) {
+        log.fatal("cannot open " + settings.stateDir + "/slipway.db: " + e.what());
+        return EXIT_CANTCREAT;
+    }
+
+    DockerCliSettings cli;
+    cli.dockerCommand = settings.dockerCommand;
+    cli.dockerHost = settings.dockerHost;
+    cli.buildTimeout = settings.buildTimeout;
+    cli.pushTimeout = settings.pushTimeout;
+    DockerCliBackend backend(cli);
+
+    Checkout checkout(reposDir, settings.fetchTimeout);
+    JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos}, *store,
+                     checkout, backend);
+    Scheduler scheduler(*store, runner, settings.concurrency);
+
+    const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos};
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(16);
+    params->setMaxQueued(256);
+    params->setTimeout(Poco::Timespan(10, 0));  // a slow or half-sent request gives up its thread
+    params->setKeepAlive(true);
+
+    std::unique_ptr<Poco::Net::HTTPServer> server;
+    try {
+        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(settings.listenHost, settings.listenPort));
+        server = std::make_unique<Poco::Net::HTTPServer>(
+            new RequestRouter(webhook, settings.apiToken, *store, [&scheduler] { scheduler.wake(); },
+                              [&runner](std::int64_t id) { return runner.logPath(id); }),
+            socket, params);
+    } catch (const Poco::Exception& e) {
+        log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
+                  e.displayText());
+        return EXIT_UNAVAILABLE;
+    }
+
+    scheduler.start();
+    server->start();
+    log.information("listening on http://" + settings.listenHost + ":" + std::to_string(settings.listenPort) +
+                    " (webhooks at /hooks/github and /ciserver/updates), " + std::to_string(settings.repos.size()) +
+                    " repositories, registry " + settings.registryHost + ", state in " + settings.stateDir);
+
+    waitForTerminationRequest();
+
+    log.information("stopping: no new requests; waiting for running jobs");
+    server->stopAll(false);
+    scheduler.stop();
+    log.information("stopped");
+    return EXIT_OK;
+}
+
+}  // namespace slipway

@@ -1,0 +1,150 @@
+#include "daemon/webhook_handler.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "daemon/delivery_plan.h"
+#include "daemon/http_response.h"
+#include "daemon/webhook_event.h"
+#include "daemon/webhook_verifier.h"
+
+namespace slipway {
+namespace {
+
+using Poco::Net::HTTPResponse;
+
+Poco::Logger& logger() { return Poco::Logger::get("slipway.webhook"); }
+
+// Reads at most `limit` + 1 bytes, so that an oversized body is detected
+// without holding more than the limit in memory.
+std::string readBounded(std::istream& in, std::size_t limit) {
+    std::string body;
+    char buffer[16384];
+    while (body.size() <= limit && in) {
+        in.read(buffer, sizeof buffer);
+        body.append(buffer, static_cast<std::size_t>(in.gcount()));
+    }
+    return body;
+}
+
+bool validDeliveryId(const std::string& id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+WebhookHandler::WebhookHandler(const WebhookSettings& settings, Store& store, std::function<void()> jobsQueued)
+    : settings_(settings), store_(store), jobsQueued_(std::move(jobsQueued)) {}
+
+void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
+                                   Poco::Net::HTTPServerResponse& response) {
+    if (request.getMethod() != "POST") {
+        response.set("Allow", "POST");
+        sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed", "use POST");
+        return;
+    }
+    const std::string limit = std::to_string(settings_.maxBodyBytes) + " bytes";
+    if (request.hasContentLength() &&
+        request.getContentLength64() > static_cast<Poco::Int64>(settings_.maxBodyBytes)) {
+        response.setKeepAlive(false);
+        sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
+        return;
+    }
+    const std::string body = readBounded(request.stream(), settings_.maxBodyBytes);
+    if (body.size() > settings_.maxBodyBytes) {
+        response.setKeepAlive(false);
+        sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
+        return;
+    }
+
+    const std::string signature = request.get("X-Hub-Signature-256", "");
+    if (signature.empty()) {
+        sendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "missing signature",
+                  "X-Hub-Signature-256 is required");
+        return;
+    }
+    if (!verifySignature(settings_.secret, body, signature)) {
+        logger().warning("refused a webhook from " + request.clientAddress().host().toString() +
+                         ": X-Hub-Signature-256 does not match");
+        sendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "bad signature",
+                  "X-Hub-Signature-256 does not match the body under the configured secret");
+        return;
+    }
+
+    const std::string eventName = request.get("X-GitHub-Event", "");
+    const std::string deliveryId = request.get("X-GitHub-Delivery", "");
+    if (eventName.empty()) {
+        sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "missing header", "X-GitHub-Event is required");
+        return;
+    }
+    if (!validDeliveryId(deliveryId)) {
+        sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "bad header",
+                  "X-GitHub-Delivery must be 1 to 128 letters, digits, '-', '_' or '.'");
+        return;
+    }
+
+    WebhookEvent event;
+    try {
+        event = parseWebhook(eventName, request.getContentType(), body);
+    } catch (const WebhookError& e) {
+        sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "malformed " + eventName + " event", e.what());
+        return;
+    }
+    const DeliveryPlan plan = planDelivery(event, settings_.repos);
+
+    Delivery delivery;
+    delivery.id = deliveryId;
+    delivery.event = eventName;
+    delivery.action = event.action;
+    delivery.repo = plan.repoAlias;
+    delivery.outcome = plan.outcome;
+    delivery.detail = plan.detail;
+    RecordedDelivery recorded;
+    try {
+        recorded = store_.recordDelivery(delivery, plan.jobs);
+    } catch (const std::exception& e) {
+        logger().error("delivery " + deliveryId + ": cannot record: " + e.what());
+        sendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot record the delivery",
+                  "the database did not accept it; redeliver later");
+        return;
+    }
+
+    Poco::JSON::Object answer;
+    answer.set("delivery", deliveryId);
+    if (recorded.duplicate) {
+        logger().information("delivery " + deliveryId + ": seen before, nothing queued");
+        answer.set("outcome", "duplicate");
+        sendJson(response, HTTPResponse::HTTP_OK, answer);
+        return;
+    }
+    logger().information("delivery " + deliveryId + ": " + eventName +
+                         (event.action.empty() ? "" : "/" + event.action) + " " + event.repo + ": " +
+                         plan.outcome + (plan.detail.empty() ? "" : " (" + plan.detail + ")"));
+    if (plan.unknownRepo) {
+        sendError(response, HTTPResponse::HTTP_NOT_FOUND, "repository not configured", plan.detail);
+        return;
+    }
+    Poco::JSON::Array::Ptr queued = new Poco::JSON::Array;
+    for (std::int64_t id : recorded.queued) queued->add(id);
+    Poco::JSON::Array::Ptr pending = new Poco::JSON::Array;
+    for (std::int64_t id : recorded.pending) pending->add(id);
+    answer.set("jobs", queued);
+    if (!recorded.queued.empty()) {
+        answer.set("outcome", "queued");
+        jobsQueued_();
+        sendJson(response, HTTPResponse::HTTP_ACCEPTED, answer);
+        return;
+    }
+    answer.set("outcome", recorded.pending.empty() ? plan.outcome : "pending");
+    answer.set("pending", pending);
+    if (!plan.detail.empty()) answer.set("detail", plan.detail);
+    sendJson(response, HTTPResponse::HTTP_OK, answer);
+}
+
+}  // namespace slipway

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+
+#include "daemon/settings.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+// What the webhook endpoint needs from the configuration.
+struct WebhookSettings {
+    std::string secret;
+    std::size_t maxBodyBytes = 0;
+    std::vector<RepoSettings> repos;
+};
+
+// POST /hooks/github and POST /ciserver/updates: verifies the signature,
+// parses the event, records the delivery and its jobs in one transaction, and
+// only then answers (see DESIGN.md for the status codes). `jobsQueued` is
+// called after the commit so that a worker picks the jobs up.
+class WebhookHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    WebhookHandler(const WebhookSettings& settings, Store& store, std::function<void()> jobsQueued);
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+    const WebhookSettings& settings_;
+    Store& store_;
+    std::function<void()> jobsQueued_;
+};
+
+}  // namespace slipway

@@ -1,0 +1,88 @@
+#include "storage/database.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include <SQLiteCpp/Transaction.h>
+
+namespace slipway {
+namespace {
+
+// Migration N (1-based) brings user_version from N-1 to N. Never edit a
+// migration that has shipped; append a new one.
+const std::vector<const char*> kMigrations = {
+    R"sql(
+CREATE TABLE deliveries (
+    id          TEXT PRIMARY KEY,
+    event       TEXT NOT NULL,
+    action      TEXT,
+    repo        TEXT,
+    outcome     TEXT NOT NULL,
+    detail      TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    delivery_id TEXT REFERENCES deliveries(id),
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    error       TEXT,
+    attempt     INTEGER NOT NULL DEFAULT 1,
+    queued_at   TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+);
+-- One commit of one repository is never queued twice while it waits or runs.
+CREATE UNIQUE INDEX jobs_active ON jobs (repo, sha) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_delivery ON jobs (delivery_id);
+CREATE TABLE builds (
+    id          INTEGER PRIMARY KEY,
+    job_id      INTEGER NOT NULL REFERENCES jobs(id),
+    delivery_id TEXT,
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    service     TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    image       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    digest      TEXT,
+    error       TEXT,
+    attempt     INTEGER NOT NULL DEFAULT 1,
+    queued_at   TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+);
+CREATE UNIQUE INDEX builds_active ON builds (repo, sha, service, version)
+    WHERE state IN ('queued', 'running');
+CREATE INDEX builds_job ON builds (job_id);
+)sql",
+};
+
+}  // namespace
+
+int schemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+SQLite::Database openDatabase(const std::string& path) {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db.setBusyTimeout(5000);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    if (version > schemaVersion()) {
+        throw std::runtime_error("database " + path + " has schema version " + std::to_string(version) +
+                                 ", newer than this slipway understands (" +
+                                 std::to_string(schemaVersion()) + ")");
+    }
+    for (; version < schemaVersion(); ++version) {
+        SQLite::Transaction tx(db);
+        db.exec(kMigrations[static_cast<size_t>(version)]);
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+    return db;
+}
+
+}  // namespace slipway

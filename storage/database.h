@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+namespace slipway {
+
+// Opens (creating if needed) the SQLite database at `path`, in WAL mode with
+// synchronous=FULL so that a committed transaction survives a power cut, and
+// brings its schema up to date through the numbered migrations.
+SQLite::Database openDatabase(const std::string& path);
+
+// The schema version this build of slipway writes (PRAGMA user_version).
+int schemaVersion();
+
+}  // namespace slipway

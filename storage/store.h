@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+
+#include "storage/clock.h"
+#include "storage/records.h"
+
+namespace slipway {
+
+// Every query slipway makes, over one SQLite connection. Thread-safe: calls are
+// serialised, and each one that writes is one transaction.
+class Store {
+public:
+    // Opens the database at `path` (see openDatabase) and reads time from `clock`.
+    Store(const std::string& path, const Clock& clock);
+
+    // Records a delivery and queues `jobs` in one committed transaction. A
+    // delivery id seen before records nothing and reports `duplicate`; a commit
+    // already queued or running is reported as `pending`, not queued again.
+    RecordedDelivery recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs);
+
+    // Marks the oldest queued job running and returns it; nullopt when none waits.
+    std::optional<Job> claimJob();
+
+    // Ends a running job as succeeded or failed (with `error`).
+    void finishJob(std::int64_t jobId, const std::string& state, const std::string& error);
+
+    // Queues a build of `build.service` for a running job; returns its id.
+    std::int64_t addBuild(const Build& build);
+
+    // Records a build that failed before it could start (an invalid images.json entry).
+    std::int64_t addFailedBuild(const Build& build);
+
+    void startBuild(std::int64_t buildId);
+    void finishBuild(std::int64_t buildId, const std::string& state, const std::string& digest,
+                     const std::string& error);
+
+    // Returns jobs left running by a daemon that stopped to the queue, with their
+    // attempt raised, and fails their unfinished builds as interrupted. Returns
+    // how many jobs were requeued.
+    int requeueInterrupted();
+
+    std::optional<Build> build(std::int64_t id);
+    std::optional<Job> job(std::int64_t id);
+    std::vector<Build> buildsOfJob(std::int64_t jobId);
+    // Newest first, at most `limit`, only ids below `before` when it is positive.
+    std::vector<Build> recentBuilds(int limit, std::int64_t before = 0);
+    std::vector<Delivery> recentDeliveries(int limit);
+
+private:
+    std::string now() const;
+
+    const Clock& clock_;
+    std::mutex mutex_;
+    SQLite::Database db_;
+};
+
+}  // namespace slipway
