@@ -7,7 +7,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <Poco/Environment.h>
 #include <Poco/Exception.h>
+#include <Poco/Path.h>
 #include <Poco/Pipe.h>
 #include <Poco/Process.h>
 
@@ -16,6 +18,11 @@ namespace slipway {
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          std::ostream& output, std::chrono::seconds timeout,
                          const std::map<std::string, std::string>& env) {
+    // Poco reports a failed exec only as exit status 72 from the child: look first.
+    Poco::Path found;
+    if (!Poco::Path::find(Poco::Environment::get("PATH", "/usr/bin:/bin"), program, found)) {
+        throw std::runtime_error("cannot start " + program + ": not found");
+    }
     Poco::Pipe outPipe;
     Poco::Process::Env childEnv(env.begin(), env.end());
     std::optional<Poco::ProcessHandle> handle;

@@ -1,0 +1,152 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace slipway {
+namespace {
+
+// Time stands still unless a test moves it.
+class FixedClock : public Clock {
+public:
+    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(1795000000); }
+};
+
+const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+
+class StoreTest : public ::testing::Test {
+protected:
+    Delivery delivery(const std::string& id) {
+        Delivery d;
+        d.id = id;
+        d.event = "pull_request";
+        d.action = "closed";
+        d.repo = "exam";
+        d.outcome = "queued";
+        return d;
+    }
+
+    testing::TempDir dir_;
+    FixedClock clock_;
+    Store store_{dir_.path() + "/slipway.db", clock_};
+};
+
+TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
+    const RecordedDelivery r = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    EXPECT_FALSE(r.duplicate);
+    ASSERT_EQ(r.queued.size(), 1u);
+    const auto job = store_.job(r.queued[0]);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, kQueued);
+    EXPECT_EQ(job->deliveryId, "d1");
+    EXPECT_EQ(job->queuedAt, "2026-11-18T11:06:40.000Z");
+    const auto deliveries = store_.recentDeliveries(10);
+    ASSERT_EQ(deliveries.size(), 1u);
+    EXPECT_EQ(deliveries[0].jobIds, std::vector<std::int64_t>{r.queued[0]});
+}
+
+TEST_F(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
+    store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    const RecordedDelivery again = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    EXPECT_TRUE(again.duplicate);
+    EXPECT_TRUE(again.queued.empty());
+    EXPECT_EQ(store_.recentDeliveries(10).size(), 1u);
+}
+
+TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
+    const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha}});
+    EXPECT_TRUE(replay.queued.empty());
+    EXPECT_EQ(replay.pending, first.queued);
+    EXPECT_EQ(store_.recentDeliveries(1)[0].outcome, "pending");
+
+    const auto claimed = store_.claimJob();
+    ASSERT_TRUE(claimed);
+    EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha}}).queued.empty());
+
+    store_.finishJob(claimed->id, kSucceeded, "");
+    EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha}}).queued.size(), 1u);
+}
+
+TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
+    const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha}}).queued.at(0);
+    EXPECT_EQ(store_.claimJob()->id, a);
+    EXPECT_EQ(store_.claimJob()->id, b);
+    EXPECT_FALSE(store_.claimJob());
+    EXPECT_EQ(store_.job(a)->state, kRunning);
+}
+
+TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    store_.claimJob();
+    Build b;
+    b.jobId = jobId;
+    b.deliveryId = "d1";
+    b.repo = "exam";
+    b.sha = kSha;
+    b.service = "api";
+    b.version = "1.0";
+    b.image = "localhost:5443/api:1.0";
+    const auto id = store_.addBuild(b);
+    EXPECT_EQ(store_.build(id)->state, kQueued);
+    store_.startBuild(id);
+    EXPECT_EQ(store_.build(id)->state, kRunning);
+    store_.finishBuild(id, kSucceeded, "sha256:abc", "");
+    const Build done = *store_.build(id);
+    EXPECT_EQ(done.state, kSucceeded);
+    EXPECT_EQ(done.digest, "sha256:abc");
+    EXPECT_EQ(done.finishedAt, "2026-11-18T11:06:40.000Z");
+    EXPECT_EQ(store_.buildsOfJob(jobId).size(), 1u);
+}
+
+TEST_F(StoreTest, PagesBuildsNewestFirst) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    Build b;
+    b.jobId = jobId;
+    b.repo = "exam";
+    b.sha = kSha;
+    b.version = "1";
+    b.image = "i";
+    for (int i = 0; i < 5; ++i) {
+        b.service = "s" + std::to_string(i);
+        store_.addFailedBuild(b);
+    }
+    const auto page = store_.recentBuilds(2);
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].service, "s4");
+    const auto next = store_.recentBuilds(2, page.back().id);
+    ASSERT_EQ(next.size(), 2u);
+    EXPECT_EQ(next[0].service, "s2");
+}
+
+TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    store_.claimJob();
+    Build b;
+    b.jobId = jobId;
+    b.repo = "exam";
+    b.sha = kSha;
+    b.service = "api";
+    b.version = "1";
+    b.image = "i";
+    const auto buildId = store_.addBuild(b);
+    store_.startBuild(buildId);
+
+    EXPECT_EQ(store_.requeueInterrupted(), 1);
+    EXPECT_EQ(store_.job(jobId)->state, kQueued);
+    EXPECT_EQ(store_.job(jobId)->attempt, 2);
+    EXPECT_EQ(store_.build(buildId)->state, kFailed);
+    EXPECT_NE(store_.build(buildId)->error.find("interrupted"), std::string::npos);
+}
+
+TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
+    store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    Store reopened(dir_.path() + "/slipway.db", clock_);
+    EXPECT_EQ(reopened.recentDeliveries(10).size(), 1u);
+    EXPECT_TRUE(reopened.claimJob());
+}
+
+}  // namespace
+}  // namespace slipway
