@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include <Poco/String.h>
+
 #include "backends/process_runner.h"
 
 namespace slipway {
@@ -77,10 +79,26 @@ std::string DockerCliBackend::run(const std::string& step, const std::vector<std
 }
 
 void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
-    run("docker build of " + request.image,
-        {"build", "--force-rm", "--file", request.contextDir + "/" + request.dockerfile, "--tag",
-         request.image, "--", request.contextDir},
-        settings_.buildTimeout, log);
+    std::string output;
+    TeeBuffer tee(log, output);
+    std::ostream out(&tee);
+    try {
+        run("docker build of " + request.image,
+            {"build", "--force-rm", "--file", request.contextDir + "/" + request.dockerfile, "--tag",
+             request.image, "--", request.contextDir},
+            settings_.buildTimeout, out);
+    } catch (const BackendError&) {
+        std::vector<std::string> created = parseCreatedImages(output);
+        for (auto it = created.rbegin(); it != created.rend(); ++it) {
+            try {
+                // Without --force: an image another one still uses stays.
+                run("docker rmi of intermediate image " + *it, {"rmi", "--", *it}, settings_.pushTimeout, log);
+            } catch (const BackendError& e) {
+                log << e.what() << "\n";
+            }
+        }
+        throw;
+    }
 }
 
 std::string DockerCliBackend::push(const std::string& image, std::ostream& log) {
@@ -93,6 +111,28 @@ std::string DockerCliBackend::push(const std::string& image, std::ostream& log) 
 
 void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
     run("docker rmi of " + image, {"rmi", "--", image}, settings_.pushTimeout, log);
+}
+
+std::vector<std::string> parseCreatedImages(const std::string& output) {
+    static const std::regex stepLine("Step [0-9]+/[0-9]+ : ([A-Za-z]+).*");
+    static const std::regex imageLine(" ---> ([0-9a-f]{12,64})\\s*");
+    std::vector<std::string> ids;
+    std::istringstream in(output);
+    std::string line;
+    // FROM names an image the build did not make; a cached step reuses one.
+    bool reused = false;
+    std::smatch match;
+    while (std::getline(in, line)) {
+        if (std::regex_match(line, match, stepLine)) {
+            reused = Poco::icompare(match[1].str(), "FROM") == 0;
+        } else if (line.rfind(" ---> Using cache", 0) == 0) {
+            reused = true;
+        } else if (std::regex_match(line, match, imageLine)) {
+            if (!reused) ids.push_back(match[1]);
+            reused = false;
+        }
+    }
+    return ids;
 }
 
 std::string parsePushDigest(const std::string& output) {

@@ -18,6 +18,8 @@ struct DockerCliSettings {
 
 // Builds, pushes and removes images by launching the docker CLI with an argv
 // vector. Every name it passes has been validated, and `--` ends the options.
+// A failed build removes the intermediate images it made, so failures leave no
+// dangling images behind.
 class DockerCliBackend final : public Backend {
 public:
     explicit DockerCliBackend(DockerCliSettings settings);
@@ -33,6 +35,10 @@ private:
 
     DockerCliSettings settings_;
 };
+
+// The ids of the images `docker build` created step by step ("---> <id>" lines
+// not preceded by "---> Using cache"), in the order it made them.
+std::vector<std::string> parseCreatedImages(const std::string& output);
 
 // Finds the manifest digest in `docker push` output ("...: digest: sha256:<hex> size: N");
 // empty when there is none.

@@ -20,6 +20,21 @@ TEST(DockerCliBackend, FindsNoDigestWhenThereIsNone) {
     EXPECT_EQ(parsePushDigest("digest: sha256:short size: 1\n"), "");
 }
 
+TEST(DockerCliBackend, FindsTheImagesABuildCreatedButNotThoseItReused) {
+    const std::string output =
+        "Step 1/3 : FROM base\n"
+        " ---> 6d3252677a64\n"
+        "Step 2/3 : COPY payload.txt /payload.txt\n"
+        " ---> Using cache\n"
+        " ---> 1cbd2e9184b5\n"
+        "Step 3/3 : RUN false\n"
+        " ---> Running in 849c0555e907\n"
+        "Removing intermediate container 849c0555e907\n"
+        " ---> 96f416a900ef\n";
+    // The FROM line names the base image, which the build did not create either.
+    EXPECT_EQ(parseCreatedImages(output), std::vector<std::string>{"96f416a900ef"});
+}
+
 TEST(DockerCliBackend, ReportsAMissingDockerCommandAsABackendError) {
     DockerCliSettings settings;
     settings.dockerCommand = "/nonexistent/docker";

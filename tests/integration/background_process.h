@@ -1,0 +1,32 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/Process.h>
+
+namespace slipway::testing {
+
+// A server a test starts (argv, no shell) in `workDir`, with its stdout and
+// stderr copied into `logFile`; asked to stop with SIGTERM and reaped when
+// destroyed.
+class BackgroundProcess {
+public:
+    BackgroundProcess(const std::string& program, const std::vector<std::string>& args, const std::string& workDir,
+                      const std::string& logFile);
+    ~BackgroundProcess();
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+    // Everything the process wrote so far.
+    std::string output() const;
+
+private:
+    std::string logFile_;
+    std::unique_ptr<Poco::ProcessHandle> handle_;
+    std::thread drain_;
+};
+
+}  // namespace slipway::testing

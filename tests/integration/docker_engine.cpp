@@ -1,0 +1,47 @@
+#include "tests/integration/docker_engine.h"
+
+#include <sstream>
+
+#include <Poco/File.h>
+
+#include "tests/integration/command.h"
+
+namespace slipway::testing {
+
+std::string DockerEngine::problem() {
+    std::string output;
+    if (tryRun("docker", {"version", "--format", "{{.Server.Version}}"}, output)) return {};
+    return "the Docker engine does not answer (`docker version` said: " + output +
+           "); run the suite through scripts/test.sh, which starts dockerd";
+}
+
+void DockerEngine::importBaseImage(const std::string& tag, const std::string& scratchDir) {
+    const std::string root = scratchDir + "/rootfs";
+    Poco::File(root + "/bin").createDirectories();
+    Poco::File("/bin/busybox").copyTo(root + "/bin/busybox");
+    for (const char* applet : {"sh", "cat", "ls", "echo", "true", "false", "test"}) {
+        mustRun("ln", {"-sf", "busybox", root + "/bin/" + applet});
+    }
+    const std::string tarball = scratchDir + "/rootfs.tar";
+    mustRun("tar", {"-C", root, "-cf", tarball, "."});
+    mustRun("docker", {"import", tarball, tag});
+}
+
+std::set<std::string> DockerEngine::danglingImages() {
+    std::istringstream ids(mustRun("docker", {"images", "--filter", "dangling=true", "--quiet", "--no-trunc"}));
+    std::set<std::string> result;
+    for (std::string id; std::getline(ids, id);) result.insert(id);
+    return result;
+}
+
+bool DockerEngine::imageExists(const std::string& reference) {
+    std::string output;
+    return tryRun("docker", {"image", "inspect", "--format", "{{.Id}}", reference}, output);
+}
+
+void DockerEngine::removeImage(const std::string& reference) {
+    std::string output;
+    tryRun("docker", {"rmi", "--force", reference}, output);
+}
+
+}  // namespace slipway::testing

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/tls_registry.h"
+#include "tests/support/temp_dir.h"
+
+namespace slipway::testing {
+
+// What every integration test shares: the Docker engine (which must answer;
+// the suite fails saying why when it does not), a base image imported offline,
+// and a TLS registry on a free loopback port. All of it is removed at the end.
+class IntegrationEnvironment : public ::testing::Environment {
+public:
+    void SetUp() override;
+    void TearDown() override;
+
+    static const TlsRegistry& registry();
+    // The tag of the offline base image the fixtures' Dockerfiles start FROM.
+    static const std::string& baseImage();
+};
+
+}  // namespace slipway::testing

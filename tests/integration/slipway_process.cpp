@@ -1,0 +1,85 @@
+#include "tests/integration/slipway_process.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <Poco/File.h>
+
+#include "daemon/webhook_verifier.h"
+#include "tests/integration/command.h"
+
+namespace slipway::testing {
+
+SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& options) : dir_(dir) {
+    Poco::File(dir_ + "/state").createDirectories();
+    std::ofstream(dir_ + "/webhook.secret") << kSecret << "\n";
+    port_ = freeLoopbackPort();
+
+    std::ofstream ini(dir_ + "/slipway.ini");
+    ini << "[server]\nlisten = 127.0.0.1:" << port_ << "\n"
+        << "[webhook]\nsecret_file = " << dir_ << "/webhook.secret\n"
+        << "[registry]\nhost = " << options.registryHost << "\n"
+        << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
+        << "[storage]\nstate_dir = " << dir_ << "/state\n";
+    for (const TestRepo& repo : options.repos) {
+        ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url << "\nbranches = main\n";
+    }
+    ini << options.extraIni;
+    ini.close();
+
+    process_ = std::make_unique<BackgroundProcess>(SLIPWAYD_PATH, std::vector<std::string>{"--config", dir_ + "/slipway.ini"},
+                                                   dir_, dir_ + "/slipwayd.log");
+    for (int i = 0; i < 100; ++i) {
+        try {
+            if (get("/healthz").status == 200) return;
+        } catch (const Poco::Exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "slipwayd did not answer /healthz within 10 s:\n" << output();
+}
+
+std::string SlipwayProcess::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+HttpAnswer SlipwayProcess::sendWebhook(const std::string& event, const std::string& delivery, const std::string& body,
+                                       const std::string& path, const std::string& signature) const {
+    return httpRequest("POST", url(path),
+                       {{"Content-Type", "application/json"},
+                        {"X-GitHub-Event", event},
+                        {"X-GitHub-Delivery", delivery},
+                        {"X-Hub-Signature-256", signature.empty() ? signatureFor(kSecret, body) : signature}},
+                       body);
+}
+
+HttpAnswer SlipwayProcess::get(const std::string& path) const { return httpRequest("GET", url(path)); }
+
+Poco::JSON::Object::Ptr SlipwayProcess::waitForJob(std::int64_t id, int seconds) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const HttpAnswer answer = get("/api/jobs/" + std::to_string(id));
+        if (answer.status == 200) {
+            Poco::JSON::Object::Ptr job = answer.json();
+            const std::string state = job->getValue<std::string>("state");
+            if (state == "succeeded" || state == "failed") return job;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << "job " << id << " did not end within " << seconds << " s:\n" << output();
+    return get("/api/jobs/" + std::to_string(id)).json();
+}
+
+std::string SlipwayProcess::output() const { return process_->output(); }
+
+std::string pullRequestPayload(const std::string& repo, const std::string& action, bool merged,
+                               const std::string& mergeSha, const std::string& base) {
+    const std::string sha = mergeSha.empty() ? "null" : "\"" + mergeSha + "\"";
+    return R"({"action": ")" + action + R"(", "number": 7, "pull_request": {"number": 7, "state": "closed", "merged": )" +
+           (merged ? "true" : "false") + R"(, "merge_commit_sha": )" + sha + R"(, "base": {"ref": ")" + base +
+           R"("}, "head": {"ref": "feature"}}, "repository": {"full_name": ")" + repo + R"("}})";
+}
+
+}  // namespace slipway::testing

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "tests/integration/background_process.h"
+#include "tests/integration/http_client.h"
+
+namespace slipway::testing {
+
+// A repository as the test configures it.
+struct TestRepo {
+    std::string alias;
+    std::string name;  // GitHub full name
+    std::string url;
+};
+
+// What a test sets in slipway.ini beyond the defaults.
+struct DaemonOptions {
+    std::string backend = "cli";
+    std::string registryHost;
+    std::vector<TestRepo> repos;
+    std::string extraIni;  // appended verbatim
+};
+
+// slipwayd started from the build tree with a config and state dir of its own
+// on a free loopback port; stopped with SIGTERM when destroyed.
+class SlipwayProcess {
+public:
+    static constexpr const char* kSecret = "test-webhook-secret";
+
+    SlipwayProcess(const std::string& dir, const DaemonOptions& options);
+    SlipwayProcess(const SlipwayProcess&) = delete;
+    SlipwayProcess& operator=(const SlipwayProcess&) = delete;
+
+    std::string url(const std::string& path) const;
+
+    // POSTs a webhook signed with kSecret (or with `signature` when given).
+    HttpAnswer sendWebhook(const std::string& event, const std::string& delivery, const std::string& body,
+                           const std::string& path = "/hooks/github", const std::string& signature = "") const;
+
+    HttpAnswer get(const std::string& path) const;
+
+    // Polls GET /api/jobs/<id> until the job has ended; fails the test after `seconds`.
+    Poco::JSON::Object::Ptr waitForJob(std::int64_t id, int seconds = 180) const;
+
+    // What slipwayd wrote to stderr so far.
+    std::string output() const;
+
+private:
+    std::string dir_;
+    unsigned short port_ = 0;
+    std::unique_ptr<BackgroundProcess> process_;
+};
+
+// A GitHub pull_request payload for repository `repo`, as GitHub shapes the fields slipway reads.
+std::string pullRequestPayload(const std::string& repo, const std::string& action, bool merged,
+                               const std::string& mergeSha, const std::string& base = "main");
+
+}  // namespace slipway::testing

@@ -1,0 +1,94 @@
+#include "tests/integration/tls_registry.h"
+
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/Net/NetException.h>
+
+#include "tests/integration/command.h"
+#include "tests/integration/http_client.h"
+
+namespace slipway::testing {
+
+TlsRegistry::TlsRegistry(const std::string& dir, const std::string& user, const std::string& password)
+    : dir_(dir), user_(user), password_(password) {
+    Poco::File(dir_).createDirectories();
+    const unsigned short port = freeLoopbackPort();
+    host_ = "localhost:" + std::to_string(port);
+    caFile_ = dir_ + "/registry.crt";
+    const std::string key = dir_ + "/registry.key";
+    mustRun("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", caFile_});
+
+    std::ofstream config(dir_ + "/config.yml");
+    config << "version: 0.1\n"
+              "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+              "storage:\n  filesystem:\n    rootdirectory: " << dir_ << "/data\n  delete:\n    enabled: true\n"
+              "http:\n  addr: 127.0.0.1:" << port << "\n  secret: slipway-test\n"
+              "  tls:\n    certificate: " << caFile_ << "\n    key: " << key << "\n";
+    if (!user_.empty()) {
+        mustRun("htpasswd", {"-Bbc", dir_ + "/htpasswd", user_, password_});
+        config << "auth:\n  htpasswd:\n    realm: slipway-test\n    path: " << dir_ << "/htpasswd\n";
+    }
+    config.close();
+
+    trustDir_ = "/etc/docker/certs.d/" + host_;
+    Poco::File(trustDir_).createDirectories();
+    Poco::File(caFile_).copyTo(trustDir_ + "/ca.crt");
+
+    process_ = std::make_unique<BackgroundProcess>("docker-registry", std::vector<std::string>{"serve", dir_ + "/config.yml"},
+                                                   dir_, dir_ + "/registry.log");
+    for (int i = 0; i < 100; ++i) {
+        try {
+            if (httpRequest("GET", "https://" + host_ + "/v2/", authHeaders(), "", caFile_).status == 200) return;
+        } catch (const Poco::Exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "docker-registry did not answer on https://" << host_ << "/v2/ within 10 s:\n" << process_->output();
+}
+
+TlsRegistry::~TlsRegistry() {
+    process_.reset();
+    try {
+        Poco::File(trustDir_).remove(true);
+    } catch (...) {
+    }
+}
+
+std::map<std::string, std::string> TlsRegistry::authHeaders() const {
+    if (user_.empty()) return {};
+    std::ostringstream encoded;
+    Poco::Base64Encoder encoder(encoded);
+    encoder << user_ << ":" << password_;
+    encoder.close();
+    return {{"Authorization", "Basic " + encoded.str()}};
+}
+
+std::vector<std::string> TlsRegistry::tags(const std::string& name) const {
+    const HttpAnswer answer = httpRequest("GET", "https://" + host_ + "/v2/" + name + "/tags/list", authHeaders(), "",
+                                          caFile_);
+    std::vector<std::string> result;
+    if (answer.status != 200) return result;
+    Poco::JSON::Object::Ptr body = answer.json();
+    if (body->isNull("tags")) return result;
+    Poco::JSON::Array::Ptr tags = body->getArray("tags");
+    for (std::size_t i = 0; i < tags->size(); ++i) result.push_back(tags->getElement<std::string>(static_cast<unsigned>(i)));
+    return result;
+}
+
+std::string TlsRegistry::manifestDigest(const std::string& name, const std::string& tag) const {
+    std::map<std::string, std::string> headers = authHeaders();
+    headers["Accept"] = "application/vnd.docker.distribution.manifest.v2+json";
+    const HttpAnswer answer =
+        httpRequest("HEAD", "https://" + host_ + "/v2/" + name + "/manifests/" + tag, headers, "", caFile_);
+    if (answer.status != 200) return {};
+    auto it = answer.headers.find("Docker-Content-Digest");
+    return it == answer.headers.end() ? std::string() : it->second;
+}
+
+}  // namespace slipway::testing
