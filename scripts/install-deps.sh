@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what slipway builds, runs and tests with, all from Debian's packages.
+# Safe to run again: it only calls apt-get when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates curl openssl
+  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev
+  libgtest-dev libgmock-dev
+  docker.io docker-registry busybox-static apache2-utils iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

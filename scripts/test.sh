@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole suite: unit tests, then integration tests against the real Docker
+# engine, a TLS docker-registry and Git repositories on loopback. Installs and
+# starts what it needs, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh
+
+pidfile=$(mktemp)
+cleanup() {
+  if [ -s "$pidfile" ]; then
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  rm -f "$pidfile"
+}
+trap cleanup EXIT
+scripts/ensure-docker.sh "$pidfile"
+
+cd build
+ctest --output-on-failure --timeout 1800 "$@"
