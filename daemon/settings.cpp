@@ -147,6 +147,11 @@ Settings loadSettings(const AbstractConfiguration& config) {
         throw ConfigError("registry.host: expected host[:port], got '" + s.registryHost + "'");
     }
 
+    s.registryUser = string(config, "registry.username", "");
+    if (!s.registryUser.empty()) {
+        s.registryPassword = readSecretFile("registry.password_file", required(config, "registry.password_file"));
+    }
+
     s.backend = string(config, "builder.backend", "cli");
     if (s.backend != "cli") {
         throw ConfigError("builder.backend: unknown backend '" + s.backend + "' (cli)");

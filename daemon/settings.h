@@ -34,6 +34,8 @@ struct Settings {
     std::string webhookSecret;  // read from webhook.secret_file, never logged
     std::size_t maxBodyBytes = 25 * 1024 * 1024;
     std::string registryHost;
+    std::string registryUser;      // empty: push anonymously
+    std::string registryPassword;  // read from registry.password_file, never logged
     std::string backend = "cli";
     std::string dockerCommand = "docker";
     std::string dockerHost = "unix:///var/run/docker.sock";

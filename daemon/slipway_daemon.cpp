@@ -15,7 +15,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
-#include "backends/docker_cli_backend.h"
+#include "daemon/backend_factory.h"
 #include "daemon/checkout.h"
 #include "daemon/git_handles.h"
 #include "daemon/job_runner.h"
@@ -110,16 +110,11 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         return EXIT_CANTCREAT;
     }
 
-    DockerCliSettings cli;
-    cli.dockerCommand = settings.dockerCommand;
-    cli.dockerHost = settings.dockerHost;
-    cli.buildTimeout = settings.buildTimeout;
-    cli.pushTimeout = settings.pushTimeout;
-    DockerCliBackend backend(cli);
+    std::unique_ptr<Backend> backend = makeBackend(settings);
 
     Checkout checkout(reposDir, settings.fetchTimeout);
     JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos}, *store,
-                     checkout, backend);
+                     checkout, *backend);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
     const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos};
