@@ -62,6 +62,9 @@ Poco::JSON::Object::Ptr deliveryToJson(const Delivery& d) {
     Poco::JSON::Array::Ptr jobs = new Poco::JSON::Array;
     for (std::int64_t id : d.jobIds) jobs->add(id);
     o->set("jobs", jobs);
+    Poco::JSON::Array::Ptr builds = new Poco::JSON::Array;
+    for (std::int64_t id : d.buildIds) builds->add(id);
+    o->set("builds", builds);
     return o;
 }
 

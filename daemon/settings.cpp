@@ -137,6 +137,7 @@ Settings loadSettings(const AbstractConfiguration& config) {
     Settings s;
     std::tie(s.listenHost, s.listenPort) =
         hostPort("server.listen", string(config, "server.listen", "127.0.0.1:8080"));
+    s.requestTimeout = std::chrono::seconds(integer(config, "server.request_timeout", 10, 1, 3600));
 
     s.webhookSecret = readSecretFile("webhook.secret_file", required(config, "webhook.secret_file"));
     s.maxBodyBytes = static_cast<std::size_t>(

@@ -31,6 +31,7 @@ struct RepoSettings {
 struct Settings {
     std::string listenHost = "127.0.0.1";
     std::uint16_t listenPort = 8080;
+    std::chrono::seconds requestTimeout{10};  // a slow or half-sent request is dropped after this
     std::string webhookSecret;  // read from webhook.secret_file, never logged
     std::size_t maxBodyBytes = 25 * 1024 * 1024;
     std::string registryHost;

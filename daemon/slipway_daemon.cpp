@@ -121,7 +121,8 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setMaxQueued(256);
-    params->setTimeout(Poco::Timespan(10, 0));  // a slow or half-sent request gives up its thread
+    // A slow or half-sent request gives up its thread after this; build workers are separate.
+    params->setTimeout(Poco::Timespan(static_cast<long>(settings.requestTimeout.count()), 0));
     params->setKeepAlive(true);
 
     std::unique_ptr<Poco::Net::HTTPServer> server;

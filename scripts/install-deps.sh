@@ -10,6 +10,9 @@ packages=(
   docker.io docker-registry busybox-static apache2-utils iproute2
 )
 
+# The tests replay GitHub's example payloads from the npm registry.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

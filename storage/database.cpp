@@ -56,6 +56,7 @@ CREATE TABLE builds (
 CREATE UNIQUE INDEX builds_active ON builds (repo, sha, service, version)
     WHERE state IN ('queued', 'running');
 CREATE INDEX builds_job ON builds (job_id);
+CREATE INDEX builds_delivery ON builds (delivery_id);
 )sql",
 };
 

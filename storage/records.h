@@ -23,6 +23,7 @@ struct Delivery {
     std::string detail;      // why it was ignored, for people
     std::string receivedAt;  // RFC 3339 UTC
     std::vector<std::int64_t> jobIds;
+    std::vector<std::int64_t> buildIds;  // builds of those jobs
 };
 
 // A request to build one commit of one configured repository.

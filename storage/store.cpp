@@ -257,6 +257,7 @@ std::vector<Delivery> Store::recentDeliveries(int limit) {
         "ORDER BY rowid DESC LIMIT ?");
     stmt.bind(1, limit);
     SQLite::Statement jobsOf(db_, "SELECT id FROM jobs WHERE delivery_id = ? ORDER BY id");
+    SQLite::Statement buildsOf(db_, "SELECT id FROM builds WHERE delivery_id = ? ORDER BY id");
     std::vector<Delivery> deliveries;
     while (stmt.executeStep()) {
         Delivery d;
@@ -270,6 +271,9 @@ std::vector<Delivery> Store::recentDeliveries(int limit) {
         jobsOf.reset();
         jobsOf.bind(1, d.id);
         while (jobsOf.executeStep()) d.jobIds.push_back(jobsOf.getColumn(0).getInt64());
+        buildsOf.reset();
+        buildsOf.bind(1, d.id);
+        while (buildsOf.executeStep()) d.buildIds.push_back(buildsOf.getColumn(0).getInt64());
         deliveries.push_back(std::move(d));
     }
     return deliveries;

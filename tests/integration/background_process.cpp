@@ -15,7 +15,7 @@ BackgroundProcess::BackgroundProcess(const std::string& program, const std::vect
         Poco::Process::launch(program, args, workDir, nullptr, &output, &output));
     output.close(Poco::Pipe::CLOSE_WRITE);
     drain_ = std::thread([output, logFile]() mutable {
-        std::ofstream log(logFile);
+        std::ofstream log(logFile, std::ios::app);  // a restarted process adds to it
         char buffer[4096];
         int n = 0;
         while ((n = output.readBytes(buffer, sizeof buffer)) > 0) log.write(buffer, n).flush();
@@ -23,9 +23,17 @@ BackgroundProcess::BackgroundProcess(const std::string& program, const std::vect
 }
 
 BackgroundProcess::~BackgroundProcess() {
-    Poco::Process::requestTermination(handle_->id());
-    handle_->wait();
+    if (running_) {
+        Poco::Process::requestTermination(handle_->id());
+        handle_->wait();
+    }
     drain_.join();
+}
+
+void BackgroundProcess::kill() {
+    Poco::Process::kill(*handle_);
+    handle_->wait();
+    running_ = false;
 }
 
 std::string BackgroundProcess::output() const {

@@ -20,6 +20,9 @@ public:
     BackgroundProcess(const BackgroundProcess&) = delete;
     BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
+    // Sends SIGKILL and reaps the process; the destructor then has nothing left to stop.
+    void kill();
+
     // Everything the process wrote so far.
     std::string output() const;
 
@@ -27,6 +30,7 @@ private:
     std::string logFile_;
     std::unique_ptr<Poco::ProcessHandle> handle_;
     std::thread drain_;
+    bool running_ = true;
 };
 
 }  // namespace slipway::testing

@@ -19,7 +19,7 @@ void DockerEngine::importBaseImage(const std::string& tag, const std::string& sc
     const std::string root = scratchDir + "/rootfs";
     Poco::File(root + "/bin").createDirectories();
     Poco::File("/bin/busybox").copyTo(root + "/bin/busybox");
-    for (const char* applet : {"sh", "cat", "ls", "echo", "true", "false", "test"}) {
+    for (const char* applet : {"sh", "cat", "ls", "echo", "true", "false", "test", "sleep"}) {
         mustRun("ln", {"-sf", "busybox", root + "/bin/" + applet});
     }
     const std::string tarball = scratchDir + "/rootfs.tar";

@@ -38,8 +38,16 @@ HttpAnswer httpRequest(const std::string& method, const std::string& url,
     }
     session->setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest request(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty() || method == "POST") request.setContentLength64(static_cast<Poco::Int64>(body.size()));
+    for (const auto& [name, value] : headers) {
+        if (name == "Transfer-Encoding" && value == "chunked") {
+            request.setChunkedTransferEncoding(true);
+        } else {
+            request.set(name, value);
+        }
+    }
+    if (!request.getChunkedTransferEncoding() && (!body.empty() || method == "POST")) {
+        request.setContentLength64(static_cast<Poco::Int64>(body.size()));
+    }
     session->sendRequest(request) << body;
 
     Poco::Net::HTTPResponse response;

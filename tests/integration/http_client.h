@@ -17,7 +17,8 @@ struct HttpAnswer {
 };
 
 // One HTTP request to `url` (http:// or https://; for https, `caFile` is the
-// only trusted authority). Only loopback addresses are ever used.
+// only trusted authority). A "Transfer-Encoding: chunked" header sends the body
+// in chunks instead of with a Content-Length. Only loopback addresses are used.
 HttpAnswer httpRequest(const std::string& method, const std::string& url,
                        const std::map<std::string, std::string>& headers = {}, const std::string& body = "",
                        const std::string& caFile = "");

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <Poco/File.h>
 #include <Poco/Net/SSLManager.h>
 
+#include "tests/integration/command.h"
 #include "tests/integration/docker_engine.h"
 
 namespace slipway::testing {
@@ -12,6 +14,24 @@ namespace {
 std::unique_ptr<TempDir> scratch;
 std::unique_ptr<TlsRegistry> sharedRegistry;
 std::string base;
+std::string examples;
+
+// Pinned, so that a new release cannot change what the tests replay.
+constexpr const char* kExamplesPackage = "@octokit/webhooks-examples@7.6.1";
+
+std::string installWebhookExamples() {
+    const std::string index =
+        std::string(SLIPWAY_NPM_DIR) + "/node_modules/@octokit/webhooks-examples/api.github.com/index.json";
+    if (Poco::File(index).exists()) return index;
+    Poco::File(SLIPWAY_NPM_DIR).createDirectories();
+    std::string output;
+    if (!tryRun("npm", {"install", "--no-audit", "--no-fund", "--prefix", SLIPWAY_NPM_DIR, kExamplesPackage}, output)) {
+        ADD_FAILURE() << "npm install " << kExamplesPackage << " failed (scripts/install-deps.sh installs npm):\n"
+                      << output;
+        return {};
+    }
+    return index;
+}
 
 }  // namespace
 
@@ -24,6 +44,8 @@ void IntegrationEnvironment::SetUp() {
     DockerEngine::importBaseImage(base, scratch->path() + "/base");
     ASSERT_TRUE(DockerEngine::imageExists(base)) << "could not import the base image " << base;
     sharedRegistry = std::make_unique<TlsRegistry>(scratch->path() + "/registry");
+    examples = installWebhookExamples();
+    ASSERT_TRUE(Poco::File(examples).exists()) << "no webhook examples at " << examples;
 }
 
 void IntegrationEnvironment::TearDown() {
@@ -36,6 +58,8 @@ void IntegrationEnvironment::TearDown() {
 const TlsRegistry& IntegrationEnvironment::registry() { return *sharedRegistry; }
 
 const std::string& IntegrationEnvironment::baseImage() { return base; }
+
+const std::string& IntegrationEnvironment::webhookExamples() { return examples; }
 
 }  // namespace slipway::testing
 

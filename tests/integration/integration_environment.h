@@ -12,7 +12,7 @@ namespace slipway::testing {
 
 // What every integration test shares: the Docker engine (which must answer;
 // the suite fails saying why when it does not), a base image imported offline,
-// and a TLS registry on a free loopback port. All of it is removed at the end.
+// a TLS registry on a free loopback port, and GitHub's example payloads. All of it is removed at the end.
 class IntegrationEnvironment : public ::testing::Environment {
 public:
     void SetUp() override;
@@ -21,6 +21,10 @@ public:
     static const TlsRegistry& registry();
     // The tag of the offline base image the fixtures' Dockerfiles start FROM.
     static const std::string& baseImage();
+
+    // The index.json of @octokit/webhooks-examples (real GitHub payloads),
+    // installed from the npm registry into the build tree on first use.
+    static const std::string& webhookExamples();
 };
 
 }  // namespace slipway::testing

@@ -24,11 +24,15 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
         << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
         << "[storage]\nstate_dir = " << dir_ << "/state\n";
     for (const TestRepo& repo : options.repos) {
-        ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url << "\nbranches = main\n";
+        ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url
+            << "\nbranches = " << repo.branches << "\nevents = " << repo.events << "\n";
     }
     ini << options.extraIni;
     ini.close();
+    start();
+}
 
+void SlipwayProcess::start() {
     process_ = std::make_unique<BackgroundProcess>(SLIPWAYD_PATH, std::vector<std::string>{"--config", dir_ + "/slipway.ini"},
                                                    dir_, dir_ + "/slipwayd.log");
     for (int i = 0; i < 100; ++i) {
@@ -39,6 +43,13 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ADD_FAILURE() << "slipwayd did not answer /healthz within 10 s:\n" << output();
+}
+
+void SlipwayProcess::kill() { process_->kill(); }
+
+void SlipwayProcess::restart() {
+    process_.reset();
+    start();
 }
 
 std::string SlipwayProcess::url(const std::string& path) const {

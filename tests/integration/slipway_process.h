@@ -16,6 +16,8 @@ struct TestRepo {
     std::string alias;
     std::string name;  // GitHub full name
     std::string url;
+    std::string branches = "main";
+    std::string events = "pull_request";
 };
 
 // What a test sets in slipway.ini beyond the defaults.
@@ -37,6 +39,12 @@ public:
     SlipwayProcess& operator=(const SlipwayProcess&) = delete;
 
     std::string url(const std::string& path) const;
+    unsigned short port() const { return port_; }
+
+    // Kills slipwayd with SIGKILL, as a crash or power cut would, and reaps it.
+    void kill();
+    // Starts slipwayd again on the same config, state and port.
+    void restart();
 
     // POSTs a webhook signed with kSecret (or with `signature` when given).
     HttpAnswer sendWebhook(const std::string& event, const std::string& delivery, const std::string& body,
@@ -51,6 +59,8 @@ public:
     std::string output() const;
 
 private:
+    void start();
+
     std::string dir_;
     unsigned short port_ = 0;
     std::unique_ptr<BackgroundProcess> process_;

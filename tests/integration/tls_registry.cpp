@@ -1,5 +1,6 @@
 #include "tests/integration/tls_registry.h"
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -78,6 +79,7 @@ std::vector<std::string> TlsRegistry::tags(const std::string& name) const {
     if (body->isNull("tags")) return result;
     Poco::JSON::Array::Ptr tags = body->getArray("tags");
     for (std::size_t i = 0; i < tags->size(); ++i) result.push_back(tags->getElement<std::string>(static_cast<unsigned>(i)));
+    std::sort(result.begin(), result.end());
     return result;
 }
 

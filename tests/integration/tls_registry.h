@@ -25,7 +25,7 @@ public:
     const std::string& host() const { return host_; }
     const std::string& caFile() const { return caFile_; }
 
-    // Tags of repository `name`, from GET /v2/<name>/tags/list; empty when it has none.
+    // Tags of repository `name`, sorted, from GET /v2/<name>/tags/list; empty when it has none.
     std::vector<std::string> tags(const std::string& name) const;
 
     // Docker-Content-Digest of <name>:<tag>'s manifest, from HEAD /v2/<name>/manifests/<tag>.
