@@ -34,6 +34,9 @@ public:
 
     // Removes the local tag `image`.
     virtual void remove(const std::string& image, std::ostream& log) = 0;
+
+    // Throws BackendError unless the engine answers now (for GET /readyz).
+    virtual void ping() = 0;
 };
 
 }  // namespace slipway

@@ -113,6 +113,11 @@ void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
     run("docker rmi of " + image, {"rmi", "--", image}, settings_.pushTimeout, log);
 }
 
+void DockerCliBackend::ping() {
+    std::ostringstream ignored;
+    run("docker version", {"version", "--format", "{{.Server.Version}}"}, std::chrono::seconds(5), ignored);
+}
+
 std::vector<std::string> parseCreatedImages(const std::string& output) {
     static const std::regex stepLine("Step [0-9]+/[0-9]+ : ([A-Za-z]+).*");
     static const std::regex imageLine(" ---> ([0-9a-f]{12,64})\\s*");

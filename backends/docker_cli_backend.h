@@ -27,6 +27,7 @@ public:
     void build(const BuildRequest& request, std::ostream& log) override;
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
+    void ping() override;
 
 private:
     // Runs docker with `args`; throws BackendError naming `step` unless it exits 0.

@@ -53,7 +53,7 @@ DeliveryPlan planDelivery(const WebhookEvent& event, const std::vector<RepoSetti
         return ignored(plan, "event " + event.event + " starts no build");
     }
     plan.outcome = "queued";
-    plan.jobs.push_back({repo->alias, Poco::toLower(event.sha)});
+    plan.jobs.push_back({repo->alias, Poco::toLower(event.sha), "", 1});
     return plan;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <fstream>
 
 #include <Poco/File.h>
@@ -63,8 +64,9 @@ std::string checkServiceFolder(const std::string& root, const std::string& relat
 
 }  // namespace
 
-JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend)
-    : settings_(std::move(settings)), store_(store), checkout_(checkout), backend_(backend) {}
+JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend,
+                     Metrics& metrics)
+    : settings_(std::move(settings)), store_(store), checkout_(checkout), backend_(backend), metrics_(metrics) {}
 
 std::string JobRunner::logPath(std::int64_t buildId) const {
     return settings_.logDir + "/build-" + std::to_string(buildId) + ".log";
@@ -92,6 +94,15 @@ void JobRunner::run(const Job& job) {
         dir = std::make_unique<WorkDir>(settings_.workDir + "/job-" + std::to_string(job.id));
         entries = parseManifest(checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, dir->path()));
         if (entries.empty()) throw ManifestError("images.json lists no services");
+        if (!job.service.empty()) {
+            // A retry rebuilds one service, as images.json at that commit describes it.
+            std::vector<ServiceEntry> only;
+            for (const ServiceEntry& entry : entries) {
+                if (entry.name == job.service) only.push_back(entry);
+            }
+            if (only.empty()) throw ManifestError("images.json at this commit does not list " + job.service);
+            entries = only;
+        }
     } catch (const std::exception& e) {
         logger().error(tag + ": " + e.what());
         store_.finishJob(job.id, kFailed, e.what());
@@ -123,6 +134,7 @@ void JobRunner::run(const Job& job) {
             build.image = entry.name;
             build.error = entry.error;
             build.id = store_.addFailedBuild(build);
+            metrics_.buildFinished(kFailed);
             logger().error(tag + ": build " + std::to_string(build.id) + ": " + entry.error);
             ++failures;
             continue;
@@ -158,27 +170,36 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         const std::string error = "service " + build.service + ": " + problem;
         log << error << "\n";
         store_.finishBuild(build.id, kFailed, "", error);
+        metrics_.buildFinished(kFailed);
         logger().error(tag + ": " + error);
         return false;
     }
 
     bool built = false;
     std::string digest;
+    using Clock = std::chrono::steady_clock;
+    auto seconds = [](Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); };
     try {
+        const auto buildStart = Clock::now();
         backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log);
+        metrics_.buildDuration(seconds(buildStart));
         built = true;
+        const auto pushStart = Clock::now();
         digest = backend_.push(build.image, log);
+        metrics_.pushDuration(seconds(pushStart));
         if (!settings_.keepImages) {
             built = false;
             backend_.remove(build.image, log);
         }
         store_.finishBuild(build.id, kSucceeded, digest, "");
+        metrics_.buildFinished(kSucceeded);
         logger().information(tag + ": pushed " + digest);
         return true;
     } catch (const std::exception& e) {
         log << "error: " << e.what() << "\n";
         // A digest here means the image reached the registry and only the clean-up failed.
         store_.finishBuild(build.id, kFailed, digest, e.what());
+        metrics_.buildFinished(kFailed);
         logger().error(tag + ": " + e.what());
     }
     if (built) {

@@ -5,6 +5,7 @@
 
 #include "backends/backend.h"
 #include "daemon/checkout.h"
+#include "daemon/metrics.h"
 #include "daemon/settings.h"
 #include "storage/records.h"
 #include "storage/store.h"
@@ -25,7 +26,7 @@ struct JobRunnerSettings {
 // failure ends up in the job's or a build's `error`.
 class JobRunner {
 public:
-    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend);
+    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, Metrics& metrics);
 
     void run(const Job& job);
 
@@ -40,6 +41,7 @@ private:
     Store& store_;
     Checkout& checkout_;
     Backend& backend_;
+    Metrics& metrics_;
 };
 
 }  // namespace slipway

@@ -44,6 +44,7 @@ Poco::JSON::Object::Ptr jobToJson(const Job& j) {
     o->set("state", j.state);
     setText(*o, "error", j.error);
     o->set("attempt", j.attempt);
+    setText(*o, "service", j.service);
     setText(*o, "queued_at", j.queuedAt);
     setText(*o, "started_at", j.startedAt);
     setText(*o, "finished_at", j.finishedAt);

@@ -1,29 +1,32 @@
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
+#include "backends/backend.h"
 #include "daemon/api_handler.h"
+#include "daemon/metrics.h"
 #include "daemon/webhook_handler.h"
 #include "storage/store.h"
 
 namespace slipway {
 
-// Maps each request path to its handler (the table in DESIGN.md).
+// Maps each request path to its handler (the table in DESIGN.md). Holds
+// references only: everything it hands out outlives the HTTP server.
 class RequestRouter : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    RequestRouter(const WebhookSettings& webhook, const std::string& apiToken, Store& store,
-                  std::function<void()> jobsQueued, ApiHandler::LogPath logPath);
+    RequestRouter(const WebhookSettings& webhook, const ApiSettings& api, const std::string& registryHost, Store& store,
+                  Backend& backend, Metrics& metrics);
     Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
 
 private:
     const WebhookSettings& webhook_;
-    const std::string& apiToken_;
+    const ApiSettings& api_;
+    const std::string& registryHost_;
     Store& store_;
-    std::function<void()> jobsQueued_;
-    ApiHandler::LogPath logPath_;
+    Backend& backend_;
+    Metrics& metrics_;
 };
 
 }  // namespace slipway

@@ -112,12 +112,16 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     std::unique_ptr<Backend> backend = makeBackend(settings);
 
+    Metrics metrics;
     Checkout checkout(reposDir, settings.fetchTimeout);
     JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos}, *store,
-                     checkout, *backend);
+                     checkout, *backend, metrics);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
-    const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos};
+    const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos,
+                                  [&scheduler] { scheduler.wake(); }};
+    const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
+                          [&runner](std::int64_t id) { return runner.logPath(id); }};
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setMaxQueued(256);
@@ -129,9 +133,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     try {
         Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(settings.listenHost, settings.listenPort));
         server = std::make_unique<Poco::Net::HTTPServer>(
-            new RequestRouter(webhook, settings.apiToken, *store, [&scheduler] { scheduler.wake(); },
-                              [&runner](std::int64_t id) { return runner.logPath(id); }),
-            socket, params);
+            new RequestRouter(webhook, api, settings.registryHost, *store, *backend, metrics), socket, params);
     } catch (const Poco::Exception& e) {
         log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
                   e.displayText());

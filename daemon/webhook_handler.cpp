@@ -39,8 +39,8 @@ bool validDeliveryId(const std::string& id) {
 
 }  // namespace
 
-WebhookHandler::WebhookHandler(const WebhookSettings& settings, Store& store, std::function<void()> jobsQueued)
-    : settings_(settings), store_(store), jobsQueued_(std::move(jobsQueued)) {}
+WebhookHandler::WebhookHandler(const WebhookSettings& settings, Store& store, Metrics& metrics)
+    : settings_(settings), store_(store), metrics_(metrics) {}
 
 void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                    Poco::Net::HTTPServerResponse& response) {
@@ -117,6 +117,11 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
 
     Poco::JSON::Object answer;
     answer.set("delivery", deliveryId);
+    const std::string outcome = recorded.duplicate ? "duplicate"
+                                : !recorded.queued.empty() ? "queued"
+                                : !recorded.pending.empty() ? "pending"
+                                                            : plan.outcome;
+    metrics_.webhookReceived(eventName, outcome);
     if (recorded.duplicate) {
         logger().information("delivery " + deliveryId + ": seen before, nothing queued");
         answer.set("outcome", "duplicate");
@@ -137,11 +142,11 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     answer.set("jobs", queued);
     if (!recorded.queued.empty()) {
         answer.set("outcome", "queued");
-        jobsQueued_();
+        settings_.jobsQueued();
         sendJson(response, HTTPResponse::HTTP_ACCEPTED, answer);
         return;
     }
-    answer.set("outcome", recorded.pending.empty() ? plan.outcome : "pending");
+    answer.set("outcome", outcome);
     answer.set("pending", pending);
     if (!plan.detail.empty()) answer.set("detail", plan.detail);
     sendJson(response, HTTPResponse::HTTP_OK, answer);

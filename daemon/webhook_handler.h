@@ -7,6 +7,7 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 
+#include "daemon/metrics.h"
 #include "daemon/settings.h"
 #include "storage/store.h"
 
@@ -17,21 +18,21 @@ struct WebhookSettings {
     std::string secret;
     std::size_t maxBodyBytes = 0;
     std::vector<RepoSettings> repos;
+    std::function<void()> jobsQueued;  // called after the commit, so that a worker picks the jobs up
 };
 
 // POST /hooks/github and POST /ciserver/updates: verifies the signature,
 // parses the event, records the delivery and its jobs in one transaction, and
-// only then answers (see DESIGN.md for the status codes). `jobsQueued` is
-// called after the commit so that a worker picks the jobs up.
+// only then answers (see DESIGN.md for the status codes).
 class WebhookHandler : public Poco::Net::HTTPRequestHandler {
 public:
-    WebhookHandler(const WebhookSettings& settings, Store& store, std::function<void()> jobsQueued);
+    WebhookHandler(const WebhookSettings& settings, Store& store, Metrics& metrics);
     void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
 private:
     const WebhookSettings& settings_;
     Store& store_;
-    std::function<void()> jobsQueued_;
+    Metrics& metrics_;
 };
 
 }  // namespace slipway

@@ -29,6 +29,7 @@ CREATE TABLE jobs (
     state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
     error       TEXT,
     attempt     INTEGER NOT NULL DEFAULT 1,
+    service     TEXT,  -- set when the job rebuilds one service only (a retry)
     queued_at   TEXT NOT NULL,
     started_at  TEXT,
     finished_at TEXT
@@ -57,6 +58,13 @@ CREATE UNIQUE INDEX builds_active ON builds (repo, sha, service, version)
     WHERE state IN ('queued', 'running');
 CREATE INDEX builds_job ON builds (job_id);
 CREATE INDEX builds_delivery ON builds (delivery_id);
+-- Each index also orders by id (the rowid), so a filter plus keyset paging
+-- newest-first walks one index range and stops after a page.
+CREATE INDEX builds_repo ON builds (repo);
+CREATE INDEX builds_service ON builds (service);
+CREATE INDEX builds_state ON builds (state);
+CREATE INDEX builds_sha ON builds (sha);
+CREATE INDEX builds_queued_at ON builds (queued_at);
 )sql",
 };
 

@@ -28,8 +28,10 @@ struct Delivery {
 
 // A request to build one commit of one configured repository.
 struct JobRequest {
-    std::string repo;  // configured alias
-    std::string sha;   // 40 hex characters
+    std::string repo;     // configured alias
+    std::string sha;      // 40 hex characters
+    std::string service;  // empty: every service images.json lists
+    int attempt = 1;
 };
 
 // Checking out one commit and building every service its images.json lists.
@@ -41,6 +43,7 @@ struct Job {
     std::string state;
     std::string error;
     int attempt = 1;
+    std::string service;  // when set, the job builds only this service (a retry)
     std::string queuedAt, startedAt, finishedAt;
 };
 

@@ -21,7 +21,7 @@ void bindOptional(SQLite::Statement& stmt, int index, const std::string& value) 
 }
 
 const char* const kJobColumns =
-    "id, delivery_id, repo, sha, state, error, attempt, queued_at, started_at, finished_at";
+    "id, delivery_id, repo, sha, state, error, attempt, queued_at, started_at, finished_at, service";
 
 Job readJob(SQLite::Statement& stmt) {
     Job job;
@@ -35,6 +35,7 @@ Job readJob(SQLite::Statement& stmt) {
     job.queuedAt = text(stmt.getColumn(7));
     job.startedAt = text(stmt.getColumn(8));
     job.finishedAt = text(stmt.getColumn(9));
+    job.service = text(stmt.getColumn(10));
     return job;
 }
 
@@ -90,26 +91,11 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
         return result;  // the transaction rolls back; nothing was written
     }
 
-    SQLite::Statement insertJob(
-        db_,
-        "INSERT INTO jobs (delivery_id, repo, sha, state, queued_at) VALUES (?, ?, ?, 'queued', ?) "
-        "ON CONFLICT (repo, sha) WHERE state IN ('queued', 'running') DO NOTHING");
-    SQLite::Statement findPending(
-        db_, "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND state IN ('queued', 'running')");
     for (const JobRequest& request : jobs) {
-        insertJob.reset();
-        insertJob.bind(1, delivery.id);
-        insertJob.bind(2, request.repo);
-        insertJob.bind(3, request.sha);
-        insertJob.bind(4, at);
-        if (insertJob.exec() == 1) {
-            result.queued.push_back(db_.getLastInsertRowid());
-            continue;
-        }
-        findPending.reset();
-        findPending.bind(1, request.repo);
-        findPending.bind(2, request.sha);
-        if (findPending.executeStep()) result.pending.push_back(findPending.getColumn(0).getInt64());
+        std::int64_t pending = 0;
+        const std::int64_t queued = insertJob(delivery.id, request, at, pending);
+        if (queued != 0) result.queued.push_back(queued);
+        if (pending != 0) result.pending.push_back(pending);
     }
     if (!jobs.empty() && result.queued.empty()) {
         // Every commit it names is already waiting or building: say so, queue nothing.
@@ -119,6 +105,35 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
     }
     tx.commit();
     return result;
+}
+
+std::int64_t Store::insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,
+                             std::int64_t& pending) {
+    SQLite::Statement insert(
+        db_,
+        "INSERT INTO jobs (delivery_id, repo, sha, service, attempt, state, queued_at) "
+        "VALUES (?, ?, ?, ?, ?, 'queued', ?) "
+        "ON CONFLICT (repo, sha) WHERE state IN ('queued', 'running') DO NOTHING");
+    bindOptional(insert, 1, deliveryId);
+    insert.bind(2, request.repo);
+    insert.bind(3, request.sha);
+    bindOptional(insert, 4, request.service);
+    insert.bind(5, request.attempt);
+    insert.bind(6, at);
+    if (insert.exec() == 1) return db_.getLastInsertRowid();
+    SQLite::Statement find(db_, "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND state IN ('queued', 'running')");
+    find.bind(1, request.repo);
+    find.bind(2, request.sha);
+    if (find.executeStep()) pending = find.getColumn(0).getInt64();
+    return 0;
+}
+
+std::int64_t Store::queueJob(const JobRequest& request, std::int64_t& pending) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
+    const std::int64_t id = insertJob("", request, now(), pending);
+    tx.commit();
+    return id;
 }
 
 std::optional<Job> Store::claimJob() {
@@ -238,15 +253,60 @@ std::vector<Build> Store::buildsOfJob(std::int64_t jobId) {
     return builds;
 }
 
-std::vector<Build> Store::recentBuilds(int limit, std::int64_t before) {
+std::vector<Build> Store::findBuilds(const BuildQuery& query) {
+    // Only fixed fragments are joined; every value is bound.
+    std::string sql = std::string("SELECT ") + kBuildColumns + " FROM builds WHERE 1";
+    std::vector<std::string> values;
+    auto where = [&](const std::string& value, const char* fragment) {
+        if (value.empty()) return;
+        sql += fragment;
+        values.push_back(value);
+    };
+    where(query.repo, " AND repo = ?");
+    where(query.service, " AND service = ?");
+    where(query.state, " AND state = ?");
+    if (!query.shaPrefix.empty()) {
+        // SHAs are lowercase hex and 'g' sorts after every hex digit, so this
+        // range is exactly the SHAs starting with the prefix, and uses the index.
+        where(query.shaPrefix, " AND sha >= ?");
+        where(query.shaPrefix + "g", " AND sha < ?");
+    }
+    where(query.since, " AND queued_at >= ?");
+    where(query.until, " AND queued_at < ?");
+    if (query.before > 0) sql += " AND id < ?";
+    sql += " ORDER BY id DESC LIMIT ?";
+
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, std::string("SELECT ") + kBuildColumns +
-                                    " FROM builds WHERE (?1 <= 0 OR id < ?1) ORDER BY id DESC LIMIT ?2");
-    stmt.bind(1, before);
-    stmt.bind(2, limit);
+    SQLite::Statement stmt(db_, sql);
+    int index = 1;
+    for (const std::string& value : values) stmt.bind(index++, value);
+    if (query.before > 0) stmt.bind(index++, query.before);
+    stmt.bind(index, query.limit);
     std::vector<Build> builds;
     while (stmt.executeStep()) builds.push_back(readBuild(stmt));
     return builds;
+}
+
+std::int64_t Store::countBuilds(const std::string& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement stmt(db_, "SELECT count(*) FROM builds WHERE state = ?");
+    stmt.bind(1, state);
+    stmt.executeStep();
+    return stmt.getColumn(0).getInt64();
+}
+
+std::int64_t Store::countJobs(const std::string& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement stmt(db_, "SELECT count(*) FROM jobs WHERE state = ?");
+    stmt.bind(1, state);
+    stmt.executeStep();
+    return stmt.getColumn(0).getInt64();
+}
+
+void Store::checkWritable() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // BEGIN IMMEDIATE takes the write lock, which is what a webhook would need.
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
 }
 
 std::vector<Delivery> Store::recentDeliveries(int limit) {

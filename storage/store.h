@@ -9,6 +9,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "storage/build_query.h"
 #include "storage/clock.h"
 #include "storage/records.h"
 
@@ -50,12 +51,28 @@ public:
     std::optional<Build> build(std::int64_t id);
     std::optional<Job> job(std::int64_t id);
     std::vector<Build> buildsOfJob(std::int64_t jobId);
-    // Newest first, at most `limit`, only ids below `before` when it is positive.
-    std::vector<Build> recentBuilds(int limit, std::int64_t before = 0);
+    // The builds `query` selects, newest first.
+    std::vector<Build> findBuilds(const BuildQuery& query);
+
+    // Queues a job that no webhook asked for (POST /api/builds, a retry). Returns
+    // its id, or the id of the job already queued or running for that commit in
+    // `pending` with 0 returned.
+    std::int64_t queueJob(const JobRequest& request, std::int64_t& pending);
+
+    // How many builds are in `state` (queued and running stay few).
+    std::int64_t countBuilds(const std::string& state);
+    std::int64_t countJobs(const std::string& state);
+
+    // Throws unless the database accepts a write right now.
+    void checkWritable();
     std::vector<Delivery> recentDeliveries(int limit);
 
 private:
     std::string now() const;
+    // Inserts one queued job unless the commit is queued or running already
+    // (then returns 0 and sets `pending`). The caller holds the lock and a transaction.
+    std::int64_t insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,
+                           std::int64_t& pending);
 
     const Clock& clock_;
     std::mutex mutex_;

@@ -33,7 +33,7 @@ protected:
 };
 
 TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
-    const RecordedDelivery r = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    const RecordedDelivery r = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_FALSE(r.duplicate);
     ASSERT_EQ(r.queued.size(), 1u);
     const auto job = store_.job(r.queued[0]);
@@ -47,31 +47,31 @@ TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
 }
 
 TEST_F(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
-    store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
-    const RecordedDelivery again = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    const RecordedDelivery again = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(again.duplicate);
     EXPECT_TRUE(again.queued.empty());
     EXPECT_EQ(store_.recentDeliveries(10).size(), 1u);
 }
 
 TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
-    const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
-    const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha}});
+    const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(replay.queued.empty());
     EXPECT_EQ(replay.pending, first.queued);
     EXPECT_EQ(store_.recentDeliveries(1)[0].outcome, "pending");
 
     const auto claimed = store_.claimJob();
     ASSERT_TRUE(claimed);
-    EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha}}).queued.empty());
+    EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha, "", 1}}).queued.empty());
 
     store_.finishJob(claimed->id, kSucceeded, "");
-    EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha}}).queued.size(), 1u);
+    EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
 }
 
 TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
-    const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
-    const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha}}).queued.at(0);
+    const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha, "", 1}}).queued.at(0);
     EXPECT_EQ(store_.claimJob()->id, a);
     EXPECT_EQ(store_.claimJob()->id, b);
     EXPECT_FALSE(store_.claimJob());
@@ -79,7 +79,7 @@ TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
 }
 
 TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b;
     b.jobId = jobId;
@@ -102,7 +102,7 @@ TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
 }
 
 TEST_F(StoreTest, PagesBuildsNewestFirst) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     Build b;
     b.jobId = jobId;
     b.repo = "exam";
@@ -113,16 +113,19 @@ TEST_F(StoreTest, PagesBuildsNewestFirst) {
         b.service = "s" + std::to_string(i);
         store_.addFailedBuild(b);
     }
-    const auto page = store_.recentBuilds(2);
+    BuildQuery query;
+    query.limit = 2;
+    const auto page = store_.findBuilds(query);
     ASSERT_EQ(page.size(), 2u);
     EXPECT_EQ(page[0].service, "s4");
-    const auto next = store_.recentBuilds(2, page.back().id);
+    query.before = page.back().id;
+    const auto next = store_.findBuilds(query);
     ASSERT_EQ(next.size(), 2u);
     EXPECT_EQ(next[0].service, "s2");
 }
 
 TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha}}).queued.at(0);
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b;
     b.jobId = jobId;
@@ -142,7 +145,7 @@ TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
 }
 
 TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
-    store_.recordDelivery(delivery("d1"), {{"exam", kSha}});
+    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     Store reopened(dir_.path() + "/slipway.db", clock_);
     EXPECT_EQ(reopened.recentDeliveries(10).size(), 1u);
     EXPECT_TRUE(reopened.claimJob());
