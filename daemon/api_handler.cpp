@@ -77,11 +77,17 @@ std::int64_t integerParameter(const Poco::Net::HTMLForm& query, const std::strin
 // An RFC 3339 time, converted to the form the store writes so that it compares as text.
 std::string timeParameter(const Poco::Net::HTMLForm& query, const std::string& name) {
     if (!query.has(name)) return {};
+    // Poco's parser is lenient; the shape and the calendar are checked first.
+    static const std::regex rfc3339(
+        "([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})");
+    const std::string value = query.get(name);
+    std::smatch m;
     Poco::DateTime parsed;
     int zone = 0;
-    const std::string value = query.get(name);
-    if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, value, parsed, zone) &&
-        !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, value, parsed, zone)) {
+    if (!std::regex_match(value, m, rfc3339) ||
+        !Poco::DateTime::isValid(std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5]),
+                                 std::stoi(m[6])) ||
+        !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, value, parsed, zone)) {
         throw badParameter(name, "must be an RFC 3339 time such as 2026-11-27T09:00:00Z");
     }
     parsed.makeUTC(zone);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 
 #include <Poco/File.h>
 #include <Poco/Logger.h>
@@ -37,6 +38,20 @@ public:
 
 private:
     std::string path_;
+};
+
+// Reports how long a step took however it ends, failures included.
+class StepTimer {
+public:
+    explicit StepTimer(std::function<void(double)> report)
+        : report_(std::move(report)), start_(std::chrono::steady_clock::now()) {}
+    ~StepTimer() { report_(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()); }
+    StepTimer(const StepTimer&) = delete;
+    StepTimer& operator=(const StepTimer&) = delete;
+
+private:
+    std::function<void(double)> report_;
+    std::chrono::steady_clock::time_point start_;
 };
 
 // Empty when `relative` (already a valid repository name, so no '..' and no
@@ -177,16 +192,16 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
 
     bool built = false;
     std::string digest;
-    using Clock = std::chrono::steady_clock;
-    auto seconds = [](Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); };
     try {
-        const auto buildStart = Clock::now();
-        backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log);
-        metrics_.buildDuration(seconds(buildStart));
+        {
+            StepTimer timer([this](double s) { metrics_.buildDuration(s); });
+            backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log);
+        }
         built = true;
-        const auto pushStart = Clock::now();
-        digest = backend_.push(build.image, log);
-        metrics_.pushDuration(seconds(pushStart));
+        {
+            StepTimer timer([this](double s) { metrics_.pushDuration(s); });
+            digest = backend_.push(build.image, log);
+        }
         if (!settings_.keepImages) {
             built = false;
             backend_.remove(build.image, log);

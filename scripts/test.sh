@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/build.sh
+scripts/fetch-promtool.sh build/tools
 
 pidfile=$(mktemp)
 cleanup() {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
 
 #include "backends/process_runner.h"
 
@@ -25,6 +28,20 @@ std::string mustRun(const std::string& program, const std::vector<std::string>& 
     EXPECT_TRUE(result.exitCode == 0 && !result.timedOut)
         << line << " failed (status " << result.exitCode << "):\n" << out.str();
     return out.str();
+}
+
+int runWithInput(const std::string& program, const std::vector<std::string>& args, const std::string& input,
+                 std::string& output) {
+    Poco::Pipe in, out;
+    Poco::ProcessHandle handle = Poco::Process::launch(program, args, &in, &out, &out);
+    Poco::PipeOutputStream toChild(in);
+    toChild << input;
+    toChild.close();
+    Poco::PipeInputStream fromChild(out);
+    std::ostringstream collected;
+    collected << fromChild.rdbuf();
+    output = collected.str();
+    return handle.wait();
 }
 
 unsigned short freeLoopbackPort() {

@@ -14,6 +14,11 @@ std::string mustRun(const std::string& program, const std::vector<std::string>& 
 // Runs `program` and returns whether it exited 0, keeping its output in `output`.
 bool tryRun(const std::string& program, const std::vector<std::string>& args, std::string& output);
 
+// Runs `program` with `input` on its stdin; returns its exit status and keeps
+// its stdout and stderr in `output`.
+int runWithInput(const std::string& program, const std::vector<std::string>& args, const std::string& input,
+                 std::string& output);
+
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 unsigned short freeLoopbackPort();
 

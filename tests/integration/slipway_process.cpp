@@ -12,7 +12,8 @@
 
 namespace slipway::testing {
 
-SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& options) : dir_(dir) {
+SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& options)
+    : dir_(dir), apiToken_(options.apiToken) {
     Poco::File(dir_ + "/state").createDirectories();
     std::ofstream(dir_ + "/webhook.secret") << kSecret << "\n";
     port_ = freeLoopbackPort();
@@ -26,6 +27,10 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
     for (const TestRepo& repo : options.repos) {
         ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url
             << "\nbranches = " << repo.branches << "\nevents = " << repo.events << "\n";
+    }
+    if (!apiToken_.empty()) {
+        std::ofstream(dir_ + "/api.token") << apiToken_ << "\n";
+        ini << "[api]\ntoken_file = " << dir_ << "/api.token\n";
     }
     ini << options.extraIni;
     ini.close();
@@ -66,7 +71,17 @@ HttpAnswer SlipwayProcess::sendWebhook(const std::string& event, const std::stri
                        body);
 }
 
-HttpAnswer SlipwayProcess::get(const std::string& path) const { return httpRequest("GET", url(path)); }
+HttpAnswer SlipwayProcess::get(const std::string& path) const {
+    std::map<std::string, std::string> headers;
+    if (!apiToken_.empty()) headers["Authorization"] = "Bearer " + apiToken_;
+    return httpRequest("GET", url(path), headers);
+}
+
+HttpAnswer SlipwayProcess::post(const std::string& path, const std::string& body) const {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (!apiToken_.empty()) headers["Authorization"] = "Bearer " + apiToken_;
+    return httpRequest("POST", url(path), headers, body);
+}
 
 Poco::JSON::Object::Ptr SlipwayProcess::waitForJob(std::int64_t id, int seconds) const {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);

@@ -26,6 +26,7 @@ struct DaemonOptions {
     std::string registryHost;
     std::vector<TestRepo> repos;
     std::string extraIni;  // appended verbatim
+    std::string apiToken;  // when set, written to api.token_file and sent by get() and post()
 };
 
 // slipwayd started from the build tree with a config and state dir of its own
@@ -51,6 +52,7 @@ public:
                            const std::string& path = "/hooks/github", const std::string& signature = "") const;
 
     HttpAnswer get(const std::string& path) const;
+    HttpAnswer post(const std::string& path, const std::string& body) const;
 
     // Polls GET /api/jobs/<id> until the job has ended; fails the test after `seconds`.
     Poco::JSON::Object::Ptr waitForJob(std::int64_t id, int seconds = 180) const;
@@ -62,6 +64,7 @@ private:
     void start();
 
     std::string dir_;
+    std::string apiToken_;
     unsigned short port_ = 0;
     std::unique_ptr<BackgroundProcess> process_;
 };
