@@ -6,6 +6,7 @@
 #include <Poco/URI.h>
 
 #include "tests/integration/command.h"
+#include "tests/integration/openapi_contract.h"
 #include "tests/integration/pipeline_fixture.h"
 
 namespace slipway::testing {
@@ -215,6 +216,62 @@ TEST_P(BuildHistoryApi, AFollowedLogStreamsUntilItsBuildEnds) {
     const std::string state = daemon_->get("/api/builds/" + std::to_string(buildId)).json()->getValue<std::string>("state");
     EXPECT_TRUE(state == "succeeded" || state == "failed") << state;
     EXPECT_EQ(daemon_->get("/api/builds/" + std::to_string(buildId) + "/log?follow=2").status, 400);
+}
+
+TEST_P(BuildHistoryApi, EveryAnswerMatchesTheOpenApiDescription) {
+    OpenApiContract contract(SLIPWAY_OPENAPI);
+    std::string problems;
+    auto expect = [&](const std::string& method, const std::string& path, const HttpAnswer& answer, int status) {
+        EXPECT_EQ(answer.status, status) << method << " " << path << ": " << answer.body;
+        problems += contract.check(method, path, answer);
+    };
+    const std::map<std::string, std::string> noToken;
+    auto hook = [&](const std::string& path, const std::string& delivery, const std::string& body,
+                    const std::string& signature = "") {
+        return daemon_->sendWebhook("pull_request", delivery, body, path, signature);
+    };
+    const std::string merge = pullRequestPayload(kRepoName, "closed", true, third_);
+    expect("POST", "/hooks/github", hook("/hooks/github", "contract-1", merge), 202);
+    expect("POST", "/hooks/github", hook("/hooks/github", "contract-1", merge), 200);
+    expect("POST", "/hooks/github", hook("/hooks/github", "contract-2", "{"), 400);
+    expect("POST", "/hooks/github", hook("/hooks/github", "contract-3", merge, "sha256=00"), 401);
+    expect("POST", "/hooks/github", hook("/hooks/github", "contract-4", pullRequestPayload("x/y", "closed", true, third_)), 404);
+    expect("POST", "/ciserver/updates", hook("/ciserver/updates", "contract-1", merge), 200);
+    expect("POST", "/ciserver/updates", hook("/ciserver/updates", "contract-5", merge, "sha256=00"), 401);
+
+    expect("GET", "/api/builds", daemon_->get("/api/builds?limit=2"), 200);
+    expect("GET", "/api/builds", daemon_->get("/api/builds?state=nope"), 400);
+    expect("GET", "/api/builds", httpRequest("GET", daemon_->url("/api/builds"), noToken), 401);
+    const std::int64_t newest = builds("?limit=1")->getObject(0)->getValue<std::int64_t>("id");
+    const std::int64_t failed = builds("?state=failed&limit=1")->getObject(0)->getValue<std::int64_t>("id");
+    const std::int64_t succeeded = builds("?state=succeeded&limit=1")->getObject(0)->getValue<std::int64_t>("id");
+    expect("POST", "/api/builds", daemon_->post("/api/builds", R"({"repo": "mono", "sha": ")" + second_ + R"("})"), 202);
+    expect("POST", "/api/builds", daemon_->post("/api/builds", R"({"repo": "mono", "sha": ")" + second_ + R"("})"), 200);
+    expect("POST", "/api/builds", daemon_->post("/api/builds", R"({"repo": "mono"})"), 400);
+    expect("POST", "/api/builds", daemon_->post("/api/builds", R"({"repo": "none", "sha": ")" + second_ + R"("})"), 404);
+    expect("POST", "/api/builds", httpRequest("POST", daemon_->url("/api/builds"), noToken, "{}"), 401);
+    expect("GET", "/api/builds/{id}", daemon_->get("/api/builds/" + std::to_string(newest)), 200);
+    expect("GET", "/api/builds/{id}", daemon_->get("/api/builds/999999"), 404);
+    expect("GET", "/api/builds/{id}/log", daemon_->get("/api/builds/" + std::to_string(newest) + "/log"), 200);
+    expect("GET", "/api/builds/{id}/log", daemon_->get("/api/builds/" + std::to_string(newest) + "/log?follow=x"), 400);
+    expect("GET", "/api/builds/{id}/log", daemon_->get("/api/builds/999999/log"), 404);
+    expect("POST", "/api/builds/{id}/retry", daemon_->post("/api/builds/" + std::to_string(succeeded) + "/retry", ""), 409);
+    expect("POST", "/api/builds/{id}/retry", daemon_->post("/api/builds/999999/retry", ""), 404);
+    const HttpAnswer retried = daemon_->post("/api/builds/" + std::to_string(failed) + "/retry", "");
+    EXPECT_TRUE(retried.status == 202 || retried.status == 200) << retried.body;
+    problems += contract.check("POST", "/api/builds/{id}/retry", retried);
+    const std::int64_t job = retried.json()->getValue<std::int64_t>("job");
+    daemon_->waitForJob(job);
+    expect("GET", "/api/jobs/{id}", daemon_->get("/api/jobs/" + std::to_string(job)), 200);
+    expect("GET", "/api/jobs/{id}", daemon_->get("/api/jobs/999999"), 404);
+    expect("GET", "/api/deliveries", daemon_->get("/api/deliveries"), 200);
+    expect("GET", "/api/deliveries", daemon_->get("/api/deliveries?limit=-3"), 400);
+    expect("GET", "/healthz", httpRequest("GET", daemon_->url("/healthz"), noToken), 200);
+    expect("GET", "/readyz", httpRequest("GET", daemon_->url("/readyz"), noToken), 200);
+    expect("GET", "/metrics", httpRequest("GET", daemon_->url("/metrics"), noToken), 200);
+
+    EXPECT_EQ(problems, "");
+    EXPECT_EQ(contract.unchecked(), std::vector<std::string>{}) << "operations the test did not exercise";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BuildHistoryApi, ::testing::Values("cli"));
