@@ -1,0 +1,110 @@
+#include "client/api_client.h"
+
+#include <memory>
+#include <sstream>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+namespace slipway::client {
+namespace {
+
+using Poco::Net::HTTPRequest;
+
+struct Exchange {
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    Poco::Net::HTTPResponse response;
+    std::istream* body = nullptr;
+};
+
+Poco::JSON::Object::Ptr parseObject(const std::string& text) {
+    try {
+        return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+    } catch (const std::exception&) {
+        throw std::runtime_error("slipwayd answered something that is not a JSON object: " + text.substr(0, 200));
+    }
+}
+
+}  // namespace
+
+ApiClient::ApiClient(std::string baseUrl, std::string token) : baseUrl_(std::move(baseUrl)), token_(std::move(token)) {
+    while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
+}
+
+namespace {
+
+Exchange send(const std::string& baseUrl, const std::string& token, const std::string& method, const std::string& path,
+              const std::string& body) {
+    Exchange exchange;
+    try {
+        const Poco::URI uri(baseUrl + path);
+        if (uri.getScheme() == "https") {
+            exchange.session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
+        } else {
+            exchange.session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        }
+        exchange.session->setTimeout(Poco::Timespan(30, 0));
+        HTTPRequest request(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!token.empty()) request.set("Authorization", "Bearer " + token);
+        if (method == HTTPRequest::HTTP_POST) {
+            request.setContentType("application/json");
+            request.setContentLength64(static_cast<Poco::Int64>(body.size()));
+        }
+        exchange.session->sendRequest(request) << body;
+        exchange.body = &exchange.session->receiveResponse(exchange.response);
+    } catch (const Poco::Net::NetException& e) {
+        throw ConnectionError("cannot reach slipwayd at " + baseUrl + ": " + e.displayText());
+    } catch (const Poco::IOException& e) {
+        throw ConnectionError("cannot reach slipwayd at " + baseUrl + ": " + e.displayText());
+    }
+    const int status = exchange.response.getStatus();
+    if (status >= 400) {
+        std::ostringstream text;
+        Poco::StreamCopier::copyStream(*exchange.body, text);
+        std::string message = "HTTP " + std::to_string(status);
+        try {
+            const Poco::JSON::Object::Ptr error = parseObject(text.str());
+            message = error->optValue<std::string>("error", message);
+            const std::string detail = error->optValue<std::string>("detail", "");
+            if (!detail.empty()) message += ": " + detail;
+        } catch (const std::exception&) {
+        }
+        throw ApiError(status, message);
+    }
+    return exchange;
+}
+
+}  // namespace
+
+Poco::JSON::Object::Ptr ApiClient::get(const std::string& path) const {
+    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_GET, path, "");
+    std::ostringstream text;
+    Poco::StreamCopier::copyStream(*exchange.body, text);
+    return parseObject(text.str());
+}
+
+Poco::JSON::Object::Ptr ApiClient::post(const std::string& path, const std::string& body) const {
+    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_POST, path, body);
+    std::ostringstream text;
+    Poco::StreamCopier::copyStream(*exchange.body, text);
+    return parseObject(text.str());
+}
+
+void ApiClient::stream(const std::string& path, std::ostream& out) const {
+    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_GET, path, "");
+    // Line by line, so that a followed log shows as it arrives.
+    std::streambuf* in = exchange.body->rdbuf();
+    for (int c; (c = in->sbumpc()) != std::char_traits<char>::eof();) {
+        out.put(static_cast<char>(c));
+        if (c == '\n') out.flush();
+    }
+    out.flush();
+}
+
+}  // namespace slipway::client

@@ -1,0 +1,175 @@
+#include "client/commands.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include "client/api_client.h"
+#include "client/table.h"
+
+namespace slipway::client {
+namespace {
+
+const char* const kUsageText =
+    "usage: slipway [--url URL] [--token-file FILE] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  builds [--repo R] [--service S] [--state STATE] [--sha PREFIX] [--limit N]   recent builds, newest first\n"
+    "  log ID [-f]        a build's log; -f follows it until the build ends\n"
+    "  build REPO SHA     queue a build of commit SHA of repository REPO (alias or owner/name)\n"
+    "  retry ID           build a failed build's service again\n"
+    "\n"
+    "URL defaults to $SLIPWAY_URL or http://127.0.0.1:8080; the API token is read from\n"
+    "FILE or $SLIPWAY_TOKEN_FILE. Exit status: 0 ok, 1 slipwayd refused, 2 usage,\n"
+    "3 slipwayd unreachable, 4 the followed build failed.\n";
+
+struct Usage {
+    std::string message;
+};
+
+std::string text(const Poco::JSON::Object::Ptr& object, const std::string& key) {
+    if (!object->has(key) || object->isNull(key)) return "";
+    return object->get(key).convert<std::string>();
+}
+
+std::string readToken(const std::string& file) {
+    if (file.empty()) return "";
+    std::ifstream in(file);
+    if (!in) throw Usage{"cannot read the token file " + file};
+    std::stringstream content;
+    content << in.rdbuf();
+    return Poco::trim(content.str());
+}
+
+std::string query(const std::map<std::string, std::string>& params) {
+    std::string q;
+    for (const auto& [name, value] : params) {
+        std::string encoded;
+        Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]% ", encoded);
+        q += (q.empty() ? "?" : "&") + name + "=" + encoded;
+    }
+    return q;
+}
+
+std::string jsonString(const std::string& value) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::formatString(value, out);
+    return out.str();
+}
+
+int builds(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out) {
+    std::map<std::string, std::string> params;
+    static const std::map<std::string, std::string> flags = {
+        {"--repo", "repo"}, {"--service", "service"}, {"--state", "state"}, {"--sha", "sha"}, {"--limit", "limit"}};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        auto flag = flags.find(args[i]);
+        if (flag == flags.end() || i + 1 == args.size()) throw Usage{"builds: unexpected '" + args[i] + "'"};
+        params[flag->second] = args[++i];
+    }
+    const Poco::JSON::Array::Ptr items = api.get("/api/builds" + query(params))->getArray("builds");
+    Table table({"ID", "STATE", "REPO", "SERVICE", "VERSION", "SHA", "FINISHED", "ERROR"});
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        const Poco::JSON::Object::Ptr b = items->getObject(static_cast<unsigned>(i));
+        table.add({text(b, "id"), text(b, "state"), text(b, "repo"), text(b, "service"), text(b, "version"),
+                   text(b, "sha").substr(0, 12), text(b, "finished_at"), text(b, "error")});
+    }
+    table.print(out);
+    return kOk;
+}
+
+std::string idArgument(const std::string& command, const std::string& value) {
+    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos) {
+        throw Usage{command + ": '" + value + "' is not a build id"};
+    }
+    return value;
+}
+
+int log(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out) {
+    bool follow = false;
+    std::string id;
+    for (const std::string& arg : args) {
+        if (arg == "-f" || arg == "--follow") {
+            follow = true;
+        } else if (id.empty()) {
+            id = idArgument("log", arg);
+        } else {
+            throw Usage{"log: unexpected '" + arg + "'"};
+        }
+    }
+    if (id.empty()) throw Usage{"log: which build? give its id"};
+    api.stream("/api/builds/" + id + "/log" + (follow ? "?follow=1" : ""), out);
+    if (follow && text(api.get("/api/builds/" + id), "state") == "failed") return kBuildFailed;
+    return kOk;
+}
+
+int queue(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out) {
+    if (args.size() != 2) throw Usage{"build: give REPO and SHA"};
+    const Poco::JSON::Object::Ptr answer =
+        api.post("/api/builds", "{\"repo\": " + jsonString(args[0]) + ", \"sha\": " + jsonString(args[1]) + "}");
+    out << (text(answer, "outcome") == "queued" ? "queued job " : "already queued or running: job ") << text(answer, "job")
+        << "\n";
+    return kOk;
+}
+
+int retry(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out) {
+    if (args.size() != 1) throw Usage{"retry: give one build id"};
+    const Poco::JSON::Object::Ptr answer = api.post("/api/builds/" + idArgument("retry", args[0]) + "/retry", "");
+    out << (text(answer, "outcome") == "queued" ? "queued job " : "already queued or running: job ") << text(answer, "job")
+        << "\n";
+    return kOk;
+}
+
+}  // namespace
+
+int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    const char* envUrl = std::getenv("SLIPWAY_URL");
+    const char* envToken = std::getenv("SLIPWAY_TOKEN_FILE");
+    std::string url = envUrl ? envUrl : "http://127.0.0.1:8080";
+    std::string tokenFile = envToken ? envToken : "";
+    try {
+        std::size_t i = 0;
+        for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
+            if (args[i] == "--help") {
+                out << kUsageText;
+                return kOk;
+            }
+            if (i + 1 == args.size()) throw Usage{args[i] + " needs a value"};
+            if (args[i] == "--url") {
+                url = args[++i];
+            } else if (args[i] == "--token-file") {
+                tokenFile = args[++i];
+            } else {
+                throw Usage{"unknown option " + args[i]};
+            }
+        }
+        if (i == args.size()) throw Usage{"which command?"};
+        const std::string command = args[i];
+        const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+        const ApiClient api(url, readToken(tokenFile));
+        if (command == "builds") return builds(api, rest, out);
+        if (command == "log") return log(api, rest, out);
+        if (command == "build") return queue(api, rest, out);
+        if (command == "retry") return retry(api, rest, out);
+        throw Usage{"unknown command '" + command + "'"};
+    } catch (const Usage& usage) {
+        err << "slipway: " << usage.message << "\n\n" << kUsageText;
+        return kUsage;
+    } catch (const ApiError& e) {
+        err << "slipway: " << e.what() << "\n";
+        return kServerRefused;
+    } catch (const ConnectionError& e) {
+        err << "slipway: " << e.what() << "\n";
+        return kUnreachable;
+    } catch (const std::exception& e) {
+        err << "slipway: " << e.what() << "\n";
+        return kServerRefused;
+    }
+}
+
+}  // namespace slipway::client

@@ -1,0 +1,99 @@
+#include <sstream>
+
+#include "backends/process_runner.h"
+#include "tests/integration/command.h"
+#include "tests/integration/pipeline_fixture.h"
+
+namespace slipway::testing {
+namespace {
+
+constexpr const char* kToken = "client-token";
+
+// The `slipway` command against a real slipwayd.
+class SlipwayClient : public PipelineTest {
+protected:
+    void SetUp() override {
+        PipelineTest::SetUp();
+        good_ = unique("cli-good");
+        broken_ = unique("cli-broken");
+        sha_ = git_->commit(files({service(good_), service(broken_, "echo about-to-fail && false"),
+                                   {{"images.json", R"([{"service_name": ")" + good_ + R"(", "type": "Docker", "version": "1"},
+                                                        {"service_name": ")" + broken_ + R"(", "type": "Docker", "version": "1"}])"}}}));
+        DaemonOptions options;
+        options.backend = GetParam();
+        options.registryHost = IntegrationEnvironment::registry().host();
+        options.repos = {{"mono", kRepoName, git_->url()}};
+        options.apiToken = kToken;
+        daemon_ = std::make_unique<SlipwayProcess>(dir_.path() + "/daemon", options);
+        tokenFile_ = dir_.write("token", std::string(kToken) + "\n");
+    }
+
+    // Runs `slipway` with `args`; returns its exit status and keeps what it printed in `output`.
+    int run(const std::vector<std::string>& args, std::string& output, const std::string& url = "") {
+        std::ostringstream out;
+        const ProcessResult result =
+            runProcess(SLIPWAY_CLIENT_PATH, args, out, std::chrono::seconds(120),
+                       {{"SLIPWAY_URL", url.empty() ? daemon_->url("") : url}, {"SLIPWAY_TOKEN_FILE", tokenFile_}});
+        output = out.str();
+        return result.exitCode;
+    }
+
+    std::string good_, broken_, sha_, tokenFile_;
+};
+
+TEST_P(SlipwayClient, QueuesListsFollowsAndRetriesWithScriptableExitCodes) {
+    std::string output;
+    ASSERT_EQ(run({"build", "mono", sha_}, output), 0) << output;
+    EXPECT_EQ(output.rfind("queued job ", 0), 0u) << output;
+    const std::int64_t job = std::stoll(output.substr(11));
+    daemon_->waitForJob(job);
+
+    ASSERT_EQ(run({"builds"}, output), 0) << output;
+    EXPECT_EQ(output.rfind("ID  STATE", 0), 0u) << output;
+    EXPECT_NE(output.find(good_), std::string::npos);
+    EXPECT_NE(output.find(sha_.substr(0, 12)), std::string::npos);
+    ASSERT_EQ(run({"builds", "--state", "failed", "--repo", kRepoName}, output), 0) << output;
+    EXPECT_NE(output.find(broken_), std::string::npos) << output;
+    EXPECT_EQ(output.find(good_), std::string::npos) << output;
+
+    const Poco::JSON::Object::Ptr failed = daemon_->get("/api/builds?state=failed").json()->getArray("builds")->getObject(0);
+    const std::string failedId = std::to_string(failed->getValue<std::int64_t>("id"));
+    EXPECT_EQ(run({"log", failedId, "-f"}, output), 4) << output;  // the followed build failed
+    EXPECT_NE(output.find("about-to-fail"), std::string::npos) << output;
+    const std::string goodId = std::to_string(
+        daemon_->get("/api/builds?state=succeeded").json()->getArray("builds")->getObject(0)->getValue<std::int64_t>("id"));
+    EXPECT_EQ(run({"log", goodId, "-f"}, output), 0) << output;
+
+    ASSERT_EQ(run({"retry", failedId}, output), 0) << output;
+    EXPECT_EQ(output.rfind("queued job ", 0), 0u) << output;
+    daemon_->waitForJob(std::stoll(output.substr(11)));
+    EXPECT_EQ(run({"retry", goodId}, output), 1) << output;  // refused: it did not fail
+    EXPECT_NE(output.find("not failed"), std::string::npos) << output;
+}
+
+TEST_P(SlipwayClient, SaysWhatIsWrongWithDistinctExitCodes) {
+    std::string output;
+    EXPECT_EQ(run({}, output), 2);
+    EXPECT_EQ(run({"frobnicate"}, output), 2);
+    EXPECT_NE(output.find("unknown command 'frobnicate'"), std::string::npos) << output;
+    EXPECT_EQ(run({"log", "abc"}, output), 2);
+    EXPECT_EQ(run({"build", "mono"}, output), 2);
+    EXPECT_EQ(run({"builds", "--state"}, output), 2);
+    EXPECT_EQ(run({"--help"}, output), 0);
+    EXPECT_NE(output.find("usage: slipway"), std::string::npos);
+
+    EXPECT_EQ(run({"builds", "--state", "exploded"}, output), 1);
+    EXPECT_NE(output.find("bad parameter state"), std::string::npos) << output;
+    EXPECT_EQ(run({"log", "999999"}, output), 1);
+    EXPECT_EQ(run({"build", "nowhere", sha_}, output), 1);
+    EXPECT_NE(output.find("repository not configured"), std::string::npos) << output;
+    EXPECT_EQ(run({"--token-file", dir_.write("wrong", "nope\n"), "builds"}, output), 1);
+    EXPECT_NE(output.find("unauthorized"), std::string::npos) << output;
+    EXPECT_EQ(run({"builds"}, output, "http://127.0.0.1:" + std::to_string(freeLoopbackPort())), 3);
+    EXPECT_NE(output.find("cannot reach slipwayd"), std::string::npos) << output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SlipwayClient, ::testing::Values("cli"));
+
+}  // namespace
+}  // namespace slipway::testing
