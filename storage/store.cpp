@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <algorithm>
+
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -271,16 +273,37 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
         where(query.shaPrefix, " AND sha >= ?");
         where(query.shaPrefix + "g", " AND sha < ?");
     }
-    where(query.since, " AND queued_at >= ?");
-    where(query.until, " AND queued_at < ?");
-    if (query.before > 0) sql += " AND id < ?";
-    sql += " ORDER BY id DESC LIMIT ?";
+    // Builds are queued in id order, so a time window is also an id window, found
+    // with two lookups in the queued_at index; the page then walks ids newest
+    // first. The unary + keeps SQLite from sorting the window by queued_at instead.
+    where(query.since, " AND +queued_at >= ?");
+    where(query.until, " AND +queued_at < ?");
+    std::int64_t before = query.before;
+    std::int64_t from = 0;
 
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!query.since.empty()) {
+        SQLite::Statement first(db_, "SELECT id FROM builds WHERE queued_at >= ? ORDER BY queued_at LIMIT 1");
+        first.bind(1, query.since);
+        if (!first.executeStep()) return {};
+        from = first.getColumn(0).getInt64();
+    }
+    if (!query.until.empty()) {
+        SQLite::Statement last(db_, "SELECT id FROM builds WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1");
+        last.bind(1, query.until);
+        if (!last.executeStep()) return {};
+        const std::int64_t bound = last.getColumn(0).getInt64() + 1;
+        before = before > 0 ? std::min(before, bound) : bound;
+    }
+    if (from > 0) sql += " AND id >= ?";
+    if (before > 0) sql += " AND id < ?";
+    sql += " ORDER BY id DESC LIMIT ?";
+
     SQLite::Statement stmt(db_, sql);
     int index = 1;
     for (const std::string& value : values) stmt.bind(index++, value);
-    if (query.before > 0) stmt.bind(index++, query.before);
+    if (from > 0) stmt.bind(index++, from);
+    if (before > 0) stmt.bind(index++, before);
     stmt.bind(index, query.limit);
     std::vector<Build> builds;
     while (stmt.executeStep()) builds.push_back(readBuild(stmt));

@@ -10,7 +10,8 @@ namespace {
 // Time stands still unless a test moves it.
 class FixedClock : public Clock {
 public:
-    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(1795000000); }
+    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(epoch); }
+    std::time_t epoch = 1795000000;
 };
 
 const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
@@ -122,6 +123,60 @@ TEST_F(StoreTest, PagesBuildsNewestFirst) {
     const auto next = store_.findBuilds(query);
     ASSERT_EQ(next.size(), 2u);
     EXPECT_EQ(next[0].service, "s2");
+}
+
+TEST_F(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    Build b;
+    b.jobId = jobId;
+    b.repo = "exam";
+    b.sha = kSha;
+    b.version = "1";
+    b.image = "i";
+    for (int hour = 0; hour < 10; ++hour) {
+        clock_.epoch = 1795000000 + hour * 3600;  // 2026-11-18T11:06:40Z + hour
+        b.service = hour % 2 ? "odd" : "even";
+        store_.addFailedBuild(b);
+    }
+    BuildQuery query;
+    query.since = "2026-11-18T13:00:00.000Z";  // from hour 2
+    query.until = "2026-11-18T17:06:40.000Z";  // before hour 6
+    auto services = [&] {
+        std::vector<std::string> names;
+        for (const Build& found : store_.findBuilds(query)) names.push_back(found.service + "@" + found.queuedAt.substr(11, 2));
+        return names;
+    };
+    EXPECT_EQ(services(), (std::vector<std::string>{"odd@16", "even@15", "odd@14", "even@13"}));
+    query.service = "odd";
+    EXPECT_EQ(services(), (std::vector<std::string>{"odd@16", "odd@14"}));
+    query.service.clear();
+    query.limit = 1;
+    query.before = store_.findBuilds(query).front().id;
+    EXPECT_EQ(services(), std::vector<std::string>{"even@15"});
+    query.since = "2030-01-01T00:00:00.000Z";
+    EXPECT_TRUE(store_.findBuilds(query).empty());
+}
+
+TEST_F(StoreTest, FindsShasByPrefix) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    Build b;
+    b.jobId = jobId;
+    b.repo = "exam";
+    b.version = "1";
+    b.image = "i";
+    b.service = "s";
+    for (const char* sha : {"abc0000000000000000000000000000000000000", "abd0000000000000000000000000000000000000",
+                            "ab00000000000000000000000000000000000000"}) {
+        b.sha = sha;
+        store_.addFailedBuild(b);
+    }
+    BuildQuery query;
+    query.shaPrefix = "abc";
+    EXPECT_EQ(store_.findBuilds(query).size(), 1u);
+    query.shaPrefix = "ab";
+    EXPECT_EQ(store_.findBuilds(query).size(), 3u);
+    query.shaPrefix = "abc0000000000000000000000000000000000000";
+    EXPECT_EQ(store_.findBuilds(query).size(), 1u);
 }
 
 TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
