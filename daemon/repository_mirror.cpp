@@ -58,7 +58,8 @@ void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, s
     GitRemote owned(remote);
 
     FetchContext context{&token_, std::chrono::steady_clock::now() + timeout};
-    git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+    git_fetch_options options;
+    git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
     options.callbacks.credentials = credentials;
     options.callbacks.transfer_progress = progress;
     options.callbacks.payload = &context;
@@ -125,7 +126,8 @@ std::string RepositoryMirror::readFile(const std::string& sha, const std::string
 
 void RepositoryMirror::checkout(const std::string& sha, const std::string& dir) {
     GitTree tree = treeOf(sha);
-    git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
+    git_checkout_options options;
+    git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
     // A bare mirror has no work tree or index: write the files straight into dir.
     options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
     options.target_directory = dir.c_str();

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The whole suite: unit tests, then integration tests against the real Docker
-# engine, a TLS docker-registry and Git repositories on loopback. Installs and
-# starts what it needs, and stops what it started.
+# The whole suite: unit tests, integration tests against the real Docker
+# engine, a TLS docker-registry and Git repositories on loopback, then the unit
+# tests again under ASan and UBSan and a bounded run of each fuzz target.
+# Installs and starts what it needs, and stops what it started. Arguments go
+# to ctest (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/build.sh
+scripts/build.sh --sanitize
 scripts/fetch-promtool.sh build/tools
 
 pidfile=$(mktemp)
@@ -21,5 +24,7 @@ cleanup() {
 trap cleanup EXIT
 scripts/ensure-docker.sh "$pidfile"
 
-cd build
-ctest --output-on-failure --timeout 1800 "$@"
+status=0
+(cd build && ctest --output-on-failure --timeout 1800 "$@") || status=1
+(cd build-sanitize && ctest --output-on-failure --timeout 1800 "$@") || status=1
+exit $status
