@@ -8,6 +8,9 @@ packages=(
   libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev
   libgtest-dev libgmock-dev
   docker.io docker-registry busybox-static apache2-utils iproute2
+  # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,
+  # dpkg -i of the package (adduser), setpriv (util-linux).
+  dpkg-dev file systemd adduser util-linux
 )
 
 # The tests replay GitHub's example payloads from the npm registry.
