@@ -9,8 +9,8 @@ packages=(
   libgtest-dev libgmock-dev
   docker.io docker-registry busybox-static apache2-utils iproute2
   # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,
-  # dpkg -i of the package (adduser), setpriv (util-linux).
-  dpkg-dev file systemd adduser util-linux
+  # dpkg -i of the package (adduser), setpriv (util-linux), docker-compose.yml.
+  dpkg-dev file systemd adduser util-linux docker-compose
 )
 
 # The tests replay GitHub's example payloads from the npm registry.
