@@ -1,6 +1,8 @@
 #include "daemon/settings.h"
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <Poco/NumberParser.h>
@@ -14,11 +16,84 @@ namespace {
 
 using Poco::Util::AbstractConfiguration;
 
+// Every key slipwayd reads, by section; "repo.*" stands for each [repo.<alias>].
+// A key read below but missing here is a programming error (see listed()).
+const std::map<std::string, std::set<std::string>> kKnownKeys = {
+    {"server", {"listen", "request_timeout", "tls_certificate", "tls_key"}},
+    {"webhook", {"secret_file", "max_body_bytes"}},
+    {"registry", {"host", "username", "password_file"}},
+    {"builder",
+     {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "fetch_timeout", "build_timeout",
+      "push_timeout"}},
+    {"storage", {"state_dir"}},
+    {"api", {"token_file"}},
+    {"repo.*", {"name", "url", "events", "branches", "token_file"}},
+};
+
+std::string joined(const std::set<std::string>& names, const std::string& separator) {
+    std::string text;
+    for (const std::string& name : names) text += (text.empty() ? "" : separator) + name;
+    return text;
+}
+
+// Throws std::logic_error when `key` is read but not listed in kKnownKeys,
+// which would make refuseUnknownKeys() reject a key the loader uses.
+const std::string& listed(const std::string& key) {
+    const auto dot = key.rfind('.');
+    std::string section = key.substr(0, dot);
+    if (section.rfind("repo.", 0) == 0) section = "repo.*";
+    const auto known = kKnownKeys.find(section);
+    if (dot == std::string::npos || known == kKnownKeys.end() || !known->second.count(key.substr(dot + 1))) {
+        throw std::logic_error("settings: " + key + " is read but not listed in kKnownKeys");
+    }
+    return key;
+}
+
+// Names every key in a section slipwayd knows that it does not read, and every
+// section it does not know: a typo would otherwise fall back to a default.
+void refuseUnknownKeys(const AbstractConfiguration& config) {
+    std::vector<std::string> problems;
+    const auto check = [&](const std::string& section, const std::string& pattern) {
+        const std::set<std::string>& known = kKnownKeys.at(pattern);
+        AbstractConfiguration::Keys names;
+        config.keys(section, names);
+        for (const std::string& name : names) {
+            if (!known.count(name)) {
+                problems.push_back(section + "." + name + ": unknown key ([" + section + "] knows " +
+                                   joined(known, ", ") + ")");
+            }
+        }
+    };
+    AbstractConfiguration::Keys sections;
+    config.keys(sections);
+    for (const std::string& section : sections) {
+        if (section == "repo") {
+            AbstractConfiguration::Keys aliases;
+            config.keys("repo", aliases);
+            for (const std::string& alias : aliases) check("repo." + alias, "repo.*");
+        } else if (kKnownKeys.count(section)) {
+            check(section, section);
+        } else if (config.hasProperty(section)) {
+            problems.push_back(section + ": a key outside any section");
+        } else {
+            std::set<std::string> names;
+            for (const auto& [name, keys] : kKnownKeys) names.insert(name == "repo.*" ? "repo.<alias>" : name);
+            problems.push_back("[" + section + "]: unknown section (slipwayd reads " + joined(names, ", ") + ")");
+        }
+    }
+    if (problems.empty()) return;
+    std::string message;
+    for (const std::string& problem : problems) message += (message.empty() ? "" : "; ") + problem;
+    throw ConfigError(message);
+}
+
 std::string trimmed(const std::string& s) { return Poco::trim(s); }
+
+bool has(const AbstractConfiguration& config, const std::string& key) { return config.hasProperty(listed(key)); }
 
 // The value of `key` without an inline "; comment", which Poco's INI reader keeps.
 std::string raw(const AbstractConfiguration& config, const std::string& key) {
-    std::string value = config.getRawString(key);
+    std::string value = config.getRawString(listed(key));
     for (std::size_t i = 1; i < value.size(); ++i) {
         if (value[i] == ';' && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
             value.erase(i);
@@ -26,6 +101,25 @@ std::string raw(const AbstractConfiguration& config, const std::string& key) {
         }
     }
     return trimmed(value);
+}
+
+// Where the file that `key` names is: an absolute path as it is; a bare name is
+// a credential, the file of that name in `credentialsDir` (see loadSettings).
+std::string filePath(const std::string& key, const std::string& value, const std::string& credentialsDir) {
+    if (value[0] == '/') return value;
+    if (value.find('/') != std::string::npos) {
+        throw ConfigError(key + ": expected an absolute path or a credential name without '/', got '" + value + "'");
+    }
+    if (credentialsDir.empty()) {
+        throw ConfigError(key + ": '" + value +
+                          "' is a credential name, but $CREDENTIALS_DIRECTORY is not set (systemd's LoadCredential= "
+                          "sets it); give an absolute path otherwise");
+    }
+    return credentialsDir + "/" + value;
+}
+
+void requireReadable(const std::string& key, const std::string& path) {
+    if (!std::ifstream(path, std::ios::binary)) throw ConfigError(key + ": cannot read " + path);
 }
 
 std::string readSecretFile(const std::string& key, const std::string& path) {
@@ -40,7 +134,7 @@ std::string readSecretFile(const std::string& key, const std::string& path) {
 
 long long integer(const AbstractConfiguration& config, const std::string& key, long long fallback,
                   long long min, long long max) {
-    if (!config.hasProperty(key)) return fallback;
+    if (!has(config, key)) return fallback;
     const std::string text = raw(config, key);
     Poco::Int64 value = 0;
     if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
@@ -51,7 +145,7 @@ long long integer(const AbstractConfiguration& config, const std::string& key, l
 }
 
 bool boolean(const AbstractConfiguration& config, const std::string& key, bool fallback) {
-    if (!config.hasProperty(key)) return fallback;
+    if (!has(config, key)) return fallback;
     const std::string text = Poco::toLower(raw(config, key));
     if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
     if (text == "false" || text == "no" || text == "off" || text == "0") return false;
@@ -60,7 +154,7 @@ bool boolean(const AbstractConfiguration& config, const std::string& key, bool f
 
 std::string string(const AbstractConfiguration& config, const std::string& key,
                    const std::string& fallback) {
-    return config.hasProperty(key) ? raw(config, key) : fallback;
+    return has(config, key) ? raw(config, key) : fallback;
 }
 
 std::string required(const AbstractConfiguration& config, const std::string& key) {
@@ -77,7 +171,13 @@ std::vector<std::string> list(const std::string& text) {
     return items;
 }
 
-RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& alias) {
+// The secret in the file that `key` names (see filePath).
+std::string secret(const AbstractConfiguration& config, const std::string& key, const std::string& credentialsDir) {
+    return readSecretFile(key, filePath(key, required(config, key), credentialsDir));
+}
+
+RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& alias,
+                      const std::string& credentialsDir) {
     const std::string prefix = "repo." + alias + ".";
     RepoSettings repo;
     repo.alias = alias;
@@ -99,9 +199,7 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
     }
     repo.branches = list(string(config, prefix + "branches", "main"));
     if (repo.branches.empty()) throw ConfigError(prefix + "branches: names no branch");
-    if (config.hasProperty(prefix + "token_file")) {
-        repo.token = readSecretFile(prefix + "token_file", required(config, prefix + "token_file"));
-    }
+    if (has(config, prefix + "token_file")) repo.token = secret(config, prefix + "token_file", credentialsDir);
     return repo;
 }
 
@@ -133,13 +231,25 @@ const RepoSettings* Settings::repoByAlias(const std::string& alias) const {
     return nullptr;
 }
 
-Settings loadSettings(const AbstractConfiguration& config) {
+Settings loadSettings(const AbstractConfiguration& config, const std::string& credentialsDir) {
+    refuseUnknownKeys(config);
     Settings s;
     std::tie(s.listenHost, s.listenPort) =
         hostPort("server.listen", string(config, "server.listen", "127.0.0.1:8080"));
     s.requestTimeout = std::chrono::seconds(integer(config, "server.request_timeout", 10, 1, 3600));
+    const bool certificate = has(config, "server.tls_certificate");
+    if (certificate != has(config, "server.tls_key")) {
+        throw ConfigError(certificate ? "server.tls_key: required with server.tls_certificate (HTTPS needs both)"
+                                      : "server.tls_certificate: required with server.tls_key (HTTPS needs both)");
+    }
+    if (certificate) {
+        s.tlsCertificate = filePath("server.tls_certificate", required(config, "server.tls_certificate"), credentialsDir);
+        requireReadable("server.tls_certificate", s.tlsCertificate);
+        s.tlsKey = filePath("server.tls_key", required(config, "server.tls_key"), credentialsDir);
+        requireReadable("server.tls_key", s.tlsKey);
+    }
 
-    s.webhookSecret = readSecretFile("webhook.secret_file", required(config, "webhook.secret_file"));
+    s.webhookSecret = secret(config, "webhook.secret_file", credentialsDir);
     s.maxBodyBytes = static_cast<std::size_t>(
         integer(config, "webhook.max_body_bytes", 25 * 1024 * 1024, 1024, 1LL << 30));
 
@@ -150,7 +260,7 @@ Settings loadSettings(const AbstractConfiguration& config) {
 
     s.registryUser = string(config, "registry.username", "");
     if (!s.registryUser.empty()) {
-        s.registryPassword = readSecretFile("registry.password_file", required(config, "registry.password_file"));
+        s.registryPassword = secret(config, "registry.password_file", credentialsDir);
     }
 
     s.backend = string(config, "builder.backend", "cli");
@@ -170,13 +280,11 @@ Settings loadSettings(const AbstractConfiguration& config) {
         throw ConfigError("storage.state_dir: expected an absolute path, got '" + s.stateDir + "'");
     }
 
-    if (config.hasProperty("api.token_file")) {
-        s.apiToken = readSecretFile("api.token_file", required(config, "api.token_file"));
-    }
+    if (has(config, "api.token_file")) s.apiToken = secret(config, "api.token_file", credentialsDir);
 
     AbstractConfiguration::Keys aliases;
     config.keys("repo", aliases);
-    for (const std::string& alias : aliases) s.repos.push_back(loadRepo(config, alias));
+    for (const std::string& alias : aliases) s.repos.push_back(loadRepo(config, alias, credentialsDir));
     return s;
 }
 

@@ -31,6 +31,9 @@ struct RepoSettings {
 struct Settings {
     std::string listenHost = "127.0.0.1";
     std::uint16_t listenPort = 8080;
+    // PEM files for HTTPS; both empty: plain HTTP. Checked readable, not parsed (see tls_context.h).
+    std::string tlsCertificate;
+    std::string tlsKey;
     std::chrono::seconds requestTimeout{10};  // a slow or half-sent request is dropped after this
     std::string webhookSecret;  // read from webhook.secret_file, never logged
     std::size_t maxBodyBytes = 25 * 1024 * 1024;
@@ -54,7 +57,16 @@ struct Settings {
     const RepoSettings* repoByAlias(const std::string& alias) const;
 };
 
-// Reads and validates every key slipwayd uses; throws ConfigError naming the first bad one.
-Settings loadSettings(const Poco::Util::AbstractConfiguration& config);
+// Reads and validates every key slipwayd uses; throws ConfigError naming the
+// first bad one. A key slipwayd does not know in one of its sections, or a
+// section it does not know, is an error too, so that a typo is not silently
+// replaced by a default.
+//
+// A file key (webhook.secret_file, api.token_file, registry.password_file,
+// repo.*.token_file, server.tls_certificate, server.tls_key) given as a bare
+// name rather than an absolute path names a credential: the file of that name
+// in `credentialsDir`, which is systemd's $CREDENTIALS_DIRECTORY (filled by
+// LoadCredential=). A bare name with no `credentialsDir` is an error.
+Settings loadSettings(const Poco::Util::AbstractConfiguration& config, const std::string& credentialsDir = "");
 
 }  // namespace slipway

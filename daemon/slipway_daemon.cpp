@@ -4,10 +4,12 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
+#include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -22,6 +24,7 @@
 #include "daemon/request_router.h"
 #include "daemon/scheduler.h"
 #include "daemon/settings.h"
+#include "daemon/tls_context.h"
 #include "storage/clock.h"
 #include "storage/store.h"
 
@@ -49,12 +52,16 @@ void SlipwayDaemon::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Option("config", "c", "configuration file (default /etc/slipway/slipway.ini)")
                           .argument("FILE")
                           .callback(OptionCallback<SlipwayDaemon>(this, &SlipwayDaemon::handleConfig)));
+    options.addOption(Option("check-config", "t",
+                             "validate the configuration (keys, secret files, TLS certificate and key) and exit: "
+                             "0 when slipwayd could start with it")
+                          .callback(OptionCallback<SlipwayDaemon>(this, &SlipwayDaemon::handleCheckConfig)));
 }
 
 void SlipwayDaemon::handleHelp(const std::string&, const std::string&) {
     Poco::Util::HelpFormatter help(options());
     help.setCommand(commandName());
-    help.setUsage("[--config FILE]");
+    help.setUsage("[--config FILE] [--check-config]");
     help.setHeader("slipwayd turns merged pull requests into images in a private Docker registry.");
     help.format(std::cout);
     exitEarly_ = true;
@@ -69,20 +76,31 @@ void SlipwayDaemon::handleVersion(const std::string&, const std::string&) {
 
 void SlipwayDaemon::handleConfig(const std::string&, const std::string& value) { configPath_ = value; }
 
+void SlipwayDaemon::handleCheckConfig(const std::string&, const std::string&) { checkOnly_ = true; }
+
 int SlipwayDaemon::main(const std::vector<std::string>&) {
     if (exitEarly_) return EXIT_OK;
     Poco::Logger& log = Poco::Logger::get("slipway");
+    TlsLibrary tls;
 
     Settings settings;
+    Poco::Net::Context::Ptr tlsContext;
     try {
         Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini(new Poco::Util::IniFileConfiguration(configPath_));
-        settings = loadSettings(*ini);
+        // systemd sets it for a unit with LoadCredential=; bare file names in the config are looked up there.
+        settings = loadSettings(*ini, Poco::Environment::get("CREDENTIALS_DIRECTORY", ""));
+        if (!settings.tlsCertificate.empty()) tlsContext = makeServerTlsContext(settings.tlsCertificate, settings.tlsKey);
     } catch (const ConfigError& e) {
         log.fatal(configPath_ + ": " + e.what());
         return EXIT_CONFIG;
     } catch (const Poco::Exception& e) {
         log.fatal("cannot read " + configPath_ + ": " + e.displayText());
         return EXIT_CONFIG;
+    }
+    if (checkOnly_) {
+        std::cout << configPath_ << ": ok (" << (tlsContext ? "https" : "http") << " on " << settings.listenHost << ":"
+                  << settings.listenPort << ", " << settings.repos.size() << " repositories)\n";
+        return EXIT_OK;
     }
 
     const std::string logDir = settings.stateDir + "/logs";
@@ -131,7 +149,9 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     std::unique_ptr<Poco::Net::HTTPServer> server;
     try {
-        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(settings.listenHost, settings.listenPort));
+        const Poco::Net::SocketAddress address(settings.listenHost, settings.listenPort);
+        Poco::Net::ServerSocket socket = tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
+                                                    : Poco::Net::ServerSocket(address);
         server = std::make_unique<Poco::Net::HTTPServer>(
             new RequestRouter(webhook, api, settings.registryHost, *store, *backend, metrics), socket, params);
     } catch (const Poco::Exception& e) {
@@ -142,7 +162,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     scheduler.start();
     server->start();
-    log.information("listening on http://" + settings.listenHost + ":" + std::to_string(settings.listenPort) +
+    log.information(std::string("listening on ") + (tlsContext ? "https://" : "http://") + settings.listenHost + ":" + std::to_string(settings.listenPort) +
                     " (webhooks at /hooks/github and /ciserver/updates), " + std::to_string(settings.repos.size()) +
                     " repositories, registry " + settings.registryHost + ", state in " + settings.stateDir);
 

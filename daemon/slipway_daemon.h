@@ -17,8 +17,10 @@ private:
     void handleHelp(const std::string& name, const std::string& value);
     void handleVersion(const std::string& name, const std::string& value);
     void handleConfig(const std::string& name, const std::string& value);
+    void handleCheckConfig(const std::string& name, const std::string& value);
 
     bool exitEarly_ = false;
+    bool checkOnly_ = false;  // --check-config: validate, report, exit
     std::string configPath_ = "/etc/slipway/slipway.ini";
 };
 

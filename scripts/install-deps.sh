@@ -8,6 +8,9 @@ packages=(
   libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev clang libclang-rt-14-dev
   docker.io docker-registry busybox-static apache2-utils iproute2
+  # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,
+  # dpkg -i of the package (adduser), setpriv (util-linux), docker-compose.yml.
+  dpkg-dev file systemd adduser util-linux docker-compose
 )
 
 # The tests replay GitHub's example payloads from the npm registry.

@@ -70,7 +70,7 @@ cat <<MSG
 
 slipwayd is starting on http://127.0.0.1:$port with $state/slipway.ini
   webhook endpoint   POST http://127.0.0.1:$port/hooks/github (or /ciserver/updates)
-  registry           https://localhost:5443 (CA: $state/registry/registry.crt)
+  registry           https://localhost:5443 (CA: $state/registry/ca.crt)
   send a test webhook, from another terminal:
     scripts/send-webhook.sh --demo          # a merged PR of the demo repository
     curl -s http://127.0.0.1:$port/api/builds

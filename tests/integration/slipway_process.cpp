@@ -19,7 +19,15 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
     port_ = freeLoopbackPort();
 
     std::ofstream ini(dir_ + "/slipway.ini");
-    ini << "[server]\nlisten = 127.0.0.1:" << port_ << "\n"
+    ini << "[server]\nlisten = 127.0.0.1:" << port_ << "\n";
+    if (!options.tlsCertificate.empty()) {
+        ini << "tls_certificate = " << options.tlsCertificate << "\ntls_key = " << options.tlsKey << "\n";
+        origin_ = "https://localhost:" + std::to_string(port_);  // the name the certificate is for
+        caFile_ = options.caFile;
+    } else {
+        origin_ = "http://127.0.0.1:" + std::to_string(port_);
+    }
+    ini
         << "[webhook]\nsecret_file = " << dir_ << "/webhook.secret\n"
         << "[registry]\nhost = " << options.registryHost << "\n"
         << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
@@ -58,7 +66,7 @@ void SlipwayProcess::restart() {
 }
 
 std::string SlipwayProcess::url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return origin_ + path;
 }
 
 HttpAnswer SlipwayProcess::sendWebhook(const std::string& event, const std::string& delivery, const std::string& body,
@@ -68,19 +76,19 @@ HttpAnswer SlipwayProcess::sendWebhook(const std::string& event, const std::stri
                         {"X-GitHub-Event", event},
                         {"X-GitHub-Delivery", delivery},
                         {"X-Hub-Signature-256", signature.empty() ? signatureFor(kSecret, body) : signature}},
-                       body);
+                       body, caFile_);
 }
 
 HttpAnswer SlipwayProcess::get(const std::string& path) const {
     std::map<std::string, std::string> headers;
     if (!apiToken_.empty()) headers["Authorization"] = "Bearer " + apiToken_;
-    return httpRequest("GET", url(path), headers);
+    return httpRequest("GET", url(path), headers, "", caFile_);
 }
 
 HttpAnswer SlipwayProcess::post(const std::string& path, const std::string& body) const {
     std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
     if (!apiToken_.empty()) headers["Authorization"] = "Bearer " + apiToken_;
-    return httpRequest("POST", url(path), headers, body);
+    return httpRequest("POST", url(path), headers, body, caFile_);
 }
 
 Poco::JSON::Object::Ptr SlipwayProcess::waitForJob(std::int64_t id, int seconds) const {

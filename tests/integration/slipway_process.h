@@ -27,10 +27,12 @@ struct DaemonOptions {
     std::vector<TestRepo> repos;
     std::string extraIni;  // appended verbatim
     std::string apiToken;  // when set, written to api.token_file and sent by get() and post()
+    // With both set, slipwayd serves HTTPS with them, and the test's requests trust `caFile`.
+    std::string tlsCertificate, tlsKey, caFile;
 };
 
 // slipwayd started from the build tree with a config and state dir of its own
-// on a free loopback port; stopped with SIGTERM when destroyed.
+// on a free loopback port, over HTTP or HTTPS; stopped with SIGTERM when destroyed.
 class SlipwayProcess {
 public:
     static constexpr const char* kSecret = "test-webhook-secret";
@@ -65,6 +67,8 @@ private:
 
     std::string dir_;
     std::string apiToken_;
+    std::string origin_;  // http://127.0.0.1:<port> or https://localhost:<port>
+    std::string caFile_;
     unsigned short port_ = 0;
     std::unique_ptr<BackgroundProcess> process_;
 };

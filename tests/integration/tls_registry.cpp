@@ -20,26 +20,20 @@ TlsRegistry::TlsRegistry(const std::string& dir, const std::string& user, const 
     Poco::File(dir_).createDirectories();
     const unsigned short port = freeLoopbackPort();
     host_ = "localhost:" + std::to_string(port);
-    caFile_ = dir_ + "/registry.crt";
-    const std::string key = dir_ + "/registry.key";
-    mustRun("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", caFile_});
-
-    std::ofstream config(dir_ + "/config.yml");
-    config << "version: 0.1\n"
-              "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-              "storage:\n  filesystem:\n    rootdirectory: " << dir_ << "/data\n  delete:\n    enabled: true\n"
-              "http:\n  addr: 127.0.0.1:" << port << "\n  secret: slipway-test\n"
-              "  tls:\n    certificate: " << caFile_ << "\n    key: " << key << "\n";
+    // The project's own script makes the CA, the certificate, htpasswd, the
+    // config and the engine's trust entry, so every push in the suite tests it.
+    std::vector<std::string> args;
     if (!user_.empty()) {
-        mustRun("htpasswd", {"-Bbc", dir_ + "/htpasswd", user_, password_});
-        config << "auth:\n  htpasswd:\n    realm: slipway-test\n    path: " << dir_ << "/htpasswd\n";
+        const std::string passwordFile = dir_ + "/password";
+        std::ofstream(passwordFile) << password_ << "\n";
+        args = {"--user", user_, "--password-file", passwordFile};
     }
-    config.close();
-
+    args.insert(args.end(), {dir_, host_});
+    mustRun(std::string(SLIPWAY_SCRIPTS_DIR) + "/make-registry-certs.sh", args);
+    caFile_ = dir_ + "/ca.crt";
+    certificateFile_ = dir_ + "/registry.crt";
+    keyFile_ = dir_ + "/registry.key";
     trustDir_ = "/etc/docker/certs.d/" + host_;
-    Poco::File(trustDir_).createDirectories();
-    Poco::File(caFile_).copyTo(trustDir_ + "/ca.crt");
 
     process_ = std::make_unique<BackgroundProcess>("docker-registry", std::vector<std::string>{"serve", dir_ + "/config.yml"},
                                                    dir_, dir_ + "/registry.log");

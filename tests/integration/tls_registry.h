@@ -10,10 +10,11 @@
 namespace slipway::testing {
 
 // A real distribution registry (Debian's docker-registry) on a free loopback
-// port, serving TLS with a certificate made for it by openssl, which the Docker
-// engine trusts through /etc/docker/certs.d/<host>/ca.crt. With a user name it
-// also requires htpasswd basic authentication. Stopped and forgotten (process,
-// files, trust entry) when destroyed.
+// port, set up by scripts/make-registry-certs.sh: TLS with a certificate from a
+// CA of its own, which the Docker engine trusts through
+// /etc/docker/certs.d/<host>/ca.crt. With a user name it also requires htpasswd
+// basic authentication. Stopped and forgotten (process, files, trust entry)
+// when destroyed.
 class TlsRegistry {
 public:
     TlsRegistry(const std::string& dir, const std::string& user = "", const std::string& password = "");
@@ -24,6 +25,9 @@ public:
     // localhost:<port>, as images name it.
     const std::string& host() const { return host_; }
     const std::string& caFile() const { return caFile_; }
+    // The registry's certificate (for localhost and 127.0.0.1, signed by caFile()) and its key.
+    const std::string& certificateFile() const { return certificateFile_; }
+    const std::string& keyFile() const { return keyFile_; }
 
     // Tags of repository `name`, sorted, from GET /v2/<name>/tags/list; empty when it has none.
     std::vector<std::string> tags(const std::string& name) const;
@@ -37,6 +41,8 @@ private:
     std::string dir_;
     std::string host_;
     std::string caFile_;
+    std::string certificateFile_;
+    std::string keyFile_;
     std::string trustDir_;
     std::string user_, password_;
     std::unique_ptr<BackgroundProcess> process_;

@@ -13,15 +13,15 @@ namespace {
 
 class SettingsTest : public ::testing::Test {
 protected:
-    Settings load(const std::string& ini) {
+    Settings load(const std::string& ini, const std::string& credentialsDir = "") {
         std::istringstream in(ini);
         Poco::AutoPtr<Poco::Util::IniFileConfiguration> config(new Poco::Util::IniFileConfiguration(in));
-        return loadSettings(*config);
+        return loadSettings(*config, credentialsDir);
     }
 
-    std::string errorOf(const std::string& ini) {
+    std::string errorOf(const std::string& ini, const std::string& credentialsDir = "") {
         try {
-            load(ini);
+            load(ini, credentialsDir);
         } catch (const ConfigError& e) {
             return e.what();
         }
@@ -91,6 +91,88 @@ TEST_F(SettingsTest, RefusesAnEmptyOrMissingSecret) {
 TEST_F(SettingsTest, NeverPutsTheSecretInAnError) {
     const std::string error = errorOf(minimal() + "[builder]\nconcurrency = x\n");
     EXPECT_EQ(error.find("s3cret"), std::string::npos);
+}
+
+TEST_F(SettingsTest, NamesAnUnknownKeyInAKnownSection) {
+    const std::string error = errorOf(minimal() + "[builder]\nconcurency = 2\n");
+    EXPECT_EQ(error.rfind("builder.concurency: unknown key", 0), 0u) << error;
+    EXPECT_NE(error.find("concurrency"), std::string::npos) << "lists the keys [builder] knows: " << error;
+    EXPECT_NE(errorOf(minimal() + "[repo.x]\nname = a/b\nurl = file:///x\nbranch = main\n").find("repo.x.branch: unknown key"),
+              std::string::npos);
+    EXPECT_NE(errorOf(minimal() + "[server]\nlisten = 127.0.0.1:1\ntls_cert = c.pem\n").find("server.tls_cert: unknown key"),
+              std::string::npos);
+}
+
+TEST_F(SettingsTest, NamesEveryUnknownKeyAndSectionAtOnce) {
+    const std::string error = errorOf(minimal() + "[builder]\nconcurency = 2\nkeep_image = true\n[buidler]\nbackend = cli\n");
+    EXPECT_NE(error.find("builder.concurency: unknown key"), std::string::npos) << error;
+    EXPECT_NE(error.find("builder.keep_image: unknown key"), std::string::npos) << error;
+    EXPECT_NE(error.find("[buidler]: unknown section"), std::string::npos) << error;
+}
+
+TEST_F(SettingsTest, AnUnknownKeyIsNamedBeforeTheMissingOneItWasMeantToBe) {
+    EXPECT_EQ(errorOf("[webhook]\nsecret_fle = " + secret_ + "\n[registry]\nhost = r\n").rfind("webhook.secret_fle: unknown key", 0),
+              0u);
+}
+
+TEST_F(SettingsTest, ABareFileNameIsACredentialInTheCredentialsDirectory) {
+    testing::TempDir credentials;
+    credentials.write("webhook.secret", "from-systemd\n");
+    credentials.write("api.token", "token-from-systemd\n");
+    credentials.write("exam.token", "repo-token\n");
+    const Settings s = load("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r\n"
+                            "[api]\ntoken_file = api.token\n"
+                            "[repo.exam]\nname = a/b\nurl = file:///x\ntoken_file = exam.token\n",
+                            credentials.path());
+    EXPECT_EQ(s.webhookSecret, "from-systemd");
+    EXPECT_EQ(s.apiToken, "token-from-systemd");
+    ASSERT_EQ(s.repos.size(), 1u);
+    EXPECT_EQ(s.repos[0].token, "repo-token");
+}
+
+TEST_F(SettingsTest, AnAbsolutePathIgnoresTheCredentialsDirectory) {
+    testing::TempDir credentials;
+    credentials.write("webhook.secret", "from-systemd\n");
+    EXPECT_EQ(load(minimal(), credentials.path()).webhookSecret, "s3cret");
+}
+
+TEST_F(SettingsTest, ABareFileNameWithoutCredentialsDirectoryNamesTheKey) {
+    const std::string error = errorOf("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r\n");
+    EXPECT_EQ(error.rfind("webhook.secret_file: 'webhook.secret' is a credential name", 0), 0u) << error;
+    EXPECT_NE(error.find("$CREDENTIALS_DIRECTORY"), std::string::npos) << error;
+
+    testing::TempDir credentials;
+    EXPECT_NE(errorOf(minimal() + "[api]\ntoken_file = api.token\n", credentials.path())
+                  .find("api.token_file: cannot read " + credentials.path() + "/api.token"),
+              std::string::npos);
+    EXPECT_NE(errorOf(minimal() + "[api]\ntoken_file = ../api.token\n", credentials.path()).find("api.token_file: expected"),
+              std::string::npos);
+}
+
+TEST_F(SettingsTest, TlsNeedsBothCertificateAndKey) {
+    const std::string certificate = dir_.write("tls.crt", "certificate\n");
+    const std::string key = dir_.write("tls.key", "key\n");
+    EXPECT_TRUE(load(minimal()).tlsCertificate.empty());
+    EXPECT_EQ(errorOf(minimal() + "[server]\ntls_certificate = " + certificate + "\n").rfind("server.tls_key: required", 0), 0u);
+    EXPECT_EQ(errorOf(minimal() + "[server]\ntls_key = " + key + "\n").rfind("server.tls_certificate: required", 0), 0u);
+    EXPECT_EQ(errorOf(minimal() + "[server]\ntls_certificate = " + certificate + "\ntls_key = /nonexistent/tls.key\n"),
+              "server.tls_key: cannot read /nonexistent/tls.key");
+
+    const Settings s = load(minimal() + "[server]\ntls_certificate = " + certificate + "\ntls_key = tls.key\n", dir_.path());
+    EXPECT_EQ(s.tlsCertificate, certificate);
+    EXPECT_EQ(s.tlsKey, key);
+}
+
+TEST_F(SettingsTest, TheShippedExampleIsValidWithThePackagesCredentials) {
+    testing::TempDir credentials;
+    credentials.write("webhook.secret", "generated-by-postinst\n");
+    credentials.write("api.token", "generated-by-postinst-too\n");
+    Poco::AutoPtr<Poco::Util::IniFileConfiguration> config(
+        new Poco::Util::IniFileConfiguration(std::string(SLIPWAY_SOURCE_DIR) + "/etc/slipway.ini"));
+    const Settings s = loadSettings(*config, credentials.path());
+    EXPECT_EQ(s.stateDir, "/var/lib/slipway");
+    EXPECT_EQ(s.apiToken, "generated-by-postinst-too");
+    EXPECT_TRUE(s.repos.empty());
 }
 
 }  // namespace

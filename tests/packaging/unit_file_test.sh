@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The unit the package installs passes `systemd-analyze verify` without a
+# single warning, and `systemd-analyze security` rates its exposure no higher
+# than MAX_EXPOSURE (in tenths, as --threshold takes it: 13 is "1.3").
+# Usage: unit_file_test.sh UNIT SLIPWAYD MAX_EXPOSURE
+#   UNIT      the unit as configured for installation (build/packaging/slipway.service)
+#   SLIPWAYD  the built binary: verify wants ExecStart's program to exist, so
+#             a copy of the unit points there instead of the installed path
+set -euo pipefail
+unit=${1:?usage: unit_file_test.sh UNIT SLIPWAYD MAX_EXPOSURE}
+slipwayd=${2:?}
+max_exposure=${3:?}
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+installed=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+[ -n "$installed" ] || { echo "FAIL: $unit has no ExecStart="; exit 1; }
+sed "s#$installed#$slipwayd#g" "$unit" >"$scratch/slipway.service"
+
+# verify exits 0 on directives it ignores ("Failed to parse ..., ignoring"), so any output fails the test.
+if ! output=$(systemd-analyze verify --man=no "$scratch/slipway.service" 2>&1) || [ -n "$output" ]; then
+  echo "FAIL: systemd-analyze verify $unit:"
+  echo "$output"
+  exit 1
+fi
+echo "ok: systemd-analyze verify accepts $unit"
+
+status=0
+report=$(systemd-analyze security --offline=yes --threshold="$max_exposure" "$scratch/slipway.service" 2>&1) || status=$?
+echo "$report" | grep -F "✗" || true
+echo "$report" | tail -n 1
+if [ "$status" -ne 0 ]; then
+  echo "FAIL: systemd-analyze security rates the unit above $max_exposure tenths (status $status)"
+  exit 1
+fi
+echo "ok: exposure at most $max_exposure tenths"
