@@ -36,12 +36,4 @@ private:
     DockerCliSettings settings_;
 };
 
-// The ids of the images `docker build` created step by step ("---> <id>" lines
-// not preceded by "---> Using cache"), in the order it made them.
-std::vector<std::string> parseCreatedImages(const std::string& output);
-
-// Finds the manifest digest in `docker push` output ("...: digest: sha256:<hex> size: N");
-// empty when there is none.
-std::string parsePushDigest(const std::string& output);
-
 }  // namespace slipway
