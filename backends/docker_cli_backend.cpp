@@ -53,15 +53,17 @@ std::string lastLine(const std::string& output) {
 DockerCliBackend::DockerCliBackend(DockerCliSettings settings) : settings_(std::move(settings)) {}
 
 std::string DockerCliBackend::run(const std::string& step, const std::vector<std::string>& args,
-                                  std::chrono::seconds timeout, std::ostream& log) {
+                                  std::chrono::seconds timeout, std::ostream& log,
+                                  const std::optional<std::string>& input) {
     std::map<std::string, std::string> env;
     if (!settings_.dockerHost.empty()) env["DOCKER_HOST"] = settings_.dockerHost;
+    if (!settings_.configDir.empty()) env["DOCKER_CONFIG"] = settings_.configDir;
     std::string output;
     TeeBuffer tee(log, output);
     std::ostream out(&tee);
     ProcessResult result;
     try {
-        result = runProcess(settings_.dockerCommand, args, out, timeout, env);
+        result = runProcess(settings_.dockerCommand, args, out, timeout, env, input);
     } catch (const std::exception& e) {
         throw BackendError(step + ": " + e.what());
     }
@@ -99,7 +101,17 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
     }
 }
 
+void DockerCliBackend::login(std::ostream& log) {
+    const RegistryCredentials& registry = settings_.registry;
+    // "--username=" keeps a name that starts with '-' a value; docker creates
+    // configDir with mode 0700 when it is missing.
+    run("docker login to " + registry.serverAddress + " as " + registry.username,
+        {"login", "--username=" + registry.username, "--password-stdin", "--", registry.serverAddress},
+        settings_.pushTimeout, log, registry.password);
+}
+
 std::string DockerCliBackend::push(const std::string& image, std::ostream& log) {
+    if (!settings_.registry.username.empty()) login(log);
     const std::string output =
         run("docker push of " + image, {"push", "--", image}, settings_.pushTimeout, log);
     std::string digest = parsePushDigest(output);
