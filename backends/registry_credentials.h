@@ -12,4 +12,9 @@ struct RegistryCredentials {
     std::string password;
 };
 
+// The X-Registry-Auth header the Engine API wants for a push: the JSON object
+// {"username", "password", "serveraddress"} in padded base64url, or "{}" so
+// encoded when anonymous. It holds the password: it goes nowhere but the header.
+std::string registryAuthHeader(const RegistryCredentials& credentials);
+
 }  // namespace slipway
