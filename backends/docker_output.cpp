@@ -6,9 +6,17 @@
 #include <Poco/String.h>
 
 namespace slipway {
+namespace {
+
+// "Step 3/4 : RUN make all": the number, the instruction, its arguments.
+const std::regex& stepLine() {
+    static const std::regex pattern("Step ([0-9]+/[0-9]+) : ([A-Za-z]+)(.*)");
+    return pattern;
+}
+
+}  // namespace
 
 std::vector<std::string> parseCreatedImages(const std::string& output) {
-    static const std::regex stepLine("Step [0-9]+/[0-9]+ : ([A-Za-z]+).*");
     static const std::regex imageLine(" ---> ([0-9a-f]{12,64})\\s*");
     std::vector<std::string> ids;
     std::istringstream in(output);
@@ -17,8 +25,8 @@ std::vector<std::string> parseCreatedImages(const std::string& output) {
     bool reused = false;
     std::smatch match;
     while (std::getline(in, line)) {
-        if (std::regex_match(line, match, stepLine)) {
-            reused = Poco::icompare(match[1].str(), "FROM") == 0;
+        if (std::regex_match(line, match, stepLine())) {
+            reused = Poco::icompare(match[2].str(), "FROM") == 0;
         } else if (line.rfind(" ---> Using cache", 0) == 0) {
             reused = true;
         } else if (std::regex_match(line, match, imageLine)) {
@@ -27,6 +35,18 @@ std::vector<std::string> parseCreatedImages(const std::string& output) {
         }
     }
     return ids;
+}
+
+std::string lastBuildStep(const std::string& output) {
+    std::istringstream in(output);
+    std::string line, last;
+    std::smatch match;
+    while (std::getline(in, line)) {
+        if (std::regex_match(line, match, stepLine())) {
+            last = match[1].str() + " (" + match[2].str() + Poco::trimRight(match[3].str()) + ")";
+        }
+    }
+    return last;
 }
 
 std::string parsePushDigest(const std::string& output) {

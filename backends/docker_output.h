@@ -12,6 +12,10 @@ namespace slipway {
 // preceded by "---> Using cache"), in the order it made them.
 std::vector<std::string> parseCreatedImages(const std::string& output);
 
+// The last step a build started, as "N/M (INSTRUCTION arguments)" from its
+// "Step N/M : INSTRUCTION arguments" line; empty when there is none.
+std::string lastBuildStep(const std::string& output);
+
 // Finds the manifest digest in push output ("...: digest: sha256:<hex> size: N");
 // empty when there is none.
 std::string parsePushDigest(const std::string& output);

@@ -33,5 +33,12 @@ TEST(DockerOutput, FindsTheImagesABuildCreatedButNotThoseItReused) {
     EXPECT_EQ(parseCreatedImages(output), std::vector<std::string>{"96f416a900ef"});
 }
 
+TEST(DockerOutput, NamesTheLastStepABuildStarted) {
+    EXPECT_EQ(lastBuildStep("Step 1/3 : FROM base\n ---> 6d3252677a64\nStep 2/3 : RUN make all  \n"
+                            " ---> Running in 849c0555e907\nmake: *** no rule\n"),
+              "2/3 (RUN make all)");
+    EXPECT_EQ(lastBuildStep("Error parsing Dockerfile\n"), "");
+}
+
 }  // namespace
 }  // namespace slipway
