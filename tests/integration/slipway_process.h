@@ -22,6 +22,8 @@ struct TestRepo {
 struct DaemonOptions {
     std::string backend = "cli";
     std::string registryHost;
+    std::string registryUser;      // with registryPassword, written to a password_file
+    std::string registryPassword;
     std::vector<TestRepo> repos;
     std::string extraIni;  // appended verbatim
 };
