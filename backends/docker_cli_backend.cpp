@@ -1,12 +1,10 @@
 #include "backends/docker_cli_backend.h"
 
 #include <map>
-#include <regex>
 #include <sstream>
 #include <vector>
 
-#include <Poco/String.h>
-
+#include "backends/docker_output.h"
 #include "backends/process_runner.h"
 
 namespace slipway {
@@ -55,15 +53,17 @@ std::string lastLine(const std::string& output) {
 DockerCliBackend::DockerCliBackend(DockerCliSettings settings) : settings_(std::move(settings)) {}
 
 std::string DockerCliBackend::run(const std::string& step, const std::vector<std::string>& args,
-                                  std::chrono::seconds timeout, std::ostream& log) {
+                                  std::chrono::seconds timeout, std::ostream& log,
+                                  const std::optional<std::string>& input) {
     std::map<std::string, std::string> env;
     if (!settings_.dockerHost.empty()) env["DOCKER_HOST"] = settings_.dockerHost;
+    if (!settings_.configDir.empty()) env["DOCKER_CONFIG"] = settings_.configDir;
     std::string output;
     TeeBuffer tee(log, output);
     std::ostream out(&tee);
     ProcessResult result;
     try {
-        result = runProcess(settings_.dockerCommand, args, out, timeout, env);
+        result = runProcess(settings_.dockerCommand, args, out, timeout, env, input);
     } catch (const std::exception& e) {
         throw BackendError(step + ": " + e.what());
     }
@@ -101,7 +101,17 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
     }
 }
 
+void DockerCliBackend::login(std::ostream& log) {
+    const RegistryCredentials& registry = settings_.registry;
+    // "--username=" keeps a name that starts with '-' a value; docker creates
+    // configDir with mode 0700 when it is missing.
+    run("docker login to " + registry.serverAddress + " as " + registry.username,
+        {"login", "--username=" + registry.username, "--password-stdin", "--", registry.serverAddress},
+        settings_.pushTimeout, log, registry.password);
+}
+
 std::string DockerCliBackend::push(const std::string& image, std::ostream& log) {
+    if (!settings_.registry.username.empty()) login(log);
     const std::string output =
         run("docker push of " + image, {"push", "--", image}, settings_.pushTimeout, log);
     std::string digest = parsePushDigest(output);
@@ -116,40 +126,6 @@ void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
 void DockerCliBackend::ping() {
     std::ostringstream ignored;
     run("docker version", {"version", "--format", "{{.Server.Version}}"}, std::chrono::seconds(5), ignored);
-}
-
-std::vector<std::string> parseCreatedImages(const std::string& output) {
-    static const std::regex stepLine("Step [0-9]+/[0-9]+ : ([A-Za-z]+).*");
-    static const std::regex imageLine(" ---> ([0-9a-f]{12,64})\\s*");
-    std::vector<std::string> ids;
-    std::istringstream in(output);
-    std::string line;
-    // FROM names an image the build did not make; a cached step reuses one.
-    bool reused = false;
-    std::smatch match;
-    while (std::getline(in, line)) {
-        if (std::regex_match(line, match, stepLine)) {
-            reused = Poco::icompare(match[1].str(), "FROM") == 0;
-        } else if (line.rfind(" ---> Using cache", 0) == 0) {
-            reused = true;
-        } else if (std::regex_match(line, match, imageLine)) {
-            if (!reused) ids.push_back(match[1]);
-            reused = false;
-        }
-    }
-    return ids;
-}
-
-std::string parsePushDigest(const std::string& output) {
-    static const std::regex pattern("digest: (sha256:[0-9a-f]{64}) size: [0-9]+");
-    std::smatch match;
-    std::string last;
-    auto begin = output.cbegin();
-    while (std::regex_search(begin, output.cend(), match, pattern)) {
-        last = match[1];
-        begin = match.suffix().first;
-    }
-    return last;
 }
 
 }  // namespace slipway

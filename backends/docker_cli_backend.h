@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/registry_credentials.h"
 
 namespace slipway {
 
@@ -12,6 +14,10 @@ namespace slipway {
 struct DockerCliSettings {
     std::string dockerCommand = "docker";  // found on PATH unless absolute
     std::string dockerHost;                // DOCKER_HOST for the CLI; empty keeps its default
+    // DOCKER_CONFIG for every docker command: slipwayd's own folder, so that its
+    // registry login never reads or writes the user's ~/.docker. Empty keeps the default.
+    std::string configDir;
+    RegistryCredentials registry;  // logged in to before each push when it has a username
     std::chrono::seconds buildTimeout{3600};
     std::chrono::seconds pushTimeout{1800};
 };
@@ -19,7 +25,8 @@ struct DockerCliSettings {
 // Builds, pushes and removes images by launching the docker CLI with an argv
 // vector. Every name it passes has been validated, and `--` ends the options.
 // A failed build removes the intermediate images it made, so failures leave no
-// dangling images behind.
+// dangling images behind. With registry credentials, each push is preceded by
+// `docker login --password-stdin`: the password travels on stdin only.
 class DockerCliBackend final : public Backend {
 public:
     explicit DockerCliBackend(DockerCliSettings settings);
@@ -30,19 +37,16 @@ public:
     void ping() override;
 
 private:
-    // Runs docker with `args`; throws BackendError naming `step` unless it exits 0.
+    // Runs docker with `args` (and `input` on its stdin); throws BackendError
+    // naming `step` unless it exits 0.
     std::string run(const std::string& step, const std::vector<std::string>& args,
-                    std::chrono::seconds timeout, std::ostream& log);
+                    std::chrono::seconds timeout, std::ostream& log,
+                    const std::optional<std::string>& input = std::nullopt);
+
+    // Stores the registry credentials in configDir through `docker login`.
+    void login(std::ostream& log);
 
     DockerCliSettings settings_;
 };
-
-// The ids of the images `docker build` created step by step ("---> <id>" lines
-// not preceded by "---> Using cache"), in the order it made them.
-std::vector<std::string> parseCreatedImages(const std::string& output);
-
-// Finds the manifest digest in `docker push` output ("...: digest: sha256:<hex> size: N");
-// empty when there is none.
-std::string parsePushDigest(const std::string& output);
 
 }  // namespace slipway

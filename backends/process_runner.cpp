@@ -17,23 +17,42 @@ namespace slipway {
 
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          std::ostream& output, std::chrono::seconds timeout,
-                         const std::map<std::string, std::string>& env) {
+                         const std::map<std::string, std::string>& env,
+                         const std::optional<std::string>& input) {
     // Poco reports a failed exec only as exit status 72 from the child: look first.
     Poco::Path found;
     if (!Poco::Path::find(Poco::Environment::get("PATH", "/usr/bin:/bin"), program, found)) {
         throw std::runtime_error("cannot start " + program + ": not found");
     }
     Poco::Pipe outPipe;
+    Poco::Pipe inPipe;
     Poco::Process::Env childEnv(env.begin(), env.end());
     std::optional<Poco::ProcessHandle> handle;
     try {
-        handle.emplace(Poco::Process::launch(program, args, std::string(), nullptr, &outPipe, &outPipe,
-                                             childEnv));
+        handle.emplace(Poco::Process::launch(program, args, std::string(), input ? &inPipe : nullptr, &outPipe,
+                                             &outPipe, childEnv));
     } catch (const Poco::Exception& e) {
         throw std::runtime_error("cannot start " + program + ": " + e.displayText());
     }
     // The parent's copy of the write end must close, or reading never sees EOF.
     outPipe.close(Poco::Pipe::CLOSE_WRITE);
+    inPipe.close(Poco::Pipe::CLOSE_READ);
+
+    // Written from a thread of its own: a child that prints before it reads
+    // would otherwise block on a full output pipe while we block on its input.
+    std::thread feeder([&] {
+        if (!input) return;
+        try {
+            std::size_t sent = 0;
+            while (sent < input->size()) {
+                sent += static_cast<std::size_t>(
+                    inPipe.writeBytes(input->data() + sent, static_cast<int>(input->size() - sent)));
+            }
+        } catch (const Poco::Exception&) {
+            // The child closed its stdin early; what it says about it reaches `output`.
+        }
+        inPipe.close(Poco::Pipe::CLOSE_WRITE);
+    });
 
     // A watchdog kills the child at the deadline; reading then ends at EOF.
     std::mutex mutex;
@@ -56,6 +75,7 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
         output.flush();
     }
     const int code = handle->wait();
+    feeder.join();
     {
         std::lock_guard<std::mutex> lock(mutex);
         done = true;

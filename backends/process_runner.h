@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -16,10 +17,14 @@ struct ProcessResult {
 
 // Runs `program` with `args` (an argv vector, never a shell), adding `env` to the
 // inherited environment. Its stdout and stderr, interleaved, go to `output` as
-// they come. A child still running after `timeout` is killed and reported as
-// timed out. Throws std::runtime_error when the program cannot be started.
+// they come. With `input`, its stdin is a pipe that receives `input` and then
+// closes (how a secret reaches a child without showing up in its argv);
+// without, it inherits ours. A child still running after `timeout` is killed
+// and reported as timed out. Throws std::runtime_error when the program cannot
+// be started.
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          std::ostream& output, std::chrono::seconds timeout,
-                         const std::map<std::string, std::string>& env = {});
+                         const std::map<std::string, std::string>& env = {},
+                         const std::optional<std::string>& input = std::nullopt);
 
 }  // namespace slipway

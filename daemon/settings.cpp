@@ -9,6 +9,7 @@
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 
+#include "backends/engine_client.h"
 #include "daemon/image_name.h"
 
 namespace slipway {
@@ -264,11 +265,19 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     }
 
     s.backend = string(config, "builder.backend", "cli");
-    if (s.backend != "cli") {
-        throw ConfigError("builder.backend: unknown backend '" + s.backend + "' (cli)");
+    if (s.backend != "cli" && s.backend != "api") {
+        throw ConfigError("builder.backend: unknown backend '" + s.backend + "' (cli | api)");
     }
     s.dockerCommand = string(config, "builder.docker_command", "docker");
     s.dockerHost = string(config, "builder.docker_host", s.dockerHost);
+    if (s.backend == "api") {
+        // The CLI takes any DOCKER_HOST it knows; the API backend speaks only these.
+        try {
+            parseEngineEndpoint(s.dockerHost);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(std::string("builder.docker_host: ") + e.what());
+        }
+    }
     s.concurrency = static_cast<unsigned>(integer(config, "builder.concurrency", 2, 1, 64));
     s.keepImages = boolean(config, "builder.keep_images", false);
     s.fetchTimeout = std::chrono::seconds(integer(config, "builder.fetch_timeout", 600, 1, 86400));

@@ -40,7 +40,7 @@ struct Settings {
     std::string registryHost;
     std::string registryUser;      // empty: push anonymously
     std::string registryPassword;  // read from registry.password_file, never logged
-    std::string backend = "cli";
+    std::string backend = "cli";  // cli | api
     std::string dockerCommand = "docker";
     std::string dockerHost = "unix:///var/run/docker.sock";
     unsigned concurrency = 2;

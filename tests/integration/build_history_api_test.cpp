@@ -274,7 +274,7 @@ TEST_P(BuildHistoryApi, EveryAnswerMatchesTheOpenApiDescription) {
     EXPECT_EQ(contract.unchecked(), std::vector<std::string>{}) << "operations the test did not exercise";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BuildHistoryApi, ::testing::Values("cli"));
+INSTANTIATE_TEST_SUITE_P(Backends, BuildHistoryApi, ::testing::Values("cli", "api"));
 
 }  // namespace
 }  // namespace slipway::testing

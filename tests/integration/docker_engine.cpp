@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include <Poco/File.h>
+#include <Poco/String.h>
 
 #include "tests/integration/command.h"
 
@@ -42,6 +43,19 @@ bool DockerEngine::imageExists(const std::string& reference) {
 void DockerEngine::removeImage(const std::string& reference) {
     std::string output;
     tryRun("docker", {"rmi", "--force", reference}, output);
+}
+
+InspectionContainer::InspectionContainer(const std::string& image)
+    // The command is never run; docker create wants one for an image that has none.
+    : id_(Poco::trim(mustRun("docker", {"create", "--", image, "/bin/true"}))) {}
+
+InspectionContainer::~InspectionContainer() {
+    std::string output;
+    if (!id_.empty()) tryRun("docker", {"rm", "--force", id_}, output);
+}
+
+void InspectionContainer::copyOut(const std::string& path, const std::string& destination) const {
+    mustRun("docker", {"cp", id_ + ":" + path, destination});
 }
 
 }  // namespace slipway::testing

@@ -22,4 +22,21 @@ public:
     static void removeImage(const std::string& reference);
 };
 
+// A container created (never started) from an image so that a test can look at
+// the image's files; removed when destroyed.
+class InspectionContainer {
+public:
+    explicit InspectionContainer(const std::string& image);
+    ~InspectionContainer();
+    InspectionContainer(const InspectionContainer&) = delete;
+    InspectionContainer& operator=(const InspectionContainer&) = delete;
+
+    // Copies `path` out of the container to `destination` as `docker cp` does:
+    // a symbolic link stays a link.
+    void copyOut(const std::string& path, const std::string& destination) const;
+
+private:
+    std::string id_;
+};
+
 }  // namespace slipway::testing

@@ -65,7 +65,7 @@ TEST_P(FailedBuilds, AFailingServiceDoesNotStopTheOthers) {
     EXPECT_EQ(DockerEngine::danglingImages(), danglingBefore) << "the failed build left images behind";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, FailedBuilds, ::testing::Values("cli"));
+INSTANTIATE_TEST_SUITE_P(Backends, FailedBuilds, ::testing::Values("cli", "api"));
 
 }  // namespace
 }  // namespace slipway::testing

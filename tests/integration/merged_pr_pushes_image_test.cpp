@@ -66,7 +66,7 @@ TEST_P(MergedPrPushesImage, TheLegacyPathBuildsToo) {
     EXPECT_EQ(IntegrationEnvironment::registry().tags(legacy), std::vector<std::string>{"1"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MergedPrPushesImage, ::testing::Values("cli"));
+INSTANTIATE_TEST_SUITE_P(Backends, MergedPrPushesImage, ::testing::Values("cli", "api"));
 
 }  // namespace
 }  // namespace slipway::testing

@@ -28,16 +28,29 @@ protected:
         daemon_.reset();
     }
 
-    // Starts slipwayd watching the test's repository.
-    SlipwayProcess& startDaemon(const std::string& extraIni = "") {
+    // What startDaemon() configures: the test's backend and repository, the shared registry.
+    DaemonOptions defaultOptions() const {
         DaemonOptions options;
         options.backend = GetParam();
         options.registryHost = IntegrationEnvironment::registry().host();
         options.repos = {{"mono", kRepoName, git_->url()}};
+        return options;
+    }
+
+    // Starts slipwayd watching the test's repository.
+    SlipwayProcess& startDaemon(const std::string& extraIni = "") {
+        DaemonOptions options = defaultOptions();
         options.extraIni = extraIni;
-        daemon_ = std::make_unique<SlipwayProcess>(dir_.path() + "/daemon", options);
+        return startDaemon(options);
+    }
+
+    SlipwayProcess& startDaemon(const DaemonOptions& options) {
+        daemon_ = std::make_unique<SlipwayProcess>(daemonDir(), options);
         return *daemon_;
     }
+
+    // Where slipwayd keeps its config (slipway.ini) and its state (state/).
+    std::string daemonDir() const { return dir_.path() + "/daemon"; }
 
     // A service folder whose Dockerfile copies a file of its own into the base image and runs a command.
     std::map<std::string, std::string> service(const std::string& name, const std::string& run = "cat /payload.txt") {

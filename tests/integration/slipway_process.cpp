@@ -29,8 +29,12 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
     }
     ini
         << "[webhook]\nsecret_file = " << dir_ << "/webhook.secret\n"
-        << "[registry]\nhost = " << options.registryHost << "\n"
-        << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
+        << "[registry]\nhost = " << options.registryHost << "\n";
+    if (!options.registryUser.empty()) {
+        std::ofstream(dir_ + "/registry.password") << options.registryPassword << "\n";
+        ini << "username = " << options.registryUser << "\npassword_file = " << dir_ << "/registry.password\n";
+    }
+    ini << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
         << "[storage]\nstate_dir = " << dir_ << "/state\n";
     for (const TestRepo& repo : options.repos) {
         ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url

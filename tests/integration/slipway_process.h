@@ -24,6 +24,8 @@ struct TestRepo {
 struct DaemonOptions {
     std::string backend = "cli";
     std::string registryHost;
+    std::string registryUser;      // with registryPassword, written to a password_file
+    std::string registryPassword;
     std::vector<TestRepo> repos;
     std::string extraIni;  // appended verbatim
     std::string apiToken;  // when set, written to api.token_file and sent by get() and post()

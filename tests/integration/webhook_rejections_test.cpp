@@ -54,7 +54,7 @@ TEST_P(WebhookRejections, ARepeatedDeliveryIsAnsweredButQueuesNothing) {
     EXPECT_EQ(daemon.get("/api/deliveries").json()->getArray("deliveries")->size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, WebhookRejections, ::testing::Values("cli"));
+INSTANTIATE_TEST_SUITE_P(Backends, WebhookRejections, ::testing::Values("cli", "api"));
 
 }  // namespace
 }  // namespace slipway::testing

@@ -1,38 +1,89 @@
 #include "backends/docker_cli_backend.h"
 
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <Poco/File.h>
+
+#include "tests/support/temp_dir.h"
 
 namespace slipway {
 namespace {
 
-TEST(DockerCliBackend, FindsTheDigestInPushOutput) {
-    const std::string output =
-        "The push refers to repository [localhost:5443/api]\n"
-        "43f427434556: Pushed\n"
-        "1.0: digest: sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a size: 735\n";
-    EXPECT_EQ(parsePushDigest(output), "sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a");
+const std::string kDigest = "sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a";
+const std::string kPassword = "hunter2-not-in-argv";
+
+std::string contentOf(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
 }
 
-TEST(DockerCliBackend, FindsNoDigestWhenThereIsNone) {
-    EXPECT_EQ(parsePushDigest("unauthorized: authentication required\n"), "");
-    EXPECT_EQ(parsePushDigest("digest: sha256:short size: 1\n"), "");
+// A stand-in for the docker CLI: records each call's DOCKER_CONFIG and argv in
+// `calls` and login's stdin in `stdin`; login fails when `loginFails` is set.
+class DockerCliBackendTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const std::string script = dir_.write(
+            "docker",
+            "#!/bin/sh\n"
+            "here=$(dirname \"$0\")\n"
+            "printf '%s\\n' \"DOCKER_CONFIG=$DOCKER_CONFIG\" \"$*\" >> \"$here/calls\"\n"
+            "case \"$1\" in\n"
+            "  login) cat > \"$here/stdin\"\n"
+            "         if [ -e \"$here/loginFails\" ]; then echo 'Error response from daemon: 401 Unauthorized'; exit 1; fi\n"
+            "         echo 'Login Succeeded' ;;\n"
+            "  push) echo 'The push refers to repository [localhost:5443/api]'\n"
+            "        echo '1: digest: " + kDigest + " size: 528' ;;\n"
+            "esac\n");
+        Poco::File(script).setExecutable(true);
+        settings_.dockerCommand = script;
+        settings_.configDir = dir_.path() + "/config";
+    }
+
+    std::string calls() const { return contentOf(dir_.path() + "/calls"); }
+
+    testing::TempDir dir_;
+    DockerCliSettings settings_;
+};
+
+TEST_F(DockerCliBackendTest, LogsInWithThePasswordOnStdinBeforePushing) {
+    settings_.registry = {"localhost:5443", "ci-bot", kPassword};
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    EXPECT_EQ(backend.push("localhost:5443/api:1", log), kDigest);
+    const std::string config = "DOCKER_CONFIG=" + settings_.configDir + "\n";
+    EXPECT_EQ(calls(), config + "login --username=ci-bot --password-stdin -- localhost:5443\n" + config +
+                           "push -- localhost:5443/api:1\n");
+    EXPECT_EQ(contentOf(dir_.path() + "/stdin"), kPassword);
+    EXPECT_EQ(log.str().find(kPassword), std::string::npos) << log.str();
 }
 
-TEST(DockerCliBackend, FindsTheImagesABuildCreatedButNotThoseItReused) {
-    const std::string output =
-        "Step 1/3 : FROM base\n"
-        " ---> 6d3252677a64\n"
-        "Step 2/3 : COPY payload.txt /payload.txt\n"
-        " ---> Using cache\n"
-        " ---> 1cbd2e9184b5\n"
-        "Step 3/3 : RUN false\n"
-        " ---> Running in 849c0555e907\n"
-        "Removing intermediate container 849c0555e907\n"
-        " ---> 96f416a900ef\n";
-    // The FROM line names the base image, which the build did not create either.
-    EXPECT_EQ(parseCreatedImages(output), std::vector<std::string>{"96f416a900ef"});
+TEST_F(DockerCliBackendTest, PushesAnonymouslyWithoutLoggingIn) {
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    EXPECT_EQ(backend.push("localhost:5443/api:1", log), kDigest);
+    EXPECT_EQ(calls(), "DOCKER_CONFIG=" + settings_.configDir + "\npush -- localhost:5443/api:1\n");
+}
+
+TEST_F(DockerCliBackendTest, AFailedLoginFailsThePushWithoutTheLoginsSecret) {
+    dir_.write("loginFails", "");
+    settings_.registry = {"localhost:5443", "ci-bot", kPassword};
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    try {
+        backend.push("localhost:5443/api:1", log);
+        FAIL() << "no error";
+    } catch (const BackendError& e) {
+        const std::string error = e.what();
+        EXPECT_NE(error.find("docker login to localhost:5443 as ci-bot"), std::string::npos) << error;
+        EXPECT_NE(error.find("401 Unauthorized"), std::string::npos) << error;
+        EXPECT_EQ(error.find(kPassword), std::string::npos) << error;
+    }
+    EXPECT_EQ(calls().find("push"), std::string::npos) << "pushed after a failed login";
+    EXPECT_EQ(log.str().find(kPassword), std::string::npos) << log.str();
 }
 
 TEST(DockerCliBackend, ReportsAMissingDockerCommandAsABackendError) {

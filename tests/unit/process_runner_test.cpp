@@ -36,6 +36,29 @@ TEST(ProcessRunner, AddsEnvironmentVariables) {
     EXPECT_NE(out.str().find("SLIPWAY_TEST_VALUE=42"), std::string::npos);
 }
 
+TEST(ProcessRunner, FeedsInputToStdinAndClosesIt) {
+    std::ostringstream out;
+    const ProcessResult r = runProcess("cat", {}, out, seconds(10), {}, std::string("not-in-argv\nsecond line"));
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_FALSE(r.timedOut) << "cat never saw the end of its input";
+    EXPECT_EQ(out.str(), "not-in-argv\nsecond line");
+}
+
+TEST(ProcessRunner, FeedsInputLargerThanAPipeToAChildThatPrintsAsItReads) {
+    const std::string input(1 << 20, 'x');
+    std::ostringstream out;
+    const ProcessResult r = runProcess("cat", {}, out, seconds(10), {}, input);
+    EXPECT_FALSE(r.timedOut);
+    EXPECT_EQ(out.str().size(), input.size());
+}
+
+TEST(ProcessRunner, SurvivesAChildThatExitsWithoutReadingItsInput) {
+    std::ostringstream out;
+    const ProcessResult r = runProcess("true", {}, out, seconds(10), {}, std::string(4 << 20, 'x'));
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_FALSE(r.timedOut);
+}
+
 TEST(ProcessRunner, KillsAChildPastItsTimeout) {
     std::ostringstream out;
     const auto start = std::chrono::steady_clock::now();

@@ -80,6 +80,25 @@ TEST_F(SettingsTest, NamesTheBadKey) {
               std::string::npos);
 }
 
+TEST_F(SettingsTest, TakesTheApiBackendWithAnEngineAddressItCanReach) {
+    EXPECT_EQ(load(minimal() + "[builder]\nbackend = api\n").backend, "api");
+    const Settings tcp = load(minimal() + "[builder]\nbackend = api\ndocker_host = tcp://127.0.0.1:2375\n");
+    EXPECT_EQ(tcp.dockerHost, "tcp://127.0.0.1:2375");
+    EXPECT_EQ(errorOf(minimal() + "[builder]\nbackend = api\ndocker_host = ssh://me@host\n"),
+              "builder.docker_host: expected unix:///path/to/docker.sock or tcp://host:port, got 'ssh://me@host'");
+    // The CLI understands more DOCKER_HOST forms than the API backend does.
+    EXPECT_EQ(load(minimal() + "[builder]\nbackend = cli\ndocker_host = ssh://me@host\n").dockerHost, "ssh://me@host");
+    EXPECT_EQ(errorOf(minimal() + "[builder]\nbackend = podman\n"), "builder.backend: unknown backend 'podman' (cli | api)");
+}
+
+TEST_F(SettingsTest, ReadsTheRegistryPasswordFromItsFile) {
+    const std::string password = dir_.write("registry.password", "pa55word\n");
+    const Settings s = load(minimal() + "username = ci-bot\npassword_file = " + password + "\n");
+    EXPECT_EQ(s.registryUser, "ci-bot");
+    EXPECT_EQ(s.registryPassword, "pa55word");
+    EXPECT_EQ(errorOf(minimal() + "username = ci-bot\n"), "registry.password_file: required");
+}
+
 TEST_F(SettingsTest, RefusesAnEmptyOrMissingSecret) {
     const std::string empty = dir_.write("empty.secret", " \n");
     EXPECT_NE(errorOf("[webhook]\nsecret_file = " + empty + "\n[registry]\nhost = r\n").find("is empty"),

@@ -1,0 +1,125 @@
+#include "backends/docker_api_backend.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/URI.h>
+
+#include "backends/context_tar.h"
+#include "backends/docker_output.h"
+#include "backends/progress_stream.h"
+
+namespace slipway {
+namespace {
+
+const std::string kApi = "/v1.41";
+
+// "localhost:5443/api:1" is repository "localhost:5443/api" and tag "1": the
+// tag's ':' is the one after the last '/'.
+std::pair<std::string, std::string> splitReference(const std::string& image) {
+    const auto slash = image.rfind('/');
+    const auto colon = image.rfind(':');
+    if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return {image, "latest"};
+    return {image.substr(0, colon), image.substr(colon + 1)};
+}
+
+}  // namespace
+
+DockerApiBackend::DockerApiBackend(DockerApiSettings settings)
+    : settings_(std::move(settings)), engine_(settings_.dockerHost, settings_.connectTimeout) {}
+
+void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
+    const std::string step = "build of " + request.image;
+    Poco::URI target(kApi + "/build");
+    target.addQueryParameter("t", request.image);
+    target.addQueryParameter("dockerfile", request.dockerfile);
+    target.addQueryParameter("rm", "1");
+    target.addQueryParameter("forcerm", "1");
+
+    ProgressStream progress(log);
+    std::string error;
+    try {
+        engine_.call({Poco::Net::HTTPRequest::HTTP_POST, target.getPathAndQuery(),
+                      {{"Content-Type", "application/x-tar"}},
+                      [&](std::ostream& body) { writeContextTar(request.contextDir, request.dockerfile, body); }},
+                     settings_.buildTimeout, [&](const std::string& line) { progress.consume(line); });
+        if (!progress.error().empty()) {
+            const std::string failedStep = lastBuildStep(progress.text());
+            error = step + (failedStep.empty() ? "" : " failed at step " + failedStep) + ": " + progress.error();
+        } else if (progress.imageId().empty()) {
+            error = step + ": the engine's answer ended without the id of the image it built";
+        }
+    } catch (const std::exception& e) {
+        error = step + ": " + e.what();
+    }
+    if (error.empty()) return;
+
+    // As `docker rmi` would: an image another one still uses stays.
+    const std::vector<std::string> created = parseCreatedImages(progress.text());
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+        try {
+            deleteImage(*it, log);
+        } catch (const BackendError& e) {
+            log << "removal of intermediate image " << *it << ": " << e.what() << "\n";
+        }
+    }
+    throw BackendError(error);
+}
+
+std::string DockerApiBackend::push(const std::string& image, std::ostream& log) {
+    const std::string step = "push of " + image;
+    const auto [repository, tag] = splitReference(image);
+    Poco::URI target(kApi + "/images/" + repository + "/push");
+    target.addQueryParameter("tag", tag);
+
+    ProgressStream progress(log);
+    try {
+        engine_.call({Poco::Net::HTTPRequest::HTTP_POST, target.getPathAndQuery(),
+                      {{"X-Registry-Auth", registryAuthHeader(settings_.registry)}}, {}},
+                     settings_.pushTimeout, [&](const std::string& line) { progress.consume(line); });
+    } catch (const std::exception& e) {
+        throw BackendError(step + ": " + e.what());
+    }
+    if (!progress.error().empty()) throw BackendError(step + ": " + progress.error());
+    if (progress.digest().empty()) throw BackendError(step + ": no digest in the engine's answer");
+    return progress.digest();
+}
+
+void DockerApiBackend::remove(const std::string& image, std::ostream& log) {
+    try {
+        deleteImage(image, log);
+    } catch (const std::exception& e) {
+        throw BackendError("removal of " + image + ": " + e.what());
+    }
+}
+
+void DockerApiBackend::ping() {
+    try {
+        engine_.call({Poco::Net::HTTPRequest::HTTP_GET, "/_ping", {}, {}}, std::chrono::seconds(5),
+                     [](const std::string&) {});
+    } catch (const std::exception& e) {
+        throw BackendError(std::string("engine ping: ") + e.what());
+    }
+}
+
+void DockerApiBackend::deleteImage(const std::string& reference, std::ostream& log) {
+    std::string answer;
+    engine_.call({Poco::Net::HTTPRequest::HTTP_DELETE, Poco::URI(kApi + "/images/" + reference).getPathAndQuery(),
+                  {}, {}},
+                 settings_.removeTimeout, [&](const std::string& line) { answer += line; });
+    // [{"Untagged": "..."}, {"Deleted": "sha256:..."}], printed as `docker rmi` prints it.
+    try {
+        Poco::JSON::Array::Ptr items = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Array::Ptr>();
+        for (std::size_t i = 0; i < items->size(); ++i) {
+            Poco::JSON::Object::Ptr item = items->getObject(static_cast<unsigned>(i));
+            if (!item) continue;
+            for (const char* key : {"Untagged", "Deleted"}) {
+                if (item->has(key)) log << key << ": " << item->getValue<std::string>(key) << "\n";
+            }
+        }
+    } catch (const std::exception&) {
+        log << answer << "\n";
+    }
+    log.flush();
+}
+
+}  // namespace slipway

@@ -1,0 +1,44 @@
+#include "backends/docker_output.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+TEST(DockerOutput, FindsTheDigestInPushOutput) {
+    const std::string output =
+        "The push refers to repository [localhost:5443/api]\n"
+        "43f427434556: Pushed\n"
+        "1.0: digest: sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a size: 735\n";
+    EXPECT_EQ(parsePushDigest(output), "sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a");
+}
+
+TEST(DockerOutput, FindsNoDigestWhenThereIsNone) {
+    EXPECT_EQ(parsePushDigest("unauthorized: authentication required\n"), "");
+    EXPECT_EQ(parsePushDigest("digest: sha256:short size: 1\n"), "");
+}
+
+TEST(DockerOutput, FindsTheImagesABuildCreatedButNotThoseItReused) {
+    const std::string output =
+        "Step 1/3 : FROM base\n"
+        " ---> 6d3252677a64\n"
+        "Step 2/3 : COPY payload.txt /payload.txt\n"
+        " ---> Using cache\n"
+        " ---> 1cbd2e9184b5\n"
+        "Step 3/3 : RUN false\n"
+        " ---> Running in 849c0555e907\n"
+        "Removing intermediate container 849c0555e907\n"
+        " ---> 96f416a900ef\n";
+    // The FROM line names the base image, which the build did not create either.
+    EXPECT_EQ(parseCreatedImages(output), std::vector<std::string>{"96f416a900ef"});
+}
+
+TEST(DockerOutput, NamesTheLastStepABuildStarted) {
+    EXPECT_EQ(lastBuildStep("Step 1/3 : FROM base\n ---> 6d3252677a64\nStep 2/3 : RUN make all  \n"
+                            " ---> Running in 849c0555e907\nmake: *** no rule\n"),
+              "2/3 (RUN make all)");
+    EXPECT_EQ(lastBuildStep("Error parsing Dockerfile\n"), "");
+}
+
+}  // namespace
+}  // namespace slipway
