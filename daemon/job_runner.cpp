@@ -173,6 +173,31 @@ void JobRunner::run(const Job& job) {
     }
 }
 
+// Holds the lock of one image reference; the entry goes when its last user does.
+class JobRunner::ImageLock {
+public:
+    ImageLock(JobRunner& runner, const std::string& image) : runner_(runner), image_(image) {
+        {
+            std::lock_guard<std::mutex> guard(runner_.imageLocksMutex_);
+            entry_ = &runner_.imageLocks_[image_];
+            ++entry_->users;
+        }
+        entry_->mutex.lock();
+    }
+    ~ImageLock() {
+        entry_->mutex.unlock();
+        std::lock_guard<std::mutex> guard(runner_.imageLocksMutex_);
+        if (--entry_->users == 0) runner_.imageLocks_.erase(image_);
+    }
+    ImageLock(const ImageLock&) = delete;
+    ImageLock& operator=(const ImageLock&) = delete;
+
+private:
+    JobRunner& runner_;
+    std::string image_;
+    ImageLockEntry* entry_ = nullptr;
+};
+
 bool JobRunner::runBuild(const Build& build, const std::string& dir) {
     const std::string tag = "build " + std::to_string(build.id) + " (delivery " + build.deliveryId + ", " +
                             build.image + ")";
@@ -190,6 +215,7 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         return false;
     }
 
+    const ImageLock imageLock(*this, build.image);
     bool built = false;
     std::string digest;
     try {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,18 @@ public:
 private:
     // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
     bool runBuild(const Build& build, const std::string& dir);
+
+    // Two jobs can build the same <registry>/<service>:<version> from different
+    // commits (a version that was not bumped). The tag lives on the engine, so
+    // one reference is built, pushed and removed by one build at a time, or one
+    // build could push the other's image.
+    class ImageLock;
+    struct ImageLockEntry {
+        std::mutex mutex;
+        int users = 0;
+    };
+    std::mutex imageLocksMutex_;
+    std::map<std::string, ImageLockEntry> imageLocks_;
 
     JobRunnerSettings settings_;
     Store& store_;

@@ -35,6 +35,15 @@ std::set<std::string> DockerEngine::danglingImages() {
     return result;
 }
 
+void DockerEngine::removeImagesOf(const std::string& prefix) {
+    std::istringstream lines(mustRun("docker", {"images", "--format", "{{.Repository}} {{.ID}}"}));
+    std::set<std::string> ids;
+    for (std::string repository, id; lines >> repository >> id;) {
+        if (repository.rfind(prefix, 0) == 0) ids.insert(id);
+    }
+    for (const std::string& id : ids) removeImage(id);
+}
+
 bool DockerEngine::imageExists(const std::string& reference) {
     std::string output;
     return tryRun("docker", {"image", "inspect", "--format", "{{.Id}}", reference}, output);

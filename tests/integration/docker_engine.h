@@ -18,6 +18,9 @@ public:
     // Ids of the images that have no tag and no child: what a failed build would leave behind.
     static std::set<std::string> danglingImages();
 
+    // Removes every image whose repository starts with `prefix` (e.g. a test registry's host).
+    static void removeImagesOf(const std::string& prefix);
+
     static bool imageExists(const std::string& reference);
     static void removeImage(const std::string& reference);
 };

@@ -49,6 +49,8 @@ void IntegrationEnvironment::SetUp() {
 }
 
 void IntegrationEnvironment::TearDown() {
+    // A test that failed half-way may have left an image behind; none outlives the suite.
+    if (sharedRegistry) DockerEngine::removeImagesOf(sharedRegistry->host() + "/");
     sharedRegistry.reset();
     if (!base.empty()) DockerEngine::removeImage(base);
     scratch.reset();
