@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -14,6 +15,24 @@
 #include <Poco/Process.h>
 
 namespace slipway {
+namespace {
+
+// The children runProcess calls are waiting for, for killRunningChildren().
+std::mutex childrenMutex;
+std::set<Poco::ProcessHandle::PID> children;
+
+}  // namespace
+
+void killRunningChildren() {
+    std::lock_guard<std::mutex> lock(childrenMutex);
+    for (Poco::ProcessHandle::PID pid : children) {
+        try {
+            Poco::Process::kill(pid);
+        } catch (const Poco::Exception&) {
+            // gone already
+        }
+    }
+}
 
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          std::ostream& output, std::chrono::seconds timeout,
@@ -60,6 +79,10 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
     bool done = false;
     std::atomic<bool> timedOut{false};
     const Poco::ProcessHandle::PID pid = handle->id();
+    {
+        std::lock_guard<std::mutex> lock(childrenMutex);
+        children.insert(pid);
+    }
     std::thread watchdog([&] {
         std::unique_lock<std::mutex> lock(mutex);
         if (!finished.wait_for(lock, timeout, [&] { return done; })) {
@@ -75,6 +98,10 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
         output.flush();
     }
     const int code = handle->wait();
+    {
+        std::lock_guard<std::mutex> lock(childrenMutex);
+        children.erase(pid);
+    }
     feeder.join();
     {
         std::lock_guard<std::mutex> lock(mutex);

@@ -27,4 +27,8 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
                          const std::map<std::string, std::string>& env = {},
                          const std::optional<std::string>& input = std::nullopt);
 
+// Kills (SIGKILL) every child a runProcess call is waiting for, so that those
+// calls return at once. For a stop that cannot wait for running builds.
+void killRunningChildren();
+
 }  // namespace slipway

@@ -1,5 +1,7 @@
 #include "daemon/checkout.h"
 
+#include <Poco/File.h>
+
 namespace slipway {
 
 Checkout::Checkout(std::string reposDir, std::chrono::seconds fetchTimeout)
@@ -10,6 +12,22 @@ Checkout::Entry& Checkout::entryFor(const std::string& alias) {
     std::unique_ptr<Entry>& entry = entries_[alias];
     if (!entry) entry = std::make_unique<Entry>();
     return *entry;
+}
+
+std::vector<std::string> Checkout::pruneMirrors(const std::vector<RepoSettings>& repos) {
+    std::vector<std::string> removed;
+    Poco::File dir(reposDir_);
+    if (!dir.exists()) return removed;
+    std::vector<std::string> names;
+    dir.list(names);
+    for (const std::string& name : names) {
+        bool configured = false;
+        for (const RepoSettings& repo : repos) configured = configured || name == repo.alias + ".git";
+        if (configured) continue;
+        Poco::File(reposDir_ + "/" + name).remove(true);
+        removed.push_back(name);
+    }
+    return removed;
 }
 
 std::string Checkout::prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
@@ -23,6 +41,8 @@ std::string Checkout::prepare(const RepoSettings& repo, const std::string& sha, 
                                                               repo.url, repo.token);
         }
         entry.mirror->fetch(sha, fetchTimeout_);
+    } catch (const GitError& e) {
+        throw GitError(what + e.what(), e.transient());
     } catch (const std::exception& e) {
         throw std::runtime_error(what + e.what());
     }

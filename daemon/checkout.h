@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "daemon/repository_mirror.h"
 #include "daemon/settings.h"
@@ -20,9 +21,13 @@ public:
 
     // Fetches commit `sha` of `repo`, returns the content of `manifestPath` at
     // that commit, and writes the commit's tree into the empty folder `dir`.
-    // Throws std::runtime_error saying which step failed on what.
+    // Throws std::runtime_error saying which step failed on what (a GitError,
+    // transient or not, when the fetch failed).
     std::string prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
                         std::size_t maxManifestBytes, const std::string& dir);
+
+    // Removes the mirrors of repositories that are no longer in `repos`; returns their names.
+    std::vector<std::string> pruneMirrors(const std::vector<RepoSettings>& repos);
 
 private:
     struct Entry {

@@ -29,10 +29,17 @@ public:
     GitLibrary& operator=(const GitLibrary&) = delete;
 };
 
-// A libgit2 call that failed; what() is `what` followed by libgit2's own message.
+// A libgit2 call that failed; what() is `what` followed by libgit2's own
+// message. `transient` is set for network, HTTP and TLS failures, which are
+// worth another try.
 class GitError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit GitError(const std::string& message, bool transient = false)
+        : std::runtime_error(message), transient_(transient) {}
+    bool transient() const { return transient_; }
+
+private:
+    bool transient_;
 };
 
 // Throws GitError("<what>: libgit2: <reason>") when `code` is negative.

@@ -9,6 +9,8 @@
 #include <Poco/File.h>
 #include <Poco/Logger.h>
 
+#include "backends/transient_failure.h"
+#include "daemon/build_log.h"
 #include "daemon/image_name.h"
 #include "daemon/manifest.h"
 
@@ -88,6 +90,15 @@ std::string JobRunner::logPath(std::int64_t buildId) const {
 }
 
 void JobRunner::run(const Job& job) {
+    try {
+        runJob(job);
+    } catch (const Interrupted&) {
+        // Left running in the store: the next start queues it again.
+        logger().warning("job " + std::to_string(job.id) + ": interrupted by the stop; it runs again at the next start");
+    }
+}
+
+void JobRunner::runJob(const Job& job) {
     const std::string tag = "job " + std::to_string(job.id) + " (delivery " + job.deliveryId + ", " +
                             job.repo + "@" + job.sha.substr(0, 12) + ")";
     logger().information(tag + ": started, attempt " + std::to_string(job.attempt));
@@ -107,7 +118,24 @@ void JobRunner::run(const Job& job) {
     std::unique_ptr<WorkDir> dir;
     try {
         dir = std::make_unique<WorkDir>(settings_.workDir + "/job-" + std::to_string(job.id));
-        entries = parseManifest(checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, dir->path()));
+        std::string manifest;
+        withRetries(
+            settings_.retry,
+            [&] {
+                Poco::File(dir->path()).remove(true);  // a checkout cut short starts again empty
+                Poco::File(dir->path()).createDirectories();
+                manifest = checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, dir->path());
+            },
+            [](const std::exception& e) {
+                const auto* git = dynamic_cast<const GitError*>(&e);
+                return git && git->transient();
+            },
+            [&](const std::string& why, std::chrono::milliseconds wait, int retry) {
+                logger().warning(tag + ": " + why + "; trying again in " + std::to_string(wait.count()) + " ms (retry " +
+                                 std::to_string(retry) + " of " + std::to_string(settings_.retry.retries) + ")");
+            },
+            stopping_);
+        entries = parseManifest(manifest);
         if (entries.empty()) throw ManifestError("images.json lists no services");
         if (!job.service.empty()) {
             // A retry rebuilds one service, as images.json at that commit describes it.
@@ -118,7 +146,10 @@ void JobRunner::run(const Job& job) {
             if (only.empty()) throw ManifestError("images.json at this commit does not list " + job.service);
             entries = only;
         }
+    } catch (const Interrupted&) {
+        throw;
     } catch (const std::exception& e) {
+        if (stopping_) throw Interrupted();
         logger().error(tag + ": " + e.what());
         store_.finishJob(job.id, kFailed, e.what());
         return;
@@ -203,7 +234,7 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
                             build.image + ")";
     store_.startBuild(build.id);
     logger().information(tag + ": started");
-    std::ofstream log(logPath(build.id), std::ios::app);
+    BuildLog log(logPath(build.id), settings_.maxLogBytes);
 
     const std::string problem = checkServiceFolder(dir, build.service);
     if (!problem.empty()) {
@@ -218,15 +249,30 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
     const ImageLock imageLock(*this, build.image);
     bool built = false;
     std::string digest;
+    auto retrying = [&](const std::function<void()>& step, bool registryToo) {
+        withRetries(
+            settings_.retry, step,
+            [registryToo](const std::exception& e) {
+                return engineUnreachable(e.what()) || (registryToo && registryUnavailable(e.what()));
+            },
+            [&](const std::string& why, std::chrono::milliseconds wait, int retry) {
+                log << "\n[slipway: " << why << "; trying again in " << wait.count() << " ms (retry " << retry << " of "
+                    << settings_.retry.retries << ")]\n"
+                    << std::flush;
+                logger().warning(tag + ": " + why + "; retry " + std::to_string(retry) + " in " +
+                                 std::to_string(wait.count()) + " ms");
+            },
+            stopping_);
+    };
     try {
         {
             StepTimer timer([this](double s) { metrics_.buildDuration(s); });
-            backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log);
+            retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); }, false);
         }
         built = true;
         {
             StepTimer timer([this](double s) { metrics_.pushDuration(s); });
-            digest = backend_.push(build.image, log);
+            retrying([&] { digest = backend_.push(build.image, log); }, true);
         }
         if (!settings_.keepImages) {
             built = false;
@@ -236,7 +282,14 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         metrics_.buildFinished(kSucceeded);
         logger().information(tag + ": pushed " + digest);
         return true;
+    } catch (const Interrupted&) {
+        log << "\n[slipway: interrupted by a stop; the build runs again at the next start]\n";
+        throw;
     } catch (const std::exception& e) {
+        if (stopping_) {
+            log << "\n[slipway: interrupted by a stop (" << e.what() << "); the build runs again at the next start]\n";
+            throw Interrupted();
+        }
         log << "error: " << e.what() << "\n";
         // A digest here means the image reached the registry and only the clean-up failed.
         store_.finishBuild(build.id, kFailed, digest, e.what());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -8,6 +9,7 @@
 #include "backends/backend.h"
 #include "daemon/checkout.h"
 #include "daemon/metrics.h"
+#include "daemon/retry_policy.h"
 #include "daemon/settings.h"
 #include "storage/records.h"
 #include "storage/store.h"
@@ -21,6 +23,8 @@ struct JobRunnerSettings {
     std::string workDir;  // per-job checkouts, removed after each job
     std::string logDir;   // one log file per build
     std::vector<RepoSettings> repos;
+    RetryPolicy retry;    // for fetches, and builds and pushes that failed for a transient reason
+    std::size_t maxLogBytes = 10 * 1024 * 1024;
 };
 
 // Runs one claimed job to its end: checkout, images.json, then build, push and
@@ -32,10 +36,17 @@ public:
 
     void run(const Job& job);
 
+    // slipwayd is stopping: retry waits end at once, and a step that fails from
+    // now on (its child killed, say) leaves its job running in the store, for
+    // the next start to queue again, instead of recording a failure.
+    void stop() { stopping_ = true; }
+
     // The path of build `buildId`'s log file.
     std::string logPath(std::int64_t buildId) const;
 
 private:
+    void runJob(const Job& job);
+
     // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
     bool runBuild(const Build& build, const std::string& dir);
 
@@ -56,6 +67,7 @@ private:
     Checkout& checkout_;
     Backend& backend_;
     Metrics& metrics_;
+    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace slipway

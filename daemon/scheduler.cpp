@@ -1,7 +1,5 @@
 #include "daemon/scheduler.h"
 
-#include <chrono>
-
 #include <Poco/Logger.h>
 
 namespace slipway {
@@ -12,6 +10,8 @@ Scheduler::Scheduler(Store& store, JobRunner& runner, unsigned workers)
 Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    alive_ = workers_;
     for (unsigned i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -23,12 +23,26 @@ void Scheduler::wake() {
     wakeup_.notify_one();
 }
 
-void Scheduler::stop() {
+void Scheduler::requestStop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
     }
     wakeup_.notify_all();
+}
+
+bool Scheduler::waitForWorkers(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return ended_.wait_for(lock, timeout, [this] { return alive_ == 0; });
+}
+
+unsigned Scheduler::busyWorkers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return busy_;
+}
+
+void Scheduler::stop() {
+    requestStop();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
 }
@@ -36,8 +50,8 @@ void Scheduler::stop() {
 void Scheduler::work() {
     for (;;) {
         {
-            std::unique_lock<std::mutex> lock(mutex_);
-            if (stopping_) return;
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) break;
         }
         std::optional<Job> job;
         try {
@@ -46,7 +60,13 @@ void Scheduler::work() {
             Poco::Logger::get("slipway.scheduler").error(std::string("cannot claim a job: ") + e.what());
         }
         if (job) {
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++busy_;
+            }
             runner_.run(*job);
+            std::lock_guard<std::mutex> lock(mutex_);
+            --busy_;
             continue;
         }
         std::unique_lock<std::mutex> lock(mutex_);
@@ -54,6 +74,9 @@ void Scheduler::work() {
         wakeup_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_ || pendingWakeups_ > 0; });
         if (pendingWakeups_ > 0) --pendingWakeups_;
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    --alive_;
+    ended_.notify_all();
 }
 
 }  // namespace slipway

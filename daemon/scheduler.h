@@ -1,6 +1,6 @@
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -24,7 +24,16 @@ public:
     // Tells a waiting worker that a job was queued.
     void wake();
 
-    // Stops claiming new jobs, lets running ones finish, and joins the workers.
+    // Workers claim no new job; each ends when its current job does.
+    void requestStop();
+
+    // Waits up to `timeout` for every worker to end; returns whether they all did.
+    bool waitForWorkers(std::chrono::milliseconds timeout);
+
+    // How many workers are still running a job.
+    unsigned busyWorkers();
+
+    // requestStop(), then joins the workers however long their jobs take.
     void stop();
 
 private:
@@ -36,8 +45,11 @@ private:
     std::vector<std::thread> threads_;
     std::mutex mutex_;
     std::condition_variable wakeup_;
+    std::condition_variable ended_;
     bool stopping_ = false;
     unsigned pendingWakeups_ = 0;
+    unsigned alive_ = 0;
+    unsigned busy_ = 0;
 };
 
 }  // namespace slipway

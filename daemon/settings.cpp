@@ -25,7 +25,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"registry", {"host", "username", "password_file"}},
     {"builder",
      {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "fetch_timeout", "build_timeout",
-      "push_timeout"}},
+      "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
     {"storage", {"state_dir"}},
     {"api", {"token_file"}},
     {"repo.*", {"name", "url", "events", "branches", "token_file"}},
@@ -283,6 +283,11 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     s.fetchTimeout = std::chrono::seconds(integer(config, "builder.fetch_timeout", 600, 1, 86400));
     s.buildTimeout = std::chrono::seconds(integer(config, "builder.build_timeout", 3600, 1, 86400));
     s.pushTimeout = std::chrono::seconds(integer(config, "builder.push_timeout", 1800, 1, 86400));
+    s.maxAttempts = static_cast<int>(integer(config, "builder.max_attempts", 3, 1, 1000));
+    s.stopTimeout = std::chrono::seconds(integer(config, "builder.stop_timeout", 240, 0, 86400));
+    s.maxLogBytes = static_cast<std::size_t>(integer(config, "builder.max_log_bytes", 10 * 1024 * 1024, 4096, 1LL << 34));
+    s.retries = static_cast<int>(integer(config, "builder.retries", 4, 0, 100));
+    s.retryDelay = std::chrono::milliseconds(integer(config, "builder.retry_delay_ms", 2000, 1, 600000));
 
     s.stateDir = string(config, "storage.state_dir", s.stateDir);
     if (s.stateDir.empty() || s.stateDir[0] != '/') {

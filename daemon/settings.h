@@ -48,6 +48,11 @@ struct Settings {
     std::chrono::seconds fetchTimeout{600};
     std::chrono::seconds buildTimeout{3600};
     std::chrono::seconds pushTimeout{1800};
+    int maxAttempts = 3;                  // runs of a job a restart may interrupt before it fails
+    std::chrono::seconds stopTimeout{240};  // how long SIGTERM waits for running builds
+    std::size_t maxLogBytes = 10 * 1024 * 1024;
+    int retries = 4;                          // extra tries of a step that failed for a transient reason
+    std::chrono::milliseconds retryDelay{2000};  // the first wait; doubled each time, with jitter
     std::string stateDir = "/var/lib/slipway";
     std::string apiToken;  // read from api.token_file; empty leaves /api open
     std::vector<RepoSettings> repos;

@@ -17,6 +17,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
+#include "backends/process_runner.h"
 #include "daemon/backend_factory.h"
 #include "daemon/checkout.h"
 #include "daemon/git_handles.h"
@@ -121,7 +122,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     std::unique_ptr<Store> store;
     try {
         store = std::make_unique<Store>(settings.stateDir + "/slipway.db", clock);
-        const int requeued = store->requeueInterrupted();
+        const int requeued = store->requeueInterrupted(settings.maxAttempts);
         if (requeued > 0) log.warning(std::to_string(requeued) + " interrupted jobs queued again");
     } catch (const std::exception& e) {
         log.fatal("cannot open " + settings.stateDir + "/slipway.db: " + e.what());
@@ -132,8 +133,17 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     Metrics metrics;
     Checkout checkout(reposDir, settings.fetchTimeout);
-    JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos}, *store,
-                     checkout, *backend, metrics);
+    try {
+        for (const std::string& name : checkout.pruneMirrors(settings.repos)) {
+            log.information("removed the mirror " + reposDir + "/" + name + ": its repository is no longer configured");
+        }
+    } catch (const Poco::Exception& e) {
+        log.warning("cannot prune " + reposDir + ": " + e.displayText());
+    }
+    JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos,
+                      RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
+                      settings.maxLogBytes},
+                     *store, checkout, *backend, metrics);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
     const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos,
@@ -168,8 +178,23 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     waitForTerminationRequest();
 
-    log.information("stopping: no new requests; waiting for running jobs");
+    const unsigned busy = scheduler.busyWorkers();
+    log.information("stopping: no new requests; waiting up to " + std::to_string(settings.stopTimeout.count()) +
+                    " s (builder.stop_timeout) for " + std::to_string(busy) + " running jobs");
     server->stopAll(false);
+    scheduler.requestStop();
+    if (!scheduler.waitForWorkers(settings.stopTimeout)) {
+        // What is still running is cut short and left `running` in the store:
+        // the next start queues it again, as after a crash.
+        log.warning(std::to_string(scheduler.busyWorkers()) +
+                    " jobs still running after builder.stop_timeout; stopping them, they run again at the next start");
+        runner.stop();
+        killRunningChildren();
+        if (!scheduler.waitForWorkers(std::chrono::seconds(10))) {
+            log.warning("a job did not stop within 10 s; exiting without it");
+            std::_Exit(EXIT_OK);  // its threads cannot be joined; the store is consistent
+        }
+    }
     scheduler.stop();
     log.information("stopped");
     return EXIT_OK;

@@ -212,16 +212,26 @@ void Store::finishBuild(std::int64_t buildId, const std::string& state, const st
     stmt.exec();
 }
 
-int Store::requeueInterrupted() {
+int Store::requeueInterrupted(int maxAttempts) {
     std::lock_guard<std::mutex> lock(mutex_);
+    const std::string at = now();
     SQLite::Transaction tx(db_);
     SQLite::Statement failBuilds(
         db_,
         "UPDATE builds SET state = 'failed', error = 'interrupted: slipwayd stopped during the build', "
         "finished_at = ? WHERE state IN ('queued', 'running') "
         "AND job_id IN (SELECT id FROM jobs WHERE state = 'running')");
-    failBuilds.bind(1, now());
+    failBuilds.bind(1, at);
     failBuilds.exec();
+    SQLite::Statement giveUp(
+        db_,
+        "UPDATE jobs SET state = 'failed', finished_at = ?, "
+        "error = 'interrupted ' || attempt || ' times by a stop of slipwayd (builder.max_attempts = ' || ? || ')' "
+        "WHERE state = 'running' AND attempt >= ?");
+    giveUp.bind(1, at);
+    giveUp.bind(2, maxAttempts);
+    giveUp.bind(3, maxAttempts);
+    giveUp.exec();
     const int requeued = db_.exec(
         "UPDATE jobs SET state = 'queued', attempt = attempt + 1, started_at = NULL "
         "WHERE state = 'running'");

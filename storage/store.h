@@ -43,10 +43,11 @@ public:
     void finishBuild(std::int64_t buildId, const std::string& state, const std::string& digest,
                      const std::string& error);
 
-    // Returns jobs left running by a daemon that stopped to the queue, with their
-    // attempt raised, and fails their unfinished builds as interrupted. Returns
-    // how many jobs were requeued.
-    int requeueInterrupted();
+    // Jobs left running by a daemon that stopped go back to the queue with their
+    // attempt raised, or fail as interrupted once `maxAttempts` runs were cut
+    // short; their unfinished builds fail as interrupted (a rerun makes new ones).
+    // Returns how many jobs were queued again.
+    int requeueInterrupted(int maxAttempts);
 
     std::optional<Build> build(std::int64_t id);
     std::optional<Job> job(std::int64_t id);

@@ -192,11 +192,23 @@ TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
     const auto buildId = store_.addBuild(b);
     store_.startBuild(buildId);
 
-    EXPECT_EQ(store_.requeueInterrupted(), 1);
+    EXPECT_EQ(store_.requeueInterrupted(3), 1);
     EXPECT_EQ(store_.job(jobId)->state, kQueued);
     EXPECT_EQ(store_.job(jobId)->attempt, 2);
     EXPECT_EQ(store_.build(buildId)->state, kFailed);
     EXPECT_NE(store_.build(buildId)->error.find("interrupted"), std::string::npos);
+}
+
+TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    EXPECT_EQ(store_.requeueInterrupted(2), 1);  // attempt 1 of 2 was cut short: once more
+    store_.claimJob();
+    EXPECT_EQ(store_.requeueInterrupted(2), 0);  // attempt 2 of 2: no more
+    const Job job = *store_.job(jobId);
+    EXPECT_EQ(job.state, kFailed);
+    EXPECT_EQ(job.error, "interrupted 2 times by a stop of slipwayd (builder.max_attempts = 2)");
+    EXPECT_FALSE(store_.claimJob());
 }
 
 TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {

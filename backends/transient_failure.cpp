@@ -1,0 +1,32 @@
+#include "backends/transient_failure.h"
+
+#include <Poco/String.h>
+
+namespace slipway {
+namespace {
+
+bool containsAny(const std::string& message, std::initializer_list<const char*> needles) {
+    const std::string lower = Poco::toLower(message);
+    for (const char* needle : needles) {
+        if (lower.find(needle) != std::string::npos) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool engineUnreachable(const std::string& message) {
+    // The docker CLI's words, then the API backend's own.
+    return containsAny(message, {"cannot connect to the docker daemon", "is the docker daemon running",
+                                 "cannot reach the docker engine", "lost the docker engine"});
+}
+
+bool registryUnavailable(const std::string& message) {
+    if (containsAny(message, {"unauthorized", "denied", "authentication required", "not found"})) return false;
+    return containsAny(message, {"connection refused", "connection reset", "broken pipe", "i/o timeout",
+                                 "tls handshake timeout", "unexpected eof", "no route to host",
+                                 "500 internal server error", "502 bad gateway", "503 service unavailable",
+                                 "504 gateway", "received unexpected http status: 5", "server misbehaving"});
+}
+
+}  // namespace slipway

@@ -1,0 +1,25 @@
+#include "backends/transient_failure.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+TEST(TransientFailure, RecognisesAnEngineThatCannotBeReached) {
+    EXPECT_TRUE(engineUnreachable("docker build of x: docker exited with status 1: Cannot connect to the Docker daemon "
+                                  "at unix:///var/run/docker.sock. Is the docker daemon running?"));
+    EXPECT_TRUE(engineUnreachable("cannot reach the Docker engine at unix:///x.sock: Connection refused"));
+    EXPECT_FALSE(engineUnreachable("docker build of x: The command '/bin/sh -c false' returned a non-zero code: 1"));
+}
+
+TEST(TransientFailure, RecognisesARegistryThatIsDownButNotOneThatRefuses) {
+    EXPECT_TRUE(registryUnavailable("Get \"https://localhost:5443/v2/\": dial tcp 127.0.0.1:5443: connect: connection refused"));
+    EXPECT_TRUE(registryUnavailable("received unexpected HTTP status: 503 Service Unavailable"));
+    EXPECT_TRUE(registryUnavailable("net/http: TLS handshake timeout"));
+    EXPECT_FALSE(registryUnavailable("unauthorized: authentication required"));
+    EXPECT_FALSE(registryUnavailable("denied: requested access to the resource is denied"));
+    EXPECT_FALSE(registryUnavailable("manifest invalid"));
+}
+
+}  // namespace
+}  // namespace slipway
