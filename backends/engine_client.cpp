@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -26,26 +27,48 @@ Poco::Timespan timespan(std::chrono::seconds s) { return Poco::Timespan(static_c
 // Shuts the call's socket down when its time is up: a read or write blocked
 // on it then returns, so no call outlives its deadline, however quiet the
 // engine is (a RUN step may print nothing for an hour).
+class Deadline;
+
+// Every call in progress, for abortEngineCalls().
+std::mutex callsMutex;
+std::set<Deadline*> calls;
+
 class Deadline {
 public:
     Deadline(Poco::Net::StreamSocket socket, Clock::time_point at)
         : watchdog_([this, socket, at]() mutable {
               std::unique_lock<std::mutex> lock(mutex_);
-              if (finished_.wait_until(lock, at, [this] { return done_; })) return;
+              if (finished_.wait_until(lock, at, [this] { return done_ || aborted_; }) && !aborted_) return;
               expired_ = true;
               try {
                   socket.shutdown();
               } catch (const Poco::Exception&) {
                   // Already closed by the engine: nothing left to interrupt.
               }
-          }) {}
+          }) {
+        std::lock_guard<std::mutex> lock(callsMutex);
+        calls.insert(this);
+    }
     ~Deadline() {
+        {
+            std::lock_guard<std::mutex> lock(callsMutex);
+            calls.erase(this);
+        }
         {
             std::lock_guard<std::mutex> lock(mutex_);
             done_ = true;
         }
         finished_.notify_one();
         watchdog_.join();
+    }
+
+    // Ends the call now, as if its deadline had come.
+    void abort() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            aborted_ = true;
+        }
+        finished_.notify_one();
     }
     Deadline(const Deadline&) = delete;
     Deadline& operator=(const Deadline&) = delete;
@@ -56,6 +79,7 @@ private:
     std::mutex mutex_;
     std::condition_variable finished_;
     bool done_ = false;
+    bool aborted_ = false;
     std::atomic<bool> expired_{false};
     std::thread watchdog_;  // last: it uses the members above
 };
@@ -74,6 +98,11 @@ std::string messageOf(const std::string& body) {
 }
 
 }  // namespace
+
+void abortEngineCalls() {
+    std::lock_guard<std::mutex> lock(callsMutex);
+    for (Deadline* call : calls) call->abort();
+}
 
 EngineEndpoint parseEngineEndpoint(const std::string& dockerHost) {
     const std::string expected = "expected unix:///path/to/docker.sock or tcp://host:port, got '" + dockerHost + "'";

@@ -18,6 +18,10 @@ struct EngineEndpoint {
     std::uint16_t port = 0;
 };
 
+// Ends every engine call in progress in this process at once (their sockets
+// are shut down, so they throw); for a stop that cannot wait for them.
+void abortEngineCalls();
+
 // Parses "unix:///absolute/path" or "tcp://host:port"; throws
 // std::invalid_argument saying which forms it takes.
 EngineEndpoint parseEngineEndpoint(const std::string& dockerHost);

@@ -276,7 +276,15 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         }
         if (!settings_.keepImages) {
             built = false;
-            backend_.remove(build.image, log);
+            try {
+                backend_.remove(build.image, log);
+            } catch (const BackendError& e) {
+                // The image is in the registry: that is the build's result. A
+                // local tag that cannot be removed (gone already, or in use)
+                // is reported, not turned into a failed build.
+                log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
+                logger().warning(tag + ": pushed, but " + e.what());
+            }
         }
         store_.finishBuild(build.id, kSucceeded, digest, "");
         metrics_.buildFinished(kSucceeded);

@@ -17,6 +17,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
+#include "backends/engine_client.h"
 #include "backends/process_runner.h"
 #include "daemon/backend_factory.h"
 #include "daemon/checkout.h"
@@ -190,6 +191,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                     " jobs still running after builder.stop_timeout; stopping them, they run again at the next start");
         runner.stop();
         killRunningChildren();
+        abortEngineCalls();
         if (!scheduler.waitForWorkers(std::chrono::seconds(10))) {
             log.warning("a job did not stop within 10 s; exiting without it");
             std::_Exit(EXIT_OK);  // its threads cannot be joined; the store is consistent

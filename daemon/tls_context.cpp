@@ -1,8 +1,11 @@
 #include "daemon/tls_context.h"
 
-#include <Poco/Crypto/EVPPKey.h>
 #include <Poco/Crypto/X509Certificate.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+
+#include <memory>
 
 #include "daemon/settings.h"
 
@@ -27,10 +30,19 @@ Poco::Net::Context::Ptr makeServerTlsContext(const std::string& certificateFile,
         throw ConfigError("server.tls_certificate: " + certificateFile + " is not a PEM certificate: " +
                           e.displayText());
     }
-    try {
-        Poco::Crypto::EVPPKey key("", keyFile);
-    } catch (const Poco::Exception& e) {
-        throw ConfigError("server.tls_key: " + keyFile + " is not an unencrypted PEM private key: " + e.displayText());
+    // OpenSSL directly rather than Poco's EVPPKey, which leaks when the file is not a key.
+    const std::unique_ptr<BIO, decltype(&BIO_free)> file(BIO_new_file(keyFile.c_str(), "r"), BIO_free);
+    if (!file) throw ConfigError("server.tls_key: cannot read " + keyFile);
+    // No passphrase: an encrypted key is refused instead of prompting on a terminal.
+    auto noPassphrase = [](char*, int, int, void*) { return 0; };
+    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(file.get(), nullptr, noPassphrase, nullptr), EVP_PKEY_free);
+    if (!key) {
+        const unsigned long code = ERR_get_error();
+        ERR_clear_error();
+        const char* reason = code ? ERR_reason_error_string(code) : nullptr;
+        throw ConfigError("server.tls_key: " + keyFile + " is not an unencrypted PEM private key" +
+                          (reason ? std::string(": ") + reason : std::string()));
     }
     Poco::Net::Context::Params params;
     params.certificateFile = certificateFile;

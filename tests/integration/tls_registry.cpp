@@ -34,7 +34,12 @@ TlsRegistry::TlsRegistry(const std::string& dir, const std::string& user, const 
     certificateFile_ = dir_ + "/registry.crt";
     keyFile_ = dir_ + "/registry.key";
     trustDir_ = "/etc/docker/certs.d/" + host_;
+    start();
+}
 
+void TlsRegistry::stop() { process_.reset(); }
+
+void TlsRegistry::start() {
     process_ = std::make_unique<BackgroundProcess>("docker-registry", std::vector<std::string>{"serve", dir_ + "/config.yml"},
                                                    dir_, dir_ + "/registry.log");
     for (int i = 0; i < 100; ++i) {

@@ -29,6 +29,11 @@ public:
     const std::string& certificateFile() const { return certificateFile_; }
     const std::string& keyFile() const { return keyFile_; }
 
+    // Stops the registry process (an outage); start() brings it back on the same
+    // port, certificate and storage.
+    void stop();
+    void start();
+
     // Tags of repository `name`, sorted, from GET /v2/<name>/tags/list; empty when it has none.
     std::vector<std::string> tags(const std::string& name) const;
 

@@ -1,0 +1,95 @@
+#include <random>
+#include <set>
+#include <thread>
+
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+
+#include "tests/integration/command.h"
+#include "tests/integration/pipeline_fixture.h"
+
+namespace slipway::testing {
+namespace {
+
+using CrashRecovery = PipelineTest;
+
+TEST_P(CrashRecovery, TwentyKillsDuringASeriesOfBuildsLoseNothingAndLeaveNothing) {
+    const std::string a = unique("crash-a");
+    const std::string b = unique("crash-b");
+    std::vector<std::string> commits;
+    for (int i = 0; i < 8; ++i) {
+        commits.push_back(git_->commit(
+            files({service(a, "sleep 0.3"), service(b, "sleep 0.2"),
+                   {{a + "/payload.txt", "a " + std::to_string(i) + "\n"},
+                    {"images.json", R"([{"service_name": ")" + a + R"(", "type": "Docker", "version": "v)" +
+                                        std::to_string(i) + R"("}, {"service_name": ")" + b +
+                                        R"(", "type": "Docker", "version": "v)" + std::to_string(i) + R"("}])"}}}),
+            "commit " + std::to_string(i)));
+    }
+    SlipwayProcess& daemon = startDaemon("[builder]\nmax_attempts = 100\n");
+
+    std::mt19937 random(20261127);
+    std::uniform_int_distribution<int> pause(50, 1200);
+    std::map<std::string, std::int64_t> accepted;  // delivery -> job, for every 202
+    for (int kill = 0; kill < 20; ++kill) {
+        if (kill < static_cast<int>(commits.size())) {
+            const std::string delivery = "crash-" + std::to_string(kill) + "-" + GetParam();
+            const HttpAnswer answer = daemon.sendWebhook(
+                "pull_request", delivery, pullRequestPayload(kRepoName, "closed", true, commits[static_cast<std::size_t>(kill)]));
+            ASSERT_EQ(answer.status, 202) << answer.body;
+            accepted[delivery] = answer.json()->getArray("jobs")->getElement<std::int64_t>(0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause(random)));
+        daemon.kill();
+        daemon.restart();
+    }
+
+    Poco::JSON::Array::Ptr deliveries = daemon.get("/api/deliveries?limit=100").json()->getArray("deliveries");
+    EXPECT_EQ(deliveries->size(), accepted.size());
+    for (const auto& [delivery, jobId] : accepted) {
+        const Poco::JSON::Object::Ptr job = daemon.waitForJob(jobId, 300);
+        EXPECT_EQ(job->getValue<std::string>("state"), "succeeded") << delivery << ": " << job->getValue<std::string>("state");
+        std::set<std::string> succeeded;
+        Poco::JSON::Array::Ptr builds = job->getArray("builds");
+        for (std::size_t i = 0; i < builds->size(); ++i) {
+            Poco::JSON::Object::Ptr build = builds->getObject(static_cast<unsigned>(i));
+            const std::string state = build->getValue<std::string>("state");
+            if (state == "succeeded") {
+                EXPECT_TRUE(succeeded.insert(build->getValue<std::string>("service")).second) << "built twice";
+            } else {
+                EXPECT_EQ(state, "failed");
+                EXPECT_NE(build->getValue<std::string>("error").find("interrupted"), std::string::npos)
+                    << build->getValue<std::string>("error");
+            }
+        }
+        EXPECT_EQ(succeeded, (std::set<std::string>{a, b})) << delivery;
+    }
+    // Every build anywhere ended, and says why when it failed.
+    Poco::JSON::Array::Ptr all = daemon.get("/api/builds?limit=200").json()->getArray("builds");
+    for (std::size_t i = 0; i < all->size(); ++i) {
+        Poco::JSON::Object::Ptr build = all->getObject(static_cast<unsigned>(i));
+        const std::string state = build->getValue<std::string>("state");
+        EXPECT_TRUE(state == "succeeded" || (state == "failed" && !build->isNull("error"))) << state;
+    }
+    EXPECT_EQ(IntegrationEnvironment::registry().tags(a).size(), commits.size());
+    EXPECT_EQ(IntegrationEnvironment::registry().tags(b).size(), commits.size());
+
+    // No checkout is left, and once the docker commands a killed slipwayd left
+    // behind have finished, no container either.
+    std::vector<std::string> work;
+    Poco::File(dir_.path() + "/daemon/state/work").list(work);
+    EXPECT_EQ(work, std::vector<std::string>{});
+    std::string containers;
+    for (int i = 0; i < 120; ++i) {
+        containers = mustRun("docker", {"ps", "--all", "--quiet", "--filter",
+                                        "ancestor=" + IntegrationEnvironment::baseImage()});
+        if (containers.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    EXPECT_EQ(containers, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CrashRecovery, ::testing::Values("cli", "api"));
+
+}  // namespace
+}  // namespace slipway::testing
