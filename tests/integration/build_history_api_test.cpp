@@ -39,18 +39,14 @@ protected:
         PipelineTest::SetUp();
         good_ = unique("hist-good");
         broken_ = unique("hist-broken");
-        const std::string images = R"([{"service_name": ")" + good_ + R"(", "type": "Docker", "version": "1"},
-                                        {"service_name": ")" + broken_ + R"(", "type": "Docker", "version": "1"}])";
+        const std::string images = imagesJson({{good_, "1"}, {broken_, "1"}});
         first_ = git_->commit(files({service(good_), service(broken_, "false"), {{"images.json", images}}}));
         second_ = git_->commit({{good_ + "/payload.txt", "second\n"}});
         third_ = git_->commit({{good_ + "/payload.txt", "third\n"}});
 
-        DaemonOptions options;
-        options.backend = GetParam();
-        options.registryHost = IntegrationEnvironment::registry().host();
-        options.repos = {{"mono", kRepoName, git_->url()}};
+        DaemonOptions options = defaultOptions();
         options.apiToken = kToken;
-        daemon_ = std::make_unique<SlipwayProcess>(dir_.path() + "/daemon", options);
+        startDaemon(options);
 
         const HttpAnswer merged = daemon_->sendWebhook("pull_request", "hist-" + GetParam(),
                                                        pullRequestPayload(kRepoName, "closed", true, first_));

@@ -21,9 +21,7 @@ TEST_P(CrashRecovery, TwentyKillsDuringASeriesOfBuildsLoseNothingAndLeaveNothing
         commits.push_back(git_->commit(
             files({service(a, "sleep 0.3"), service(b, "sleep 0.2"),
                    {{a + "/payload.txt", "a " + std::to_string(i) + "\n"},
-                    {"images.json", R"([{"service_name": ")" + a + R"(", "type": "Docker", "version": "v)" +
-                                        std::to_string(i) + R"("}, {"service_name": ")" + b +
-                                        R"(", "type": "Docker", "version": "v)" + std::to_string(i) + R"("}])"}}}),
+                    {"images.json", imagesJson({{a, "v" + std::to_string(i)}, {b, "v" + std::to_string(i)}})}}}),
             "commit " + std::to_string(i)));
     }
     SlipwayProcess& daemon = startDaemon("[builder]\nmax_attempts = 100\n");

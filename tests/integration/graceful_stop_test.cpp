@@ -24,7 +24,7 @@ void waitUntilBuilding(SlipwayProcess& daemon, std::int64_t id) {
 TEST_P(GracefulStop, SigtermLetsARunningBuildFinish) {
     const std::string slow = unique("stop-finish");
     const std::string sha = git_->commit(files(
-        {service(slow, "sleep 3"), {{"images.json", R"([{"service_name": ")" + slow + R"(", "type": "Docker", "version": "1"}])"}}}));
+        {service(slow, "sleep 3"), {{"images.json", imagesJson({{slow, "1"}})}}}));
     SlipwayProcess& daemon = startDaemon();
     const std::int64_t job = deliverMerge(sha, "stop-finish-" + GetParam());
     waitUntilBuilding(daemon, job);
@@ -38,7 +38,7 @@ TEST_P(GracefulStop, SigtermLetsARunningBuildFinish) {
 TEST_P(GracefulStop, PastStopTimeoutTheBuildIsInterruptedAndResumedAtTheNextStart) {
     const std::string slow = unique("stop-resume");
     const std::string sha = git_->commit(files(
-        {service(slow, "sleep 6"), {{"images.json", R"([{"service_name": ")" + slow + R"(", "type": "Docker", "version": "1"}])"}}}));
+        {service(slow, "sleep 6"), {{"images.json", imagesJson({{slow, "1"}})}}}));
     SlipwayProcess& daemon = startDaemon("[builder]\nstop_timeout = 1\n");
     const std::int64_t job = deliverMerge(sha, "stop-resume-" + GetParam());
     waitUntilBuilding(daemon, job);

@@ -12,10 +12,6 @@ std::string errorOf(const Poco::JSON::Object::Ptr& object) {
     return object->isNull("error") ? std::string() : object->getValue<std::string>("error");
 }
 
-std::string entry(const std::string& name, const std::string& version) {
-    return R"({"service_name": ")" + name + R"(", "type": "Docker", "version": ")" + version + R"("})";
-}
-
 TEST_P(HostileRepository, EveryHostileServiceIsRefusedAloneAndNoHostFileIsRead) {
     const std::string good = unique("hostile-good");
     const std::string escape = unique("hostile-escape");
@@ -25,10 +21,7 @@ TEST_P(HostileRepository, EveryHostileServiceIsRefusedAloneAndNoHostFileIsRead) 
     const std::vector<std::pair<std::string, std::string>> hostile = {
         {escape, "1"}, {linked, "1"}, {"../x", "1"}, {"-rf", "1"}, {"a/../../b", "1"}, {"/etc", "1"},
         {"Upper", "1"}, {"with space", "1"}, {good, "--help"}, {good, "1;rm -rf /"}, {good, "1"}, {good, "2"}};
-    std::string images = "[";
-    for (const auto& [name, version] : hostile) images += (images.size() > 1 ? "," : "") + entry(name, version);
-    images += "]";
-    const std::string sha = git_->commit(files({service(good), {{"images.json", images}}}));
+    const std::string sha = git_->commit(files({service(good), {{"images.json", imagesJson(hostile)}}}));
     SlipwayProcess& daemon = startDaemon();
 
     const Poco::JSON::Object::Ptr job = daemon.waitForJob(deliverMerge(sha, "hostile-" + GetParam()));

@@ -10,10 +10,6 @@ namespace {
 
 using Outage = PipelineTest;
 
-std::string images(const std::string& service) {
-    return R"([{"service_name": ")" + service + R"(", "type": "Docker", "version": "1"}])";
-}
-
 // The log of the only build of job `job`.
 std::string logOf(SlipwayProcess& daemon, const Poco::JSON::Object::Ptr& job) {
     Poco::JSON::Array::Ptr builds = job->getArray("builds");
@@ -25,13 +21,11 @@ std::string logOf(SlipwayProcess& daemon, const Poco::JSON::Object::Ptr& job) {
 TEST_P(Outage, ARegistryDownDuringThePushIsRetriedUntilItIsBack) {
     TlsRegistry registry(dir_.path() + "/flaky-registry");
     const std::string svc = unique("outage-registry");
-    const std::string sha = git_->commit(files({service(svc, "sleep 2"), {{"images.json", images(svc)}}}));
-    DaemonOptions options;
-    options.backend = GetParam();
+    const std::string sha = git_->commit(files({service(svc, "sleep 2"), {{"images.json", imagesJson({{svc, "1"}})}}}));
+    DaemonOptions options = defaultOptions();
     options.registryHost = registry.host();
-    options.repos = {{"mono", kRepoName, git_->url()}};
     options.extraIni = "[builder]\nretries = 8\nretry_delay_ms = 500\n";
-    daemon_ = std::make_unique<SlipwayProcess>(dir_.path() + "/daemon", options);
+    startDaemon(options);
 
     const std::int64_t job = deliverMerge(sha, "outage-registry-" + GetParam());
     registry.stop();  // down before the build reaches its push
@@ -46,7 +40,7 @@ TEST_P(Outage, ARegistryDownDuringThePushIsRetriedUntilItIsBack) {
 TEST_P(Outage, BuildsWaitForAnEngineThatIsBackSoonAndFailClearlyWhenItIsNot) {
     EngineProxy engine(dir_.path() + "/engine.sock");
     const std::string svc = unique("outage-engine");
-    const std::string first = git_->commit(files({service(svc), {{"images.json", images(svc)}}}));
+    const std::string first = git_->commit(files({service(svc), {{"images.json", imagesJson({{svc, "1"}})}}}));
     SlipwayProcess& daemon =
         startDaemon("[builder]\ndocker_host = " + engine.dockerHost() + "\nretries = 3\nretry_delay_ms = 1000\n");
 

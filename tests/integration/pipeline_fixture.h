@@ -3,6 +3,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -80,6 +82,16 @@ protected:
     std::unique_ptr<GitFixture> git_;
     std::unique_ptr<SlipwayProcess> daemon_;
 };
+
+// images.json listing `services` as (service_name, version), all of type Docker.
+inline std::string imagesJson(const std::vector<std::pair<std::string, std::string>>& services) {
+    std::string json = "[";
+    for (const auto& [name, version] : services) {
+        json += std::string(json.size() > 1 ? ", " : "") + R"({"service_name": ")" + name +
+                R"(", "type": "Docker", "version": ")" + version + R"("})";
+    }
+    return json + "]";
+}
 
 // Merges maps of files.
 inline std::map<std::string, std::string> files(std::initializer_list<std::map<std::string, std::string>> parts) {

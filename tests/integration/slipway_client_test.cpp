@@ -17,14 +17,10 @@ protected:
         good_ = unique("cli-good");
         broken_ = unique("cli-broken");
         sha_ = git_->commit(files({service(good_), service(broken_, "echo about-to-fail && false"),
-                                   {{"images.json", R"([{"service_name": ")" + good_ + R"(", "type": "Docker", "version": "1"},
-                                                        {"service_name": ")" + broken_ + R"(", "type": "Docker", "version": "1"}])"}}}));
-        DaemonOptions options;
-        options.backend = GetParam();
-        options.registryHost = IntegrationEnvironment::registry().host();
-        options.repos = {{"mono", kRepoName, git_->url()}};
+                                   {{"images.json", imagesJson({{good_, "1"}, {broken_, "1"}})}}}));
+        DaemonOptions options = defaultOptions();
         options.apiToken = kToken;
-        daemon_ = std::make_unique<SlipwayProcess>(dir_.path() + "/daemon", options);
+        startDaemon(options);
         tokenFile_ = dir_.write("token", std::string(kToken) + "\n");
     }
 

@@ -28,6 +28,18 @@ protected:
         return d;
     }
 
+    // A build of `service` at version 1 for job `jobId` of repository exam.
+    static Build buildOf(std::int64_t jobId, const std::string& service) {
+        Build b;
+        b.jobId = jobId;
+        b.repo = "exam";
+        b.sha = kSha;
+        b.service = service;
+        b.version = "1";
+        b.image = "localhost:5443/" + service + ":1";
+        return b;
+    }
+
     testing::TempDir dir_;
     FixedClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
@@ -82,14 +94,8 @@ TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
 TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
-    Build b;
-    b.jobId = jobId;
+    Build b = buildOf(jobId, "api");
     b.deliveryId = "d1";
-    b.repo = "exam";
-    b.sha = kSha;
-    b.service = "api";
-    b.version = "1.0";
-    b.image = "localhost:5443/api:1.0";
     const auto id = store_.addBuild(b);
     EXPECT_EQ(store_.build(id)->state, kQueued);
     store_.startBuild(id);
@@ -104,12 +110,7 @@ TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
 
 TEST_F(StoreTest, PagesBuildsNewestFirst) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
-    Build b;
-    b.jobId = jobId;
-    b.repo = "exam";
-    b.sha = kSha;
-    b.version = "1";
-    b.image = "i";
+    Build b = buildOf(jobId, "");
     for (int i = 0; i < 5; ++i) {
         b.service = "s" + std::to_string(i);
         store_.addFailedBuild(b);
@@ -127,12 +128,7 @@ TEST_F(StoreTest, PagesBuildsNewestFirst) {
 
 TEST_F(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
-    Build b;
-    b.jobId = jobId;
-    b.repo = "exam";
-    b.sha = kSha;
-    b.version = "1";
-    b.image = "i";
+    Build b = buildOf(jobId, "");
     for (int hour = 0; hour < 10; ++hour) {
         clock_.epoch = 1795000000 + hour * 3600;  // 2026-11-18T11:06:40Z + hour
         b.service = hour % 2 ? "odd" : "even";
@@ -159,12 +155,7 @@ TEST_F(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
 
 TEST_F(StoreTest, FindsShasByPrefix) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
-    Build b;
-    b.jobId = jobId;
-    b.repo = "exam";
-    b.version = "1";
-    b.image = "i";
-    b.service = "s";
+    Build b = buildOf(jobId, "s");
     for (const char* sha : {"abc0000000000000000000000000000000000000", "abd0000000000000000000000000000000000000",
                             "ab00000000000000000000000000000000000000"}) {
         b.sha = sha;
@@ -182,14 +173,7 @@ TEST_F(StoreTest, FindsShasByPrefix) {
 TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
-    Build b;
-    b.jobId = jobId;
-    b.repo = "exam";
-    b.sha = kSha;
-    b.service = "api";
-    b.version = "1";
-    b.image = "i";
-    const auto buildId = store_.addBuild(b);
+    const auto buildId = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(buildId);
 
     EXPECT_EQ(store_.requeueInterrupted(3), 1);
