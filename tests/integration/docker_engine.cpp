@@ -35,6 +35,11 @@ std::set<std::string> DockerEngine::danglingImages() {
     return result;
 }
 
+void DockerEngine::removeContainersFrom(const std::string& image) {
+    std::istringstream ids(mustRun("docker", {"ps", "--all", "--quiet", "--filter", "ancestor=" + image}));
+    for (std::string id; ids >> id;) mustRun("docker", {"rm", "--force", id});
+}
+
 void DockerEngine::removeImagesOf(const std::string& prefix) {
     std::istringstream lines(mustRun("docker", {"images", "--format", "{{.Repository}} {{.ID}}"}));
     std::set<std::string> ids;

@@ -18,6 +18,9 @@ public:
     // Ids of the images that have no tag and no child: what a failed build would leave behind.
     static std::set<std::string> danglingImages();
 
+    // Removes every container made from `image` or an image built on it.
+    static void removeContainersFrom(const std::string& image);
+
     // Removes every image whose repository starts with `prefix` (e.g. a test registry's host).
     static void removeImagesOf(const std::string& prefix);
 

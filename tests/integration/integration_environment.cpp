@@ -50,6 +50,7 @@ void IntegrationEnvironment::SetUp() {
 
 void IntegrationEnvironment::TearDown() {
     // A test that failed half-way may have left an image behind; none outlives the suite.
+    if (!base.empty()) DockerEngine::removeContainersFrom(base);
     if (sharedRegistry) DockerEngine::removeImagesOf(sharedRegistry->host() + "/");
     sharedRegistry.reset();
     if (!base.empty()) DockerEngine::removeImage(base);
