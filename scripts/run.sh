@@ -66,13 +66,19 @@ branches = main
 INI
 fi
 
+# The demo command must reach this daemon, whatever port and state it was given.
+send="scripts/send-webhook.sh --demo"
+if [ "$port" != 8080 ] || [ "$state" != "$root/state" ]; then
+  send="SLIPWAY_STATE=$state SLIPWAY_URL=http://127.0.0.1:$port/hooks/github $send"
+fi
+
 cat <<MSG
 
 slipwayd is starting on http://127.0.0.1:$port with $state/slipway.ini
   webhook endpoint   POST http://127.0.0.1:$port/hooks/github (or /ciserver/updates)
   registry           https://localhost:5443 (CA: $state/registry/ca.crt)
   send a test webhook, from another terminal:
-    scripts/send-webhook.sh --demo          # a merged PR of the demo repository
+    $send          # a merged PR of the demo repository
     curl -s http://127.0.0.1:$port/api/builds
 Stop with Ctrl-C.
 
