@@ -43,7 +43,7 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
                       [&](std::ostream& body) { writeContextTar(request.contextDir, request.dockerfile, body); }},
                      settings_.buildTimeout, [&](const std::string& line) { progress.consume(line); });
         if (!progress.error().empty()) {
-            const std::string failedStep = lastBuildStep(progress.text());
+            const std::string& failedStep = progress.output().lastStep();
             error = step + (failedStep.empty() ? "" : " failed at step " + failedStep) + ": " + progress.error();
         } else if (progress.imageId().empty()) {
             error = step + ": the engine's answer ended without the id of the image it built";
@@ -54,7 +54,7 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
     if (error.empty()) return;
 
     // As `docker rmi` would: an image another one still uses stays.
-    const std::vector<std::string> created = parseCreatedImages(progress.text());
+    const std::vector<std::string>& created = progress.output().createdImages();
     for (auto it = created.rbegin(); it != created.rend(); ++it) {
         try {
             deleteImage(*it, log);

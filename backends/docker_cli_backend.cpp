@@ -10,22 +10,22 @@
 namespace slipway {
 namespace {
 
-// Writes everything to the build log and keeps a copy for parsing.
+// Writes everything to the build log and reads it as it passes.
 class TeeBuffer : public std::streambuf {
 public:
-    TeeBuffer(std::ostream& log, std::string& copy) : log_(log), copy_(copy) {}
+    TeeBuffer(std::ostream& log, DockerOutputScanner& scanner) : log_(log), scanner_(scanner) {}
 
 protected:
     int overflow(int c) override {
         if (c == traits_type::eof()) return traits_type::not_eof(c);
         const char ch = static_cast<char>(c);
         log_.put(ch);
-        copy_.push_back(ch);
+        scanner_.feed(&ch, 1);
         return c;
     }
     std::streamsize xsputn(const char* s, std::streamsize n) override {
         log_.write(s, n);
-        copy_.append(s, static_cast<size_t>(n));
+        scanner_.feed(s, static_cast<std::size_t>(n));
         return n;
     }
     int sync() override {
@@ -35,30 +35,20 @@ protected:
 
 private:
     std::ostream& log_;
-    std::string& copy_;
+    DockerOutputScanner& scanner_;
 };
-
-// The last line of output that says something: docker's error, usually.
-std::string lastLine(const std::string& output) {
-    std::istringstream in(output);
-    std::string line, last;
-    while (std::getline(in, line)) {
-        if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
-    }
-    return last;
-}
 
 }  // namespace
 
 DockerCliBackend::DockerCliBackend(DockerCliSettings settings) : settings_(std::move(settings)) {}
 
-std::string DockerCliBackend::run(const std::string& step, const std::vector<std::string>& args,
-                                  std::chrono::seconds timeout, std::ostream& log,
-                                  const std::optional<std::string>& input) {
+DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::vector<std::string>& args,
+                                          std::chrono::seconds timeout, std::ostream& log,
+                                          const std::optional<std::string>& input) {
     std::map<std::string, std::string> env;
     if (!settings_.dockerHost.empty()) env["DOCKER_HOST"] = settings_.dockerHost;
     if (!settings_.configDir.empty()) env["DOCKER_CONFIG"] = settings_.configDir;
-    std::string output;
+    DockerOutputScanner output;
     TeeBuffer tee(log, output);
     std::ostream out(&tee);
     ProcessResult result;
@@ -68,18 +58,19 @@ std::string DockerCliBackend::run(const std::string& step, const std::vector<std
         throw BackendError(step + ": " + e.what());
     }
     out.flush();
+    output.finish();
     if (result.timedOut) {
         throw BackendError(step + ": timed out after " + std::to_string(timeout.count()) + " s");
     }
     if (result.exitCode != 0) {
         throw BackendError(step + ": docker exited with status " + std::to_string(result.exitCode) +
-                           ": " + lastLine(output));
+                           ": " + output.lastLine());
     }
     return output;
 }
 
 void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
-    std::string output;
+    DockerOutputScanner output;
     TeeBuffer tee(log, output);
     std::ostream out(&tee);
     try {
@@ -88,7 +79,9 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
              request.image, "--", request.contextDir},
             settings_.buildTimeout, out);
     } catch (const BackendError&) {
-        std::vector<std::string> created = parseCreatedImages(output);
+        out.flush();
+        output.finish();
+        const std::vector<std::string>& created = output.createdImages();
         for (auto it = created.rbegin(); it != created.rend(); ++it) {
             try {
                 // Without --force: an image another one still uses stays.
@@ -112,9 +105,8 @@ void DockerCliBackend::login(std::ostream& log) {
 
 std::string DockerCliBackend::push(const std::string& image, std::ostream& log) {
     if (!settings_.registry.username.empty()) login(log);
-    const std::string output =
-        run("docker push of " + image, {"push", "--", image}, settings_.pushTimeout, log);
-    std::string digest = parsePushDigest(output);
+    const std::string digest =
+        run("docker push of " + image, {"push", "--", image}, settings_.pushTimeout, log).digest();
     if (digest.empty()) throw BackendError("docker push of " + image + ": no digest in its output");
     return digest;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/docker_output.h"
 #include "backends/registry_credentials.h"
 
 namespace slipway {
@@ -37,11 +38,11 @@ public:
     void ping() override;
 
 private:
-    // Runs docker with `args` (and `input` on its stdin); throws BackendError
-    // naming `step` unless it exits 0.
-    std::string run(const std::string& step, const std::vector<std::string>& args,
-                    std::chrono::seconds timeout, std::ostream& log,
-                    const std::optional<std::string>& input = std::nullopt);
+    // Runs docker with `args` (and `input` on its stdin), its output going to
+    // `log` and read on the way; throws BackendError naming `step` unless it exits 0.
+    DockerOutputScanner run(const std::string& step, const std::vector<std::string>& args,
+                            std::chrono::seconds timeout, std::ostream& log,
+                            const std::optional<std::string>& input = std::nullopt);
 
     // Stores the registry credentials in configDir through `docker login`.
     void login(std::ostream& log);

@@ -5,6 +5,8 @@
 
 #include <Poco/String.h>
 
+#include "backends/glob_pattern.h"
+
 namespace slipway {
 namespace {
 
@@ -41,54 +43,6 @@ std::string cleaned(const std::string& path) {
     return result.empty() ? "." : result;
 }
 
-// The ECMAScript regex for a pattern, translated the way the docker CLI's
-// fileutils does for Go's regexp.
-std::string regexFor(const std::string& pattern) {
-    std::string re;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        const char ch = pattern[i];
-        if (ch == '*') {
-            if (i + 1 < pattern.size() && pattern[i + 1] == '*') {
-                ++i;
-                if (i + 1 < pattern.size() && pattern[i + 1] == '/') ++i;  // "**/" is "**"
-                // Trailing "**" takes everything, as in .gitignore; elsewhere any
-                // number of whole components, none included.
-                re += i + 1 == pattern.size() ? ".*" : "(.*/)?";
-            } else {
-                re += "[^/]*";
-            }
-        } else if (ch == '?') {
-            re += "[^/]";
-        } else if (ch == '\\') {
-            re += '\\';
-            re += i + 1 < pattern.size() ? pattern[++i] : '\\';
-        } else if (ch == '[') {
-            // A class is copied as it is: Go's and ECMAScript's agree, but for
-            // a ']' right after the opening, which Go takes literally.
-            re += '[';
-            std::size_t j = i + 1;
-            if (j < pattern.size() && pattern[j] == '^') re += pattern[j++];
-            if (j < pattern.size() && pattern[j] == ']') {
-                re += "\\]";
-                ++j;
-            }
-            for (; j < pattern.size() && pattern[j] != ']'; ++j) {
-                re += pattern[j];
-                if (pattern[j] == '\\' && j + 1 < pattern.size()) re += pattern[++j];
-            }
-            if (j == pattern.size()) throw std::runtime_error("unclosed '['");
-            re += ']';
-            i = j;
-        } else if (std::string(".$^+(){}|]").find(ch) != std::string::npos) {
-            re += '\\';
-            re += ch;
-        } else {
-            re += ch;
-        }
-    }
-    return re;
-}
-
 }  // namespace
 
 DockerIgnore::DockerIgnore(const std::string& text) {
@@ -116,7 +70,7 @@ void DockerIgnore::add(const std::string& text, bool exception, std::size_t line
     pattern.exception = exception;
     pattern.depth = split(pattern.text).size();
     try {
-        pattern.regex = std::regex(regexFor(pattern.text));
+        pattern.glob = std::make_shared<GlobPattern>(pattern.text);
     } catch (const std::exception& e) {
         throw std::runtime_error(".dockerignore line " + std::to_string(line) + ": bad pattern '" + text +
                                  "': " + e.what());
@@ -130,12 +84,12 @@ bool DockerIgnore::excludes(const std::string& path) const {
         slash == std::string::npos ? std::vector<std::string>{} : split(path.substr(0, slash));
     bool excluded = false;
     for (const Pattern& pattern : patterns_) {
-        bool match = std::regex_match(path, pattern.regex);
+        bool match = pattern.glob->matches(path);
         // A pattern that names one of the path's folders takes the path with it.
         if (!match && pattern.depth <= parents.size()) {
             std::string prefix;
             for (std::size_t i = 0; i < pattern.depth; ++i) prefix += (i ? "/" : "") + parents[i];
-            match = std::regex_match(prefix, pattern.regex);
+            match = pattern.glob->matches(prefix);
         }
         if (match) excluded = !pattern.exception;
     }

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstddef>
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace slipway {
+
+class GlobPattern;
 
 // The patterns of a .dockerignore file, matched the way the docker CLI matches
 // them when it sends a build context: one pattern per line, a line starting
@@ -36,7 +38,7 @@ private:
         std::string text;  // cleaned, without the '!'
         bool exception = false;
         std::size_t depth = 0;  // components in `text`
-        std::regex regex;
+        std::shared_ptr<const GlobPattern> glob;
     };
 
     void add(const std::string& text, bool exception, std::size_t line);

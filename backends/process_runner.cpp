@@ -83,11 +83,17 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
         std::lock_guard<std::mutex> lock(childrenMutex);
         children.insert(pid);
     }
+    // `done` is set under `mutex` in the same breath as the child is reaped, so
+    // the watchdog never kills a pid that already belongs to another process.
     std::thread watchdog([&] {
         std::unique_lock<std::mutex> lock(mutex);
         if (!finished.wait_for(lock, timeout, [&] { return done; })) {
             timedOut = true;
-            Poco::Process::kill(pid);
+            try {
+                Poco::Process::kill(pid);
+            } catch (const Poco::Exception&) {
+                // exited on its own just now
+            }
         }
     });
 
@@ -97,17 +103,23 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
         output.write(buffer, n);
         output.flush();
     }
-    const int code = handle->wait();
-    {
-        std::lock_guard<std::mutex> lock(childrenMutex);
-        children.erase(pid);
-    }
-    feeder.join();
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        done = true;
+    int code = -1;
+    for (;;) {
+        {
+            // Only this loop takes both locks, so there is no order to get wrong.
+            std::lock_guard<std::mutex> children_(childrenMutex);
+            std::lock_guard<std::mutex> lock(mutex);
+            code = handle->tryWait();
+            if (code != -1) {
+                children.erase(pid);
+                done = true;
+                break;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     finished.notify_one();
+    feeder.join();
     watchdog.join();
     return ProcessResult{code, timedOut.load()};
 }

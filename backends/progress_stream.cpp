@@ -22,7 +22,7 @@ void ProgressStream::consume(const std::string& input) {
 
     if (message->has("stream")) {
         const std::string text = message->optValue<std::string>("stream", "");
-        text_ += text;
+        output_.feed(text);
         log_ << text;
     }
     if (message->has("status")) {

@@ -4,6 +4,8 @@
 #include <ostream>
 #include <string>
 
+#include "backends/docker_output.h"
+
 namespace slipway {
 
 // Reads the JSON progress stream the Docker Engine API answers /build and
@@ -22,8 +24,8 @@ public:
 
     // The engine's error ("errorDetail" message, else "error"); empty when none.
     const std::string& error() const { return error_; }
-    // Everything the "stream" fields said: the build output the CLI would print.
-    const std::string& text() const { return text_; }
+    // What the "stream" fields said (the build output the CLI would print), read.
+    const DockerOutputScanner& output() const { return output_; }
     // The id of the image a build made ("aux" ID); empty when none.
     const std::string& imageId() const { return imageId_; }
     // The pushed manifest digest ("aux" Digest, else a "digest: sha256:..."
@@ -32,7 +34,8 @@ public:
 
 private:
     std::ostream& log_;
-    std::string error_, text_, imageId_, digest_;
+    std::string error_, imageId_, digest_;
+    DockerOutputScanner output_;
     std::map<std::string, std::string> lastStatus_;  // by layer id
 };
 

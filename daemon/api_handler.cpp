@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -222,6 +223,22 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     const bool follow = integerParameter(query, "follow", 0, 0, 1) == 1;
     std::optional<Build> build = store_.build(id);
     if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
+    // Followers are few so that webhooks always find a server thread.
+    static std::atomic<unsigned> followers{0};
+    struct Follower {
+        bool counted;
+        explicit Follower(bool follow) : counted(follow) {
+            if (counted) ++followers;
+        }
+        ~Follower() {
+            if (counted) --followers;
+        }
+    } follower(follow);
+    if (follow && followers > settings_.maxFollowers) {
+        response.set("Retry-After", "10");
+        throw BadRequest{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "too many followed logs",
+                         std::to_string(settings_.maxFollowers) + " are being followed; try again, or read without follow"};
+    }
 
     response.setContentType("text/plain; charset=utf-8");
     response.setChunkedTransferEncoding(true);
@@ -238,7 +255,7 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     copyNew();
     // Following ends when the build has ended and everything it wrote was sent,
     // or when the client goes away (the write fails).
-    while (follow && out && !finished(build->state)) {
+    while (follow && out && !finished(build->state) && !settings_.stopping()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         build = store_.build(id);
         copyNew();

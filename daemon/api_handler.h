@@ -18,6 +18,8 @@ struct ApiSettings {
     std::vector<RepoSettings> repos;
     std::function<void()> jobsQueued;                       // wakes a worker
     std::function<std::string(std::int64_t)> logPath;       // a build's log file
+    std::function<bool()> stopping;                          // true once slipwayd is stopping: follows end
+    unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a server thread
 };
 
 // /api/*: build history with filters and keyset paging, one build, its log

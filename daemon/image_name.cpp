@@ -19,7 +19,11 @@ bool isValidRegistryHost(const std::string& host) {
     static const std::regex pattern(
         "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
         "(?::[0-9]{1,5})?");
-    return host.size() <= 255 && std::regex_match(host, pattern);
+    if (host.size() > 255 || !std::regex_match(host, pattern)) return false;
+    const auto colon = host.rfind(':');
+    if (colon == std::string::npos) return true;
+    const long port = std::stol(host.substr(colon + 1));
+    return port >= 1 && port <= 65535;
 }
 
 std::string imageReference(const std::string& registry, const std::string& service,

@@ -12,7 +12,7 @@ bool isValidRepositoryName(const std::string& name);
 // A Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
 bool isValidTag(const std::string& tag);
 
-// host[:port] as a registry address: a DNS name or IPv4 address, optional port.
+// host[:port] as a registry address: a DNS name or IPv4 address, optional port 1 to 65535.
 bool isValidRegistryHost(const std::string& host);
 
 // <registry>/<service>:<version>.

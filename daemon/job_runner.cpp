@@ -90,11 +90,21 @@ std::string JobRunner::logPath(std::int64_t buildId) const {
 }
 
 void JobRunner::run(const Job& job) {
+    const std::string tag = "job " + std::to_string(job.id);
     try {
         runJob(job);
     } catch (const Interrupted&) {
         // Left running in the store: the next start queues it again.
-        logger().warning("job " + std::to_string(job.id) + ": interrupted by the stop; it runs again at the next start");
+        logger().warning(tag + ": interrupted by the stop; it runs again at the next start");
+    } catch (const std::exception& e) {
+        // The store itself failed (disk full, locked too long). Say so, and try
+        // once to end the job; if that fails too, a restart queues it again.
+        logger().error(tag + ": " + e.what());
+        try {
+            store_.finishJob(job.id, kFailed, std::string("slipwayd could not record the job: ") + e.what());
+        } catch (const std::exception& again) {
+            logger().error(tag + ": cannot record its failure either: " + again.what());
+        }
     }
 }
 
@@ -264,12 +274,18 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
             },
             stopping_);
     };
+    // A stop that came while another step ran starts no new one.
+    auto checkStopping = [this] {
+        if (stopping_) throw Interrupted();
+    };
     try {
+        checkStopping();
         {
             StepTimer timer([this](double s) { metrics_.buildDuration(s); });
             retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); }, false);
         }
         built = true;
+        checkStopping();
         {
             StepTimer timer([this](double s) { metrics_.pushDuration(s); });
             retrying([&] { digest = backend_.push(build.image, log); }, true);
@@ -286,10 +302,6 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
                 logger().warning(tag + ": pushed, but " + e.what());
             }
         }
-        store_.finishBuild(build.id, kSucceeded, digest, "");
-        metrics_.buildFinished(kSucceeded);
-        logger().information(tag + ": pushed " + digest);
-        return true;
     } catch (const Interrupted&) {
         log << "\n[slipway: interrupted by a stop; the build runs again at the next start]\n";
         throw;
@@ -299,20 +311,25 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
             throw Interrupted();
         }
         log << "error: " << e.what() << "\n";
-        // A digest here means the image reached the registry and only the clean-up failed.
-        store_.finishBuild(build.id, kFailed, digest, e.what());
+        store_.finishBuild(build.id, kFailed, "", e.what());
         metrics_.buildFinished(kFailed);
         logger().error(tag + ": " + e.what());
-    }
-    if (built) {
-        // Do not leave the image of a failed push behind.
-        try {
-            backend_.remove(build.image, log);
-        } catch (const std::exception& e) {
-            logger().warning(tag + ": " + e.what());
+        if (built) {
+            // Do not leave the image of a failed push behind.
+            try {
+                backend_.remove(build.image, log);
+            } catch (const std::exception& removal) {
+                logger().warning(tag + ": " + removal.what());
+            }
         }
+        return false;
     }
-    return false;
+    // Recorded outside the try: a store that fails here must not turn a pushed
+    // image into a failed build (JobRunner::run reports it instead).
+    store_.finishBuild(build.id, kSucceeded, digest, "");
+    metrics_.buildFinished(kSucceeded);
+    logger().information(tag + ": pushed " + digest);
+    return true;
 }
 
 }  // namespace slipway

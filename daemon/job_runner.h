@@ -29,7 +29,8 @@ struct JobRunnerSettings {
 
 // Runs one claimed job to its end: checkout, images.json, then build, push and
 // remove each service, recording every step in the store. Never throws: every
-// failure ends up in the job's or a build's `error`.
+// failure ends up in the job's or a build's `error`, or in the log when the
+// store itself cannot record it.
 class JobRunner {
 public:
     JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, Metrics& metrics);

@@ -8,8 +8,9 @@ namespace slipway {
 std::chrono::milliseconds backoffDelay(const RetryPolicy& policy, int retry, double jitter) {
     double delay = static_cast<double>(policy.firstDelay.count());
     for (int i = 1; i < retry && delay < static_cast<double>(policy.maxDelay.count()); ++i) delay *= 2;
-    delay = std::min(delay, static_cast<double>(policy.maxDelay.count())) * std::clamp(jitter, 0.5, 1.5);
-    return std::chrono::milliseconds(static_cast<long long>(delay));
+    delay *= std::clamp(jitter, 0.5, 1.5);
+    return std::chrono::milliseconds(
+        static_cast<long long>(std::min(delay, static_cast<double>(policy.maxDelay.count()))));
 }
 
 void withRetries(const RetryPolicy& policy, const std::function<void()>& step,

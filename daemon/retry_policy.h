@@ -18,9 +18,9 @@ struct RetryPolicy {
     std::chrono::milliseconds maxDelay{60000};
 };
 
-// The wait before retry number `retry` (1 for the first): firstDelay·2^(retry-1),
-// capped at maxDelay, scaled by `jitter` (0.5 to 1.5) so that many builds
-// failing together do not all come back at once.
+// The wait before retry number `retry` (1 for the first): firstDelay·2^(retry-1)
+// scaled by `jitter` (0.5 to 1.5), so that many builds failing together do not
+// all come back at once, and never more than maxDelay.
 std::chrono::milliseconds backoffDelay(const RetryPolicy& policy, int retry, double jitter);
 
 // A stop of slipwayd cut a step short; the job is left for the next start.

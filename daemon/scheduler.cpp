@@ -64,7 +64,7 @@ void Scheduler::work() {
                 std::lock_guard<std::mutex> lock(mutex_);
                 ++busy_;
             }
-            runner_.run(*job);
+            runner_.run(*job);  // never throws
             std::lock_guard<std::mutex> lock(mutex_);
             --busy_;
             continue;

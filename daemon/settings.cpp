@@ -188,6 +188,13 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
                           repo.name + "'");
     }
     repo.url = required(config, prefix + "url");
+    // A token in the URL would reach errors and logs; token_file keeps it secret.
+    const auto scheme = repo.url.find("://");
+    const auto at = repo.url.find('@');
+    if (scheme != std::string::npos && at != std::string::npos && at < repo.url.find('/', scheme + 3)) {
+        throw ConfigError(prefix + "url: must not carry credentials (user:token@); put the token in " + prefix +
+                          "token_file");
+    }
     repo.onPullRequest = false;
     for (const std::string& event : list(string(config, prefix + "events", "pull_request"))) {
         if (event == "pull_request") {

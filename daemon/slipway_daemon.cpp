@@ -1,5 +1,6 @@
 #include "daemon/slipway_daemon.h"
 
+#include <atomic>
 #include <iostream>
 
 #include <Poco/AutoPtr.h>
@@ -26,6 +27,7 @@
 #include "daemon/request_router.h"
 #include "daemon/scheduler.h"
 #include "daemon/settings.h"
+#include "daemon/state_lock.h"
 #include "daemon/tls_context.h"
 #include "storage/clock.h"
 #include "storage/store.h"
@@ -108,6 +110,14 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     const std::string logDir = settings.stateDir + "/logs";
     const std::string workDir = settings.stateDir + "/work";
     const std::string reposDir = settings.stateDir + "/repos";
+    std::unique_ptr<StateLock> stateLock;
+    try {
+        Poco::File(settings.stateDir).createDirectories();
+        stateLock = std::make_unique<StateLock>(settings.stateDir);
+    } catch (const std::exception& e) {
+        log.fatal(e.what());
+        return EXIT_TEMPFAIL;
+    }
     try {
         for (const std::string& dir : {logDir, workDir, reposDir}) Poco::File(dir).createDirectories();
         // Checkouts left by a crash belong to jobs that will run again from scratch.
@@ -147,10 +157,12 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                      *store, checkout, *backend, metrics);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
+    std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos,
-                                  [&scheduler] { scheduler.wake(); }};
+                                  [&scheduler] { scheduler.wake(); }, settings.requestTimeout};
     const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
-                          [&runner](std::int64_t id) { return runner.logPath(id); }};
+                          [&runner](std::int64_t id) { return runner.logPath(id); },
+                          [&stopping] { return stopping.load(); }};
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setMaxQueued(256);
@@ -182,8 +194,11 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     const unsigned busy = scheduler.busyWorkers();
     log.information("stopping: no new requests; waiting up to " + std::to_string(settings.stopTimeout.count()) +
                     " s (builder.stop_timeout) for " + std::to_string(busy) + " running jobs");
-    server->stopAll(false);
+    // Workers claim nothing new, followed logs end, and then the server waits
+    // for the requests in progress.
     scheduler.requestStop();
+    stopping = true;
+    server->stopAll(false);
     if (!scheduler.waitForWorkers(settings.stopTimeout)) {
         // What is still running is cut short and left `running` in the store:
         // the next start queues it again, as after a crash.

@@ -17,14 +17,21 @@ using Poco::Net::HTTPResponse;
 
 Poco::Logger& logger() { return Poco::Logger::get("slipway.webhook"); }
 
+// A body still arriving when its time is up.
+struct TooSlow {};
+
 // Reads at most `limit` + 1 bytes, so that an oversized body is detected
-// without holding more than the limit in memory.
-std::string readBounded(std::istream& in, std::size_t limit) {
+// without holding more than the limit in memory. The socket's own timeout
+// bounds each read; `timeout` bounds them all, so that a client sending a byte
+// now and then cannot hold a server thread.
+std::string readBounded(std::istream& in, std::size_t limit, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string body;
     char buffer[16384];
     while (body.size() <= limit && in) {
         in.read(buffer, sizeof buffer);
         body.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (in && std::chrono::steady_clock::now() > deadline) throw TooSlow{};
     }
     return body;
 }
@@ -56,7 +63,15 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
         return;
     }
-    const std::string body = readBounded(request.stream(), settings_.maxBodyBytes);
+    std::string body;
+    try {
+        body = readBounded(request.stream(), settings_.maxBodyBytes, settings_.readTimeout);
+    } catch (const TooSlow&) {
+        response.setKeepAlive(false);
+        sendError(response, HTTPResponse::HTTP_REQUEST_TIMEOUT, "request too slow",
+                  "the body did not arrive within server.request_timeout");
+        return;
+    }
     if (body.size() > settings_.maxBodyBytes) {
         response.setKeepAlive(false);
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);

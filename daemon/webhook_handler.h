@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -19,6 +20,7 @@ struct WebhookSettings {
     std::size_t maxBodyBytes = 0;
     std::vector<RepoSettings> repos;
     std::function<void()> jobsQueued;  // called after the commit, so that a worker picks the jobs up
+    std::chrono::seconds readTimeout{10};  // for the whole body, however slowly it trickles
 };
 
 // POST /hooks/github and POST /ciserver/updates: verifies the signature,

@@ -29,6 +29,7 @@ CREATE TABLE jobs (
     state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
     error       TEXT,
     attempt     INTEGER NOT NULL DEFAULT 1,
+    interruptions INTEGER NOT NULL DEFAULT 0,  -- runs a stop or crash cut short
     service     TEXT,  -- set when the job rebuilds one service only (a retry)
     queued_at   TEXT NOT NULL,
     started_at  TEXT,

@@ -223,11 +223,13 @@ int Store::requeueInterrupted(int maxAttempts) {
         "AND job_id IN (SELECT id FROM jobs WHERE state = 'running')");
     failBuilds.bind(1, at);
     failBuilds.exec();
+    // Interruptions are counted apart from attempts, which retries by hand raise too.
+    db_.exec("UPDATE jobs SET interruptions = interruptions + 1 WHERE state = 'running'");
     SQLite::Statement giveUp(
         db_,
         "UPDATE jobs SET state = 'failed', finished_at = ?, "
-        "error = 'interrupted ' || attempt || ' times by a stop of slipwayd (builder.max_attempts = ' || ? || ')' "
-        "WHERE state = 'running' AND attempt >= ?");
+        "error = 'interrupted ' || interruptions || ' times by a stop of slipwayd (builder.max_attempts = ' || ? || ')' "
+        "WHERE state = 'running' AND interruptions >= ?");
     giveUp.bind(1, at);
     giveUp.bind(2, maxAttempts);
     giveUp.bind(3, maxAttempts);

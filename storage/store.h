@@ -44,8 +44,9 @@ public:
                      const std::string& error);
 
     // Jobs left running by a daemon that stopped go back to the queue with their
-    // attempt raised, or fail as interrupted once `maxAttempts` runs were cut
-    // short; their unfinished builds fail as interrupted (a rerun makes new ones).
+    // attempt raised, or fail as interrupted once `maxAttempts` of their runs
+    // were cut short (retries by hand do not count); their unfinished builds
+    // fail as interrupted (a rerun makes new ones).
     // Returns how many jobs were queued again.
     int requeueInterrupted(int maxAttempts);
 

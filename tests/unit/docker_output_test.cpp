@@ -40,5 +40,29 @@ TEST(DockerOutput, NamesTheLastStepABuildStarted) {
     EXPECT_EQ(lastBuildStep("Error parsing Dockerfile\n"), "");
 }
 
+TEST(DockerOutput, ReadsAHostileOutputWithoutHoldingItOrRecursingOnIt) {
+    // A RUN step can print anything: a 50 KB "Step" line overflowed std::regex's
+    // recursion; gigabytes of output must cost no memory.
+    DockerOutputScanner scanner;
+    scanner.feed("Step 1/1 : RUN " + std::string(50000, '0') + "\n");
+    const std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) scanner.feed(chunk);  // one 64 MiB line
+    scanner.feed("\nThe command '/bin/sh -c false' returned a non-zero code: 1");
+    scanner.finish();
+    EXPECT_EQ(scanner.lastStep().substr(0, 12), "1/1 (RUN 000");
+    EXPECT_EQ(scanner.lastLine(), "The command '/bin/sh -c false' returned a non-zero code: 1");
+    EXPECT_TRUE(scanner.createdImages().empty());
+}
+
+TEST(DockerOutput, ReadsOutputThatArrivesInPieces) {
+    DockerOutputScanner scanner;
+    for (const char* piece : {"Step 2/2 : CO", "PY a /a\n ---", "> 96f416a9", "00ef\n1.0: digest: sha256:",
+                              "5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a size: 735\n"}) {
+        scanner.feed(piece);
+    }
+    EXPECT_EQ(scanner.createdImages(), std::vector<std::string>{"96f416a900ef"});
+    EXPECT_EQ(scanner.digest(), "sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a");
+}
+
 }  // namespace
 }  // namespace slipway

@@ -40,6 +40,8 @@ TEST(ImageName, ChecksRegistryHosts) {
     EXPECT_FALSE(isValidRegistryHost("https://localhost"));
     EXPECT_FALSE(isValidRegistryHost("-x"));
     EXPECT_FALSE(isValidRegistryHost("host/path"));
+    EXPECT_FALSE(isValidRegistryHost("localhost:99999"));
+    EXPECT_FALSE(isValidRegistryHost("localhost:0"));
 }
 
 TEST(ImageName, ComposesTheReference) {

@@ -30,10 +30,10 @@ TEST(ProgressStream, WritesBuildTextAsItIsAndKeepsTheImageId) {
         "Step 1/2 : FROM base\n ---> 6d3252677a64\nStep 2/2 : COPY payload.txt /payload.txt\n"
         " ---> 96f416a900ef\nSuccessfully built 96f416a900ef\n";
     EXPECT_EQ(log.str(), expected);
-    EXPECT_EQ(stream.text(), expected);
     EXPECT_EQ(stream.imageId(), "sha256:96f416a900ef");
     EXPECT_EQ(stream.error(), "");
-    EXPECT_EQ(parseCreatedImages(stream.text()), std::vector<std::string>{"96f416a900ef"});
+    EXPECT_EQ(stream.output().createdImages(), std::vector<std::string>{"96f416a900ef"});
+    EXPECT_EQ(stream.output().lastStep(), "2/2 (COPY payload.txt /payload.txt)");
 }
 
 TEST(ProgressStream, TakesTheErrorDetailsMessage) {

@@ -17,6 +17,7 @@ TEST(RetryPolicy, DoublesTheDelayUpToTheCapWithJitter) {
     EXPECT_EQ(backoffDelay(policy, 1, 0.5), milliseconds(50));
     EXPECT_EQ(backoffDelay(policy, 1, 1.5), milliseconds(150));
     EXPECT_EQ(backoffDelay(policy, 1, 9.0), milliseconds(150));  // jitter is clamped
+    EXPECT_EQ(backoffDelay(policy, 5, 1.5), milliseconds(1000));  // and so is the wait
 }
 
 struct Transient : std::runtime_error {

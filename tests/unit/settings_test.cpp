@@ -76,6 +76,9 @@ TEST_F(SettingsTest, NamesTheBadKey) {
     EXPECT_NE(errorOf(minimal() + "[repo.x]\nurl = file:///x\n").find("repo.x.name: required"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[repo.x]\nname = a/b\nurl = file:///x\nevents = issues\n").find("repo.x.events"),
               std::string::npos);
+    const std::string withToken = errorOf(minimal() + "[repo.x]\nname = a/b\nurl = https://x:ghp_secret@github.com/a/b.git\n");
+    EXPECT_NE(withToken.find("repo.x.url: must not carry credentials"), std::string::npos) << withToken;
+    EXPECT_EQ(withToken.find("ghp_secret"), std::string::npos);
     EXPECT_NE(errorOf("[webhook]\nsecret_file = " + secret_ + "\n[registry]\nhost = https://x\n").find("registry.host"),
               std::string::npos);
 }

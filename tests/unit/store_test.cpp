@@ -195,6 +195,15 @@ TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
     EXPECT_FALSE(store_.claimJob());
 }
 
+TEST_F(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
+    std::int64_t pending = 0;
+    const auto jobId = store_.queueJob({"exam", kSha, "api", 5}, pending);  // a fifth attempt, by hand
+    store_.claimJob();
+    EXPECT_EQ(store_.requeueInterrupted(2), 1);
+    EXPECT_EQ(store_.job(jobId)->state, kQueued);
+    EXPECT_EQ(store_.job(jobId)->attempt, 6);
+}
+
 TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
     store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     Store reopened(dir_.path() + "/slipway.db", clock_);
