@@ -5,16 +5,18 @@
 #include <climits>
 
 #include <Poco/Exception.h>
-#include <Poco/JSON/Object.h>
+#include <map>
+#include <vector>
+
+#include <Poco/JSON/Handler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/MediaType.h>
+#include <Poco/SharedPtr.h>
 #include <Poco/String.h>
 
 namespace slipway {
 namespace {
-
-using Poco::JSON::Object;
 
 // Real payloads nest a few levels; this bounds the parser's stack.
 constexpr std::size_t kMaxDepth = 64;
@@ -44,46 +46,160 @@ std::string jsonText(const std::string& contentType, const std::string& body) {
                        contentType + "'");
 }
 
-Object::Ptr objectAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (value.type() != typeid(Object::Ptr)) throw WebhookError(path + " must be an object");
-    return value.extract<Object::Ptr>();
+// What a body holds at one of the few paths slipway reads.
+struct Field {
+    enum Kind { kAbsent, kObject, kArray, kString, kBool, kNumber, kNull };
+    Kind kind = kAbsent;
+    std::string text;  // kString
+    bool flag = false;  // kBool
+};
+
+// The objects whose members slipway reads, and the members it reads. Every
+// other value is skipped as it streams past.
+const char* const kObjects[] = {"", "repository", "pull_request", "pull_request.base"};
+const char* const kFields[] = {"action", "repository", "repository.full_name", "pull_request",
+                               "pull_request.merged", "pull_request.base", "pull_request.base.ref",
+                               "pull_request.merge_commit_sha", "ref", "deleted", "after"};
+
+// A JSON handler that keeps only the fields above. A webhook body is tens of
+// kilobytes of which slipway needs six values; building the whole document
+// (a map and a Var for each of some 600 values) was most of a delivery's CPU
+// time. Keys repeat the way Poco's own objects treat them: the last one wins,
+// and an object given again replaces everything read from the earlier one.
+class FieldCollector : public Poco::JSON::Handler {
+public:
+    const Field& at(const std::string& path) const {
+        static const Field absent;
+        const auto it = fields_.find(path);
+        return it == fields_.end() ? absent : it->second;
+    }
+    bool rootIsObject() const { return rootIsObject_; }
+
+    void reset() override {
+        fields_.clear();
+        frames_.clear();
+        rootIsObject_ = false;
+    }
+    void startObject() override {
+        const std::string* path = begin(Field::kObject);
+        if (frames_.empty()) rootIsObject_ = true;
+        bool read = false;
+        if (path) {
+            for (const char* object : kObjects) read = read || *path == object;
+        }
+        frames_.push_back({true, read, read ? *path : std::string(), {}});
+    }
+    void endObject() override { frames_.pop_back(); }
+    void startArray() override {
+        begin(Field::kArray);
+        frames_.push_back({false, false, {}, {}});
+    }
+    void endArray() override { frames_.pop_back(); }
+    void key(const std::string& k) override {
+        Frame& frame = frames_.back();
+        if (!frame.read) return;
+        // No member slipway reads has a dot in its name; a key that does must
+        // not pass for a path ("repository.full_name" at the top level).
+        if (k.find('.') != std::string::npos) {
+            frame.key.clear();
+        } else {
+            frame.key = frame.path.empty() ? k : frame.path + "." + k;
+        }
+    }
+    void null() override { begin(Field::kNull); }
+    void value(int) override { begin(Field::kNumber); }
+    void value(unsigned) override { begin(Field::kNumber); }
+    void value(Poco::Int64) override { begin(Field::kNumber); }
+    void value(Poco::UInt64) override { begin(Field::kNumber); }
+    void value(double) override { begin(Field::kNumber); }
+    void value(const std::string& v) override {
+        if (const std::string* path = begin(Field::kString)) fields_[*path].text = v;
+    }
+    void value(bool b) override {
+        if (const std::string* path = begin(Field::kBool)) fields_[*path].flag = b;
+    }
+
+private:
+    struct Frame {
+        bool object;
+        bool read;         // an object whose members are read
+        std::string path;  // of that object
+        std::string key;   // path of the member whose value comes next
+    };
+
+    // Records that a value of `kind` starts at the current position; returns
+    // its path when it is one slipway reads (the root object has path "").
+    const std::string* begin(Field::Kind kind) {
+        if (frames_.empty()) {
+            static const std::string root;
+            return kind == Field::kObject ? &root : nullptr;
+        }
+        const Frame& frame = frames_.back();
+        if (!frame.read) return nullptr;
+        bool wanted = false;
+        for (const char* field : kFields) wanted = wanted || frame.key == field;
+        if (!wanted) return nullptr;
+        // A member given twice: the later value replaces the earlier one and all under it.
+        const std::string prefix = frame.key + ".";
+        for (auto it = fields_.lower_bound(prefix); it != fields_.end() && it->first.rfind(prefix, 0) == 0;) {
+            it = fields_.erase(it);
+        }
+        Field& field = fields_[frame.key];
+        field = Field();
+        field.kind = kind;
+        return &frame.key;
+    }
+
+    std::map<std::string, Field> fields_;
+    std::vector<Frame> frames_;
+    bool rootIsObject_ = false;
+};
+
+// A member of an object that was read: missing, or not of the kind wanted, is an error naming it.
+const Field& member(const FieldCollector& body, const std::string& path, Field::Kind kind, const char* what) {
+    const Field& field = body.at(path);
+    if (field.kind == Field::kAbsent) throw WebhookError("missing " + path);
+    if (field.kind != kind) throw WebhookError(path + " must be " + what);
+    return field;
 }
 
-std::string stringAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (!value.isString()) throw WebhookError(path + " must be a string");
-    return value.extract<std::string>();
+std::string stringAt(const FieldCollector& body, const std::string& path) {
+    return member(body, path, Field::kString, "a string").text;
 }
 
-bool boolAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (value.type() != typeid(bool)) throw WebhookError(path + " must be true or false");
-    return value.extract<bool>();
+bool boolAt(const FieldCollector& body, const std::string& path) {
+    return member(body, path, Field::kBool, "true or false").flag;
 }
 
-void readPullRequest(const Object::Ptr& root, WebhookEvent& out) {
-    const Object::Ptr pr = objectAt(root, "pull_request", "pull_request");
-    out.merged = pr->has("merged") && !pr->isNull("merged") && boolAt(pr, "merged", "pull_request.merged");
-    out.branch = stringAt(objectAt(pr, "base", "pull_request.base"), "ref", "pull_request.base.ref");
+void objectAt(const FieldCollector& body, const std::string& path) {
+    member(body, path, Field::kObject, "an object");
+}
+
+bool isNull(const FieldCollector& body, const std::string& path) {
+    const Field::Kind kind = body.at(path).kind;
+    return kind == Field::kAbsent || kind == Field::kNull;
+}
+
+void readPullRequest(const FieldCollector& body, WebhookEvent& out) {
+    objectAt(body, "pull_request");
+    out.merged = !isNull(body, "pull_request.merged") && boolAt(body, "pull_request.merged");
+    objectAt(body, "pull_request.base");
+    out.branch = stringAt(body, "pull_request.base.ref");
     if (out.action == "closed" && out.merged) {
-        if (pr->isNull("merge_commit_sha")) throw WebhookError("pull_request.merge_commit_sha is null");
-        out.sha = stringAt(pr, "merge_commit_sha", "pull_request.merge_commit_sha");
+        if (isNull(body, "pull_request.merge_commit_sha")) throw WebhookError("pull_request.merge_commit_sha is null");
+        out.sha = stringAt(body, "pull_request.merge_commit_sha");
         if (!isCommitSha(out.sha)) {
             throw WebhookError("pull_request.merge_commit_sha is not 40 hex characters");
         }
     }
 }
 
-void readPush(const Object::Ptr& root, WebhookEvent& out) {
-    const std::string ref = stringAt(root, "ref", "ref");
+void readPush(const FieldCollector& body, WebhookEvent& out) {
+    const std::string ref = stringAt(body, "ref");
     static const std::string heads = "refs/heads/";
     out.branch = ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : std::string();
-    out.deleted = root->has("deleted") && boolAt(root, "deleted", "deleted");
-    out.sha = stringAt(root, "after", "after");
+    out.deleted = body.at("deleted").kind != Field::kAbsent && boolAt(body, "deleted");
+    out.sha = stringAt(body, "after");
     if (!isCommitSha(out.sha)) throw WebhookError("after is not 40 hex characters");
 }
 
@@ -100,28 +216,27 @@ bool isCommitSha(const std::string& sha) {
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType,
                           const std::string& body) {
     const std::string text = jsonText(contentType, body);
-    Poco::Dynamic::Var parsed;
+    Poco::SharedPtr<FieldCollector> fields(new FieldCollector);
     try {
-        Poco::JSON::Parser parser;
+        Poco::JSON::Parser parser(fields);
         parser.setDepth(kMaxDepth);
-        parsed = parser.parse(text);
+        parser.parse(text);
     } catch (const Poco::Exception& e) {
         throw WebhookError("body is not valid JSON: " + e.message());
     }
-    if (parsed.type() != typeid(Object::Ptr)) throw WebhookError("body must be a JSON object");
-    const Object::Ptr root = parsed.extract<Object::Ptr>();
+    if (!fields->rootIsObject()) throw WebhookError("body must be a JSON object");
 
     WebhookEvent out;
     out.event = event;
-    if (root->has("action")) out.action = stringAt(root, "action", "action");
-    if (root->has("repository")) {
-        out.repo = stringAt(objectAt(root, "repository", "repository"), "full_name",
-                            "repository.full_name");
+    if (fields->at("action").kind != Field::kAbsent) out.action = stringAt(*fields, "action");
+    if (fields->at("repository").kind != Field::kAbsent) {
+        objectAt(*fields, "repository");
+        out.repo = stringAt(*fields, "repository.full_name");
     } else if (event != "ping") {
         throw WebhookError("missing repository");
     }
-    if (event == "pull_request") readPullRequest(root, out);
-    if (event == "push") readPush(root, out);
+    if (event == "pull_request") readPullRequest(*fields, out);
+    if (event == "push") readPush(*fields, out);
     return out;
 }
 
