@@ -1,5 +1,7 @@
 #include "daemon/webhook_handler.h"
 
+#include <algorithm>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -19,8 +21,9 @@ Poco::Logger& logger() { return Poco::Logger::get("slipway.webhook"); }
 
 // Reads at most `limit` + 1 bytes, so that an oversized body is detected
 // without holding more than the limit in memory.
-std::string readBounded(std::istream& in, std::size_t limit) {
+std::string readBounded(std::istream& in, std::size_t limit, std::size_t expected) {
     std::string body;
+    body.reserve(std::min(expected, limit) + 1);  // one allocation for a body of the announced length
     char buffer[16384];
     while (body.size() <= limit && in) {
         in.read(buffer, sizeof buffer);
@@ -56,7 +59,10 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
         return;
     }
-    const std::string body = readBounded(request.stream(), settings_.maxBodyBytes);
+    const std::string body = readBounded(request.stream(), settings_.maxBodyBytes,
+                                         request.hasContentLength()
+                                             ? static_cast<std::size_t>(request.getContentLength64())
+                                             : 0);
     if (body.size() > settings_.maxBodyBytes) {
         response.setKeepAlive(false);
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
