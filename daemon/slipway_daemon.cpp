@@ -144,7 +144,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     }
     JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
-                      settings.maxLogBytes},
+                      settings.maxLogBytes, settings.concurrency},
                      *store, checkout, *backend, metrics);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
