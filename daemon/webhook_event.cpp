@@ -3,17 +3,18 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
-
-#include <Poco/Exception.h>
+#include <cstdint>
 #include <map>
 #include <vector>
 
-#include <Poco/JSON/Handler.h>
-#include <Poco/JSON/Parser.h>
+#include <Poco/Exception.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/MediaType.h>
-#include <Poco/SharedPtr.h>
 #include <Poco/String.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
 
 namespace slipway {
 namespace {
@@ -61,12 +62,14 @@ const char* const kFields[] = {"action", "repository", "repository.full_name", "
                                "pull_request.merged", "pull_request.base", "pull_request.base.ref",
                                "pull_request.merge_commit_sha", "ref", "deleted", "after"};
 
-// A JSON handler that keeps only the fields above. A webhook body is tens of
-// kilobytes of which slipway needs six values; building the whole document
-// (a map and a Var for each of some 600 values) was most of a delivery's CPU
-// time. Keys repeat the way Poco's own objects treat them: the last one wins,
-// and an object given again replaces everything read from the earlier one.
-class FieldCollector : public Poco::JSON::Handler {
+// A SAX handler for RapidJSON's reader that keeps only the fields above. A
+// webhook body is tens of kilobytes of which slipway needs six values:
+// building the whole document (a map and a Var for each of some 600 values,
+// with Poco's parser) and even Poco's tokenizer alone were most of a
+// delivery's CPU time. Keys repeat the way a parsed object treats them: the
+// last one wins, and an object given again replaces everything read from the
+// earlier one.
+class FieldCollector {
 public:
     const Field& at(const std::string& path) const {
         static const Field absent;
@@ -74,58 +77,85 @@ public:
         return it == fields_.end() ? absent : it->second;
     }
     bool rootIsObject() const { return rootIsObject_; }
+    bool tooDeep() const { return tooDeep_; }
+    // The path of a kept string that is not UTF-8; empty when there is none.
+    const std::string& badEncoding() const { return badEncoding_; }
 
-    void reset() override {
-        fields_.clear();
-        frames_.clear();
-        rootIsObject_ = false;
-    }
-    void startObject() override {
+    // RapidJSON's handler concept; returning false stops the parse.
+    bool StartObject() {
         const std::string* path = begin(Field::kObject);
         if (frames_.empty()) rootIsObject_ = true;
         bool read = false;
         if (path) {
             for (const char* object : kObjects) read = read || *path == object;
         }
-        frames_.push_back({true, read, read ? *path : std::string(), {}});
+        frames_.push_back({read, read ? *path : std::string(), {}});
+        return deeper();
     }
-    void endObject() override { frames_.pop_back(); }
-    void startArray() override {
+    bool EndObject(rapidjson::SizeType) { return end(); }
+    bool StartArray() {
         begin(Field::kArray);
-        frames_.push_back({false, false, {}, {}});
+        frames_.push_back({false, {}, {}});
+        return deeper();
     }
-    void endArray() override { frames_.pop_back(); }
-    void key(const std::string& k) override {
+    bool EndArray(rapidjson::SizeType) { return end(); }
+    bool Key(const char* k, rapidjson::SizeType length, bool) {
         Frame& frame = frames_.back();
-        if (!frame.read) return;
+        if (!frame.read) return true;
         // No member slipway reads has a dot in its name; a key that does must
         // not pass for a path ("repository.full_name" at the top level).
-        if (k.find('.') != std::string::npos) {
+        const std::string key(k, length);
+        if (key.find('.') != std::string::npos) {
             frame.key.clear();
         } else {
-            frame.key = frame.path.empty() ? k : frame.path + "." + k;
+            frame.key = frame.path.empty() ? key : frame.path + "." + key;
         }
+        return true;
     }
-    void null() override { begin(Field::kNull); }
-    void value(int) override { begin(Field::kNumber); }
-    void value(unsigned) override { begin(Field::kNumber); }
-    void value(Poco::Int64) override { begin(Field::kNumber); }
-    void value(Poco::UInt64) override { begin(Field::kNumber); }
-    void value(double) override { begin(Field::kNumber); }
-    void value(const std::string& v) override {
-        if (const std::string* path = begin(Field::kString)) fields_[*path].text = v;
-    }
-    void value(bool b) override {
+    bool Null() { return begin(Field::kNull), true; }
+    bool Bool(bool b) {
         if (const std::string* path = begin(Field::kBool)) fields_[*path].flag = b;
+        return true;
     }
+    bool RawNumber(const char*, rapidjson::SizeType, bool) { return begin(Field::kNumber), true; }
+    bool String(const char* v, rapidjson::SizeType length, bool) {
+        const std::string* path = begin(Field::kString);
+        if (!path) return true;
+        // Only the strings slipway keeps are checked for UTF-8: checking every
+        // byte of the body was a third of the parse, for values never used.
+        rapidjson::MemoryStream in(v, length);
+        rapidjson::StringBuffer copy;
+        while (static_cast<rapidjson::SizeType>(in.Tell()) < length) {
+            if (!rapidjson::UTF8<>::Validate(in, copy)) {
+                badEncoding_ = *path;
+                return false;
+            }
+        }
+        fields_[*path].text.assign(v, length);
+        return true;
+    }
+    // Numbers arrive as RawNumber (kParseNumbersAsStringsFlag); these complete the concept.
+    bool Int(int) { return begin(Field::kNumber), true; }
+    bool Uint(unsigned) { return begin(Field::kNumber), true; }
+    bool Int64(std::int64_t) { return begin(Field::kNumber), true; }
+    bool Uint64(std::uint64_t) { return begin(Field::kNumber), true; }
+    bool Double(double) { return begin(Field::kNumber), true; }
 
 private:
     struct Frame {
-        bool object;
         bool read;         // an object whose members are read
         std::string path;  // of that object
         std::string key;   // path of the member whose value comes next
     };
+
+    bool deeper() {
+        tooDeep_ = frames_.size() > kMaxDepth;
+        return !tooDeep_;
+    }
+    bool end() {
+        frames_.pop_back();
+        return true;
+    }
 
     // Records that a value of `kind` starts at the current position; returns
     // its path when it is one slipway reads (the root object has path "").
@@ -153,6 +183,8 @@ private:
     std::map<std::string, Field> fields_;
     std::vector<Frame> frames_;
     bool rootIsObject_ = false;
+    bool tooDeep_ = false;
+    std::string badEncoding_;
 };
 
 // A member of an object that was read: missing, or not of the kind wanted, is an error naming it.
@@ -216,27 +248,42 @@ bool isCommitSha(const std::string& sha) {
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType,
                           const std::string& body) {
     const std::string text = jsonText(contentType, body);
-    Poco::SharedPtr<FieldCollector> fields(new FieldCollector);
-    try {
-        Poco::JSON::Parser parser(fields);
-        parser.setDepth(kMaxDepth);
-        parser.parse(text);
-    } catch (const Poco::Exception& e) {
-        throw WebhookError("body is not valid JSON: " + e.message());
+    FieldCollector fields;
+    rapidjson::Reader reader;
+    // Parsed in place (strings are unescaped inside this copy, not copied
+    // out), iteratively (no recursion however deep the input); numbers are
+    // only skipped, so integers of any size pass (a double beyond its range
+    // does not). A NUL byte would end the text early: one is an error.
+    const std::string::size_type nul = text.find('\0');
+    if (nul != std::string::npos) {
+        throw WebhookError("body is not valid JSON: a NUL byte at byte " + std::to_string(nul));
     }
-    if (!fields->rootIsObject()) throw WebhookError("body must be a JSON object");
+    std::string buffer = text;
+    rapidjson::InsituStringStream stream(buffer.data());
+    constexpr unsigned kFlags =
+        rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+    const rapidjson::ParseResult parsed = reader.Parse<kFlags>(stream, fields);
+    if (fields.tooDeep()) {
+        throw WebhookError("body is not valid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    if (!fields.badEncoding().empty()) throw WebhookError(fields.badEncoding() + " is not UTF-8");
+    if (parsed.IsError()) {
+        throw WebhookError(std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(parsed.Code()) +
+                           " (at byte " + std::to_string(parsed.Offset()) + ")");
+    }
+    if (!fields.rootIsObject()) throw WebhookError("body must be a JSON object");
 
     WebhookEvent out;
     out.event = event;
-    if (fields->at("action").kind != Field::kAbsent) out.action = stringAt(*fields, "action");
-    if (fields->at("repository").kind != Field::kAbsent) {
-        objectAt(*fields, "repository");
-        out.repo = stringAt(*fields, "repository.full_name");
+    if (fields.at("action").kind != Field::kAbsent) out.action = stringAt(fields, "action");
+    if (fields.at("repository").kind != Field::kAbsent) {
+        objectAt(fields, "repository");
+        out.repo = stringAt(fields, "repository.full_name");
     } else if (event != "ping") {
         throw WebhookError("missing repository");
     }
-    if (event == "pull_request") readPullRequest(*fields, out);
-    if (event == "push") readPush(*fields, out);
+    if (event == "pull_request") readPullRequest(fields, out);
+    if (event == "push") readPush(fields, out);
     return out;
 }
 

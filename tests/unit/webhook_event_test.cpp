@@ -121,6 +121,21 @@ TEST(WebhookEvent, ARepeatedKeyTakesItsLastValueWhole) {
                 "missing pull_request.base");
 }
 
+TEST(WebhookEvent, ChecksTheEncodingOfWhatItKeepsAndRefusesNulBytes) {
+    expectError("pull_request", "application/json",
+                std::string(R"({"action": "clo)") + "\xff" +
+                    R"(sed", "pull_request": {"merged": false, "base": {"ref": "main"}}, "repository": {"full_name": "a/b"}})",
+                "action is not UTF-8");
+    // Bytes in values slipway skips are not its business, nor integers too big for 64 bits.
+    const WebhookEvent e = parseWebhook("pull_request", "application/json",
+                                        std::string(R"({"body": ")") + "\xff\xfe" +
+                                            R"(", "id": 1.5e300, "big": 123456789012345678901234567890, )" +
+                                            mergedPr().substr(1));
+    EXPECT_EQ(e.sha, kSha);
+    expectError("pull_request", "application/json", mergedPr() + std::string(1, '\0') + "junk", "a NUL byte at byte");
+    expectError("pull_request", "application/json", mergedPr() + " {}", "not valid JSON");
+}
+
 TEST(WebhookEvent, RefusesDeepNesting) {
     expectError("pull_request", "application/json", std::string(100000, '[') + std::string(100000, ']'), "");
 }
