@@ -87,6 +87,7 @@ chmod +x "$work/new-commit.sh"
 # Two slipwayd, one per builder.concurrency.
 secret=$work/secret
 echo "bench-$RANDOM$RANDOM" >"$secret"
+# Starts slipwayd NAME with builder.concurrency CONCURRENCY; sets $url to its address.
 start_slipwayd() {
   local name=$1 concurrency=$2 port
   port=$(free_port)
@@ -110,11 +111,13 @@ branches = main
 INI
   build/daemon/slipwayd --config "$work/$name/slipway.ini" >"$work/$name/daemon.log" 2>&1 &
   pids+=($!)
-  wait_for_http "http://127.0.0.1:$port/healthz"
-  echo "http://127.0.0.1:$port"
+  url=http://127.0.0.1:$port
+  wait_for_http "$url/healthz"
 }
-c1=$(start_slipwayd slipway-c1 1)
-c4=$(start_slipwayd slipway-c4 4)
+start_slipwayd slipway-c1 1
+c1=$url
+start_slipwayd slipway-c4 4
+c4=$url
 
 entries=()
 for service in "${services[@]}"; do entries+=("$service:1.0.0"); done
