@@ -53,7 +53,14 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
     std::ostream out(&tee);
     ProcessResult result;
     try {
-        result = runProcess(settings_.dockerCommand, args, out, timeout, env, input);
+        // A docker command would outlive a slipwayd that is killed (kill -9, the
+        // OOM killer) and go on tagging, pushing or removing under the feet of
+        // the rebuild the next start makes. setpriv --pdeathsig has the kernel
+        // kill it with slipwayd. (The thread that starts it waits for it, so
+        // only slipwayd's death sends the signal.)
+        std::vector<std::string> argv = {"--pdeathsig", "KILL", "--", settings_.dockerCommand};
+        argv.insert(argv.end(), args.begin(), args.end());
+        result = runProcess("setpriv", argv, out, timeout, env, input);
     } catch (const std::exception& e) {
         throw BackendError(step + ": " + e.what());
     }

@@ -2,9 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include <Poco/File.h>
 #include <Poco/Logger.h>
@@ -83,7 +87,12 @@ std::string checkServiceFolder(const std::string& root, const std::string& relat
 
 JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend,
                      Metrics& metrics)
-    : settings_(std::move(settings)), store_(store), checkout_(checkout), backend_(backend), metrics_(metrics) {}
+    : settings_(std::move(settings)),
+      slots_(settings_.concurrency),
+      store_(store),
+      checkout_(checkout),
+      backend_(backend),
+      metrics_(metrics) {}
 
 std::string JobRunner::logPath(std::int64_t buildId) const {
     return settings_.logDir + "/build-" + std::to_string(buildId) + ".log";
@@ -199,9 +208,7 @@ void JobRunner::runJob(const Job& job) {
         build.id = store_.addBuild(build);
         queued.push_back(build);
     }
-    for (const Build& build : queued) {
-        if (!runBuild(build, dir->path())) ++failures;
-    }
+    failures += runBuilds(queued, dir->path());
 
     if (failures == 0) {
         store_.finishJob(job.id, kSucceeded, "");
@@ -238,6 +245,47 @@ private:
     std::string image_;
     ImageLockEntry* entry_ = nullptr;
 };
+
+int JobRunner::runBuilds(const std::vector<Build>& builds, const std::string& dir) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> failures{0};
+    std::atomic<bool> halted{false};
+    std::mutex thrownMutex;
+    std::exception_ptr interrupted;
+    std::exception_ptr thrown;
+    auto work = [&] {
+        while (!halted && !stopping_) {
+            const BuildSlots::Slot slot(slots_);
+            if (halted || stopping_) return;
+            const std::size_t i = next++;
+            if (i >= builds.size()) return;
+            try {
+                if (!runBuild(builds[i], dir)) ++failures;
+            } catch (const Interrupted&) {
+                halted = true;
+                std::lock_guard<std::mutex> lock(thrownMutex);
+                if (!interrupted) interrupted = std::current_exception();
+            } catch (...) {
+                // Not a build's failure (runBuild records those): the store, say.
+                halted = true;
+                std::lock_guard<std::mutex> lock(thrownMutex);
+                if (!thrown) thrown = std::current_exception();
+            }
+        }
+    };
+    // This thread builds too; the helpers end with the job.
+    std::vector<std::thread> helpers;
+    const std::size_t parallel = std::min<std::size_t>(settings_.concurrency, builds.size());
+    for (std::size_t i = 1; i < parallel; ++i) helpers.emplace_back(work);
+    work();
+    for (std::thread& helper : helpers) helper.join();
+    if (interrupted) std::rethrow_exception(interrupted);
+    if (thrown) std::rethrow_exception(thrown);
+    // A stop that came between builds left some never started: the job is
+    // not done, and runs again at the next start.
+    if (next < builds.size()) throw Interrupted();
+    return failures;
+}
 
 bool JobRunner::runBuild(const Build& build, const std::string& dir) {
     const std::string tag = "build " + std::to_string(build.id) + " (delivery " + build.deliveryId + ", " +

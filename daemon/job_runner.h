@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "daemon/build_slots.h"
 #include "daemon/checkout.h"
 #include "daemon/metrics.h"
 #include "daemon/retry_policy.h"
@@ -25,12 +26,15 @@ struct JobRunnerSettings {
     std::vector<RepoSettings> repos;
     RetryPolicy retry;    // for fetches, and builds and pushes that failed for a transient reason
     std::size_t maxLogBytes = 10 * 1024 * 1024;
+    unsigned concurrency = 1;  // builds at once, across every job (builder.concurrency)
 };
 
 // Runs one claimed job to its end: checkout, images.json, then build, push and
-// remove each service, recording every step in the store. Never throws: every
-// failure ends up in the job's or a build's `error`, or in the log when the
-// store itself cannot record it.
+// remove each service, recording every step in the store. The services of a
+// job build in parallel, up to `concurrency` builds at once across all the
+// jobs that run; a service that fails does not stop the others. Never throws:
+// every failure ends up in the job's or a build's `error`, or in the log when
+// the store itself cannot record it.
 class JobRunner {
 public:
     JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, Metrics& metrics);
@@ -48,6 +52,12 @@ public:
 private:
     void runJob(const Job& job);
 
+    // Runs `builds` from the checkout in `dir` in parallel, each in a build
+    // slot; returns how many failed. After a stop, no further build starts;
+    // once every started one has ended, Interrupted (or any other exception a
+    // build let through) is rethrown.
+    int runBuilds(const std::vector<Build>& builds, const std::string& dir);
+
     // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
     bool runBuild(const Build& build, const std::string& dir);
 
@@ -64,6 +74,7 @@ private:
     std::map<std::string, ImageLockEntry> imageLocks_;
 
     JobRunnerSettings settings_;
+    BuildSlots slots_;
     Store& store_;
     Checkout& checkout_;
     Backend& backend_;

@@ -53,9 +53,11 @@ bool RepositoryMirror::hasCommit(const git_oid& oid) {
 }
 
 void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout) {
-    git_remote* remote = nullptr;
-    checkGit(git_remote_create_anonymous(&remote, repo_.get(), url_.c_str()), "opening remote " + url_);
-    GitRemote owned(remote);
+    if (!remote_) {
+        git_remote* remote = nullptr;
+        checkGit(git_remote_create_anonymous(&remote, repo_.get(), url_.c_str()), "opening remote " + url_);
+        remote_.reset(remote);
+    }
 
     FetchContext context{&token_, std::chrono::steady_clock::now() + timeout};
     git_fetch_options options;
@@ -68,7 +70,7 @@ void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, s
     std::vector<char*> specs;
     for (const std::string& spec : refspecs) specs.push_back(const_cast<char*>(spec.c_str()));
     git_strarray array{specs.data(), specs.size()};
-    const int code = git_remote_fetch(owned.get(), &array, &options, nullptr);
+    const int code = git_remote_fetch(remote_.get(), &array, &options, nullptr);
     if (context.timedOut) {
         throw GitError("fetch from " + url_ + " timed out after " + std::to_string(timeout.count()) + " s");
     }

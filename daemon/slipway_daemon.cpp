@@ -13,6 +13,7 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/PatternFormatter.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/Option.h>
@@ -153,7 +154,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     }
     JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
-                      settings.maxLogBytes},
+                      settings.maxLogBytes, settings.concurrency},
                      *store, checkout, *backend, metrics);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
@@ -163,8 +164,14 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
                           [&runner](std::int64_t id) { return runner.logPath(id); },
                           [&stopping] { return stopping.load(); }};
+    // Poco serves a keep-alive connection on one thread until the client
+    // closes it, so a connection beyond the thread count waits, unanswered,
+    // for another to close: with 16 threads, 48 of 64 busy clients got no
+    // answer at all. Idle threads cost a few kilobytes of touched stack.
+    constexpr int kRequestThreads = 128;
+    Poco::ThreadPool requestThreads("http", 2, kRequestThreads);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(16);
+    params->setMaxThreads(kRequestThreads);
     params->setMaxQueued(256);
     // A slow or half-sent request gives up its thread after this; build workers are separate.
     params->setTimeout(Poco::Timespan(static_cast<long>(settings.requestTimeout.count()), 0));
@@ -176,7 +183,8 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         Poco::Net::ServerSocket socket = tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
                                                     : Poco::Net::ServerSocket(address);
         server = std::make_unique<Poco::Net::HTTPServer>(
-            new RequestRouter(webhook, api, settings.registryHost, *store, *backend, metrics), socket, params);
+            new RequestRouter(webhook, api, settings.registryHost, *store, *backend, metrics), requestThreads, socket,
+            params);
     } catch (const Poco::Exception& e) {
         log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
                   e.displayText());

@@ -3,18 +3,21 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstdint>
+#include <map>
+#include <vector>
 
 #include <Poco/Exception.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/String.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
 
 namespace slipway {
 namespace {
-
-using Poco::JSON::Object;
 
 // Real payloads nest a few levels; this bounds the parser's stack.
 constexpr std::size_t kMaxDepth = 64;
@@ -44,46 +47,191 @@ std::string jsonText(const std::string& contentType, const std::string& body) {
                        contentType + "'");
 }
 
-Object::Ptr objectAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (value.type() != typeid(Object::Ptr)) throw WebhookError(path + " must be an object");
-    return value.extract<Object::Ptr>();
+// What a body holds at one of the few paths slipway reads.
+struct Field {
+    enum Kind { kAbsent, kObject, kArray, kString, kBool, kNumber, kNull };
+    Kind kind = kAbsent;
+    std::string text;  // kString
+    bool flag = false;  // kBool
+};
+
+// The objects whose members slipway reads, and the members it reads. Every
+// other value is skipped as it streams past.
+const char* const kObjects[] = {"", "repository", "pull_request", "pull_request.base"};
+const char* const kFields[] = {"action", "repository", "repository.full_name", "pull_request",
+                               "pull_request.merged", "pull_request.base", "pull_request.base.ref",
+                               "pull_request.merge_commit_sha", "ref", "deleted", "after"};
+
+// A SAX handler for RapidJSON's reader that keeps only the fields above. A
+// webhook body is tens of kilobytes of which slipway needs six values:
+// building the whole document (a map and a Var for each of some 600 values,
+// with Poco's parser) and even Poco's tokenizer alone were most of a
+// delivery's CPU time. Keys repeat the way a parsed object treats them: the
+// last one wins, and an object given again replaces everything read from the
+// earlier one.
+class FieldCollector {
+public:
+    const Field& at(const std::string& path) const {
+        static const Field absent;
+        const auto it = fields_.find(path);
+        return it == fields_.end() ? absent : it->second;
+    }
+    bool rootIsObject() const { return rootIsObject_; }
+    bool tooDeep() const { return tooDeep_; }
+    // The path of a kept string that is not UTF-8; empty when there is none.
+    const std::string& badEncoding() const { return badEncoding_; }
+
+    // RapidJSON's handler concept; returning false stops the parse.
+    bool StartObject() {
+        const std::string* path = begin(Field::kObject);
+        if (frames_.empty()) rootIsObject_ = true;
+        bool read = false;
+        if (path) {
+            for (const char* object : kObjects) read = read || *path == object;
+        }
+        frames_.push_back({read, read ? *path : std::string(), {}});
+        return deeper();
+    }
+    bool EndObject(rapidjson::SizeType) { return end(); }
+    bool StartArray() {
+        begin(Field::kArray);
+        frames_.push_back({false, {}, {}});
+        return deeper();
+    }
+    bool EndArray(rapidjson::SizeType) { return end(); }
+    bool Key(const char* k, rapidjson::SizeType length, bool) {
+        Frame& frame = frames_.back();
+        if (!frame.read) return true;
+        // No member slipway reads has a dot in its name; a key that does must
+        // not pass for a path ("repository.full_name" at the top level).
+        const std::string key(k, length);
+        if (key.find('.') != std::string::npos) {
+            frame.key.clear();
+        } else {
+            frame.key = frame.path.empty() ? key : frame.path + "." + key;
+        }
+        return true;
+    }
+    bool Null() { return begin(Field::kNull), true; }
+    bool Bool(bool b) {
+        if (const std::string* path = begin(Field::kBool)) fields_[*path].flag = b;
+        return true;
+    }
+    bool RawNumber(const char*, rapidjson::SizeType, bool) { return begin(Field::kNumber), true; }
+    bool String(const char* v, rapidjson::SizeType length, bool) {
+        const std::string* path = begin(Field::kString);
+        if (!path) return true;
+        // Only the strings slipway keeps are checked for UTF-8: checking every
+        // byte of the body was a third of the parse, for values never used.
+        rapidjson::MemoryStream in(v, length);
+        rapidjson::StringBuffer copy;
+        while (static_cast<rapidjson::SizeType>(in.Tell()) < length) {
+            if (!rapidjson::UTF8<>::Validate(in, copy)) {
+                badEncoding_ = *path;
+                return false;
+            }
+        }
+        fields_[*path].text.assign(v, length);
+        return true;
+    }
+    // Numbers arrive as RawNumber (kParseNumbersAsStringsFlag); these complete the concept.
+    bool Int(int) { return begin(Field::kNumber), true; }
+    bool Uint(unsigned) { return begin(Field::kNumber), true; }
+    bool Int64(std::int64_t) { return begin(Field::kNumber), true; }
+    bool Uint64(std::uint64_t) { return begin(Field::kNumber), true; }
+    bool Double(double) { return begin(Field::kNumber), true; }
+
+private:
+    struct Frame {
+        bool read;         // an object whose members are read
+        std::string path;  // of that object
+        std::string key;   // path of the member whose value comes next
+    };
+
+    bool deeper() {
+        tooDeep_ = frames_.size() > kMaxDepth;
+        return !tooDeep_;
+    }
+    bool end() {
+        frames_.pop_back();
+        return true;
+    }
+
+    // Records that a value of `kind` starts at the current position; returns
+    // its path when it is one slipway reads (the root object has path "").
+    const std::string* begin(Field::Kind kind) {
+        if (frames_.empty()) {
+            static const std::string root;
+            return kind == Field::kObject ? &root : nullptr;
+        }
+        const Frame& frame = frames_.back();
+        if (!frame.read) return nullptr;
+        bool wanted = false;
+        for (const char* field : kFields) wanted = wanted || frame.key == field;
+        if (!wanted) return nullptr;
+        // A member given twice: the later value replaces the earlier one and all under it.
+        const std::string prefix = frame.key + ".";
+        for (auto it = fields_.lower_bound(prefix); it != fields_.end() && it->first.rfind(prefix, 0) == 0;) {
+            it = fields_.erase(it);
+        }
+        Field& field = fields_[frame.key];
+        field = Field();
+        field.kind = kind;
+        return &frame.key;
+    }
+
+    std::map<std::string, Field> fields_;
+    std::vector<Frame> frames_;
+    bool rootIsObject_ = false;
+    bool tooDeep_ = false;
+    std::string badEncoding_;
+};
+
+// A member of an object that was read: missing, or not of the kind wanted, is an error naming it.
+const Field& member(const FieldCollector& body, const std::string& path, Field::Kind kind, const char* what) {
+    const Field& field = body.at(path);
+    if (field.kind == Field::kAbsent) throw WebhookError("missing " + path);
+    if (field.kind != kind) throw WebhookError(path + " must be " + what);
+    return field;
 }
 
-std::string stringAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (!value.isString()) throw WebhookError(path + " must be a string");
-    return value.extract<std::string>();
+std::string stringAt(const FieldCollector& body, const std::string& path) {
+    return member(body, path, Field::kString, "a string").text;
 }
 
-bool boolAt(const Object::Ptr& parent, const std::string& key, const std::string& path) {
-    if (!parent->has(key)) throw WebhookError("missing " + path);
-    const Poco::Dynamic::Var value = parent->get(key);
-    if (value.type() != typeid(bool)) throw WebhookError(path + " must be true or false");
-    return value.extract<bool>();
+bool boolAt(const FieldCollector& body, const std::string& path) {
+    return member(body, path, Field::kBool, "true or false").flag;
 }
 
-void readPullRequest(const Object::Ptr& root, WebhookEvent& out) {
-    const Object::Ptr pr = objectAt(root, "pull_request", "pull_request");
-    out.merged = pr->has("merged") && !pr->isNull("merged") && boolAt(pr, "merged", "pull_request.merged");
-    out.branch = stringAt(objectAt(pr, "base", "pull_request.base"), "ref", "pull_request.base.ref");
+void objectAt(const FieldCollector& body, const std::string& path) {
+    member(body, path, Field::kObject, "an object");
+}
+
+bool isNull(const FieldCollector& body, const std::string& path) {
+    const Field::Kind kind = body.at(path).kind;
+    return kind == Field::kAbsent || kind == Field::kNull;
+}
+
+void readPullRequest(const FieldCollector& body, WebhookEvent& out) {
+    objectAt(body, "pull_request");
+    out.merged = !isNull(body, "pull_request.merged") && boolAt(body, "pull_request.merged");
+    objectAt(body, "pull_request.base");
+    out.branch = stringAt(body, "pull_request.base.ref");
     if (out.action == "closed" && out.merged) {
-        if (pr->isNull("merge_commit_sha")) throw WebhookError("pull_request.merge_commit_sha is null");
-        out.sha = stringAt(pr, "merge_commit_sha", "pull_request.merge_commit_sha");
+        if (isNull(body, "pull_request.merge_commit_sha")) throw WebhookError("pull_request.merge_commit_sha is null");
+        out.sha = stringAt(body, "pull_request.merge_commit_sha");
         if (!isCommitSha(out.sha)) {
             throw WebhookError("pull_request.merge_commit_sha is not 40 hex characters");
         }
     }
 }
 
-void readPush(const Object::Ptr& root, WebhookEvent& out) {
-    const std::string ref = stringAt(root, "ref", "ref");
+void readPush(const FieldCollector& body, WebhookEvent& out) {
+    const std::string ref = stringAt(body, "ref");
     static const std::string heads = "refs/heads/";
     out.branch = ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : std::string();
-    out.deleted = root->has("deleted") && boolAt(root, "deleted", "deleted");
-    out.sha = stringAt(root, "after", "after");
+    out.deleted = body.at("deleted").kind != Field::kAbsent && boolAt(body, "deleted");
+    out.sha = stringAt(body, "after");
     if (!isCommitSha(out.sha)) throw WebhookError("after is not 40 hex characters");
 }
 
@@ -100,28 +248,42 @@ bool isCommitSha(const std::string& sha) {
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType,
                           const std::string& body) {
     const std::string text = jsonText(contentType, body);
-    Poco::Dynamic::Var parsed;
-    try {
-        Poco::JSON::Parser parser;
-        parser.setDepth(kMaxDepth);
-        parsed = parser.parse(text);
-    } catch (const Poco::Exception& e) {
-        throw WebhookError("body is not valid JSON: " + e.message());
+    FieldCollector fields;
+    rapidjson::Reader reader;
+    // Parsed in place (strings are unescaped inside this copy, not copied
+    // out), iteratively (no recursion however deep the input); numbers are
+    // only skipped, so integers of any size pass (a double beyond its range
+    // does not). A NUL byte would end the text early: one is an error.
+    const std::string::size_type nul = text.find('\0');
+    if (nul != std::string::npos) {
+        throw WebhookError("body is not valid JSON: a NUL byte at byte " + std::to_string(nul));
     }
-    if (parsed.type() != typeid(Object::Ptr)) throw WebhookError("body must be a JSON object");
-    const Object::Ptr root = parsed.extract<Object::Ptr>();
+    std::string buffer = text;
+    rapidjson::InsituStringStream stream(buffer.data());
+    constexpr unsigned kFlags =
+        rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+    const rapidjson::ParseResult parsed = reader.Parse<kFlags>(stream, fields);
+    if (fields.tooDeep()) {
+        throw WebhookError("body is not valid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    if (!fields.badEncoding().empty()) throw WebhookError(fields.badEncoding() + " is not UTF-8");
+    if (parsed.IsError()) {
+        throw WebhookError(std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(parsed.Code()) +
+                           " (at byte " + std::to_string(parsed.Offset()) + ")");
+    }
+    if (!fields.rootIsObject()) throw WebhookError("body must be a JSON object");
 
     WebhookEvent out;
     out.event = event;
-    if (root->has("action")) out.action = stringAt(root, "action", "action");
-    if (root->has("repository")) {
-        out.repo = stringAt(objectAt(root, "repository", "repository"), "full_name",
-                            "repository.full_name");
+    if (fields.at("action").kind != Field::kAbsent) out.action = stringAt(fields, "action");
+    if (fields.at("repository").kind != Field::kAbsent) {
+        objectAt(fields, "repository");
+        out.repo = stringAt(fields, "repository.full_name");
     } else if (event != "ping") {
         throw WebhookError("missing repository");
     }
-    if (event == "pull_request") readPullRequest(root, out);
-    if (event == "push") readPush(root, out);
+    if (event == "pull_request") readPullRequest(fields, out);
+    if (event == "push") readPush(fields, out);
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/webhook_handler.h"
 
+#include <algorithm>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -24,9 +26,10 @@ struct TooSlow {};
 // without holding more than the limit in memory. The socket's own timeout
 // bounds each read; `timeout` bounds them all, so that a client sending a byte
 // now and then cannot hold a server thread.
-std::string readBounded(std::istream& in, std::size_t limit, std::chrono::seconds timeout) {
+std::string readBounded(std::istream& in, std::size_t limit, std::size_t expected, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string body;
+    body.reserve(std::min(expected, limit) + 1);  // one allocation for a body of the announced length
     char buffer[16384];
     while (body.size() <= limit && in) {
         in.read(buffer, sizeof buffer);
@@ -65,7 +68,9 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     }
     std::string body;
     try {
-        body = readBounded(request.stream(), settings_.maxBodyBytes, settings_.readTimeout);
+        body = readBounded(request.stream(), settings_.maxBodyBytes,
+                           request.hasContentLength() ? static_cast<std::size_t>(request.getContentLength64()) : 0,
+                           settings_.readTimeout);
     } catch (const TooSlow&) {
         response.setKeepAlive(false);
         sendError(response, HTTPResponse::HTTP_REQUEST_TIMEOUT, "request too slow",

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl openssl
-  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev
+  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev rapidjson-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev clang libclang-rt-14-dev
   docker.io docker-registry busybox-static apache2-utils iproute2
   # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <SQLiteCpp/Savepoint.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -72,25 +73,48 @@ Store::Store(const std::string& path, const Clock& clock) : clock_(clock), db_(o
 std::string Store::now() const { return formatRfc3339(clock_.now()); }
 
 RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs) {
+    DeliveryWrite write{std::move(delivery), &jobs, {}, nullptr};
+    deliveries_.submit(write);
+    if (write.failure) std::rethrow_exception(write.failure);
+    return write.result;
+}
+
+void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     std::lock_guard<std::mutex> lock(mutex_);
-    RecordedDelivery result;
     const std::string at = now();
     SQLite::Transaction tx(db_);
+    for (DeliveryWrite* write : batch) {
+        // A delivery that fails must not take the others of its batch with it.
+        SQLite::Savepoint savepoint(db_, "delivery");
+        try {
+            write->result = insertDelivery(write->delivery, *write->jobs, at);
+            savepoint.release();
+        } catch (const std::exception&) {
+            write->failure = std::current_exception();
+            savepoint.rollback();
+            savepoint.release();
+        }
+    }
+    tx.commit();
+}
 
-    SQLite::Statement insertDelivery(
+RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,
+                                       const std::string& at) {
+    RecordedDelivery result;
+    SQLite::Statement insert(
         db_,
         "INSERT INTO deliveries (id, event, action, repo, outcome, detail, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING");
-    insertDelivery.bind(1, delivery.id);
-    insertDelivery.bind(2, delivery.event);
-    bindOptional(insertDelivery, 3, delivery.action);
-    bindOptional(insertDelivery, 4, delivery.repo);
-    insertDelivery.bind(5, delivery.outcome);
-    bindOptional(insertDelivery, 6, delivery.detail);
-    insertDelivery.bind(7, at);
-    if (insertDelivery.exec() == 0) {
+    insert.bind(1, delivery.id);
+    insert.bind(2, delivery.event);
+    bindOptional(insert, 3, delivery.action);
+    bindOptional(insert, 4, delivery.repo);
+    insert.bind(5, delivery.outcome);
+    bindOptional(insert, 6, delivery.detail);
+    insert.bind(7, at);
+    if (insert.exec() == 0) {
         result.duplicate = true;
-        return result;  // the transaction rolls back; nothing was written
+        return result;  // nothing was written
     }
 
     for (const JobRequest& request : jobs) {
@@ -105,7 +129,6 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
         outcome.bind(1, delivery.id);
         outcome.exec();
     }
-    tx.commit();
     return result;
 }
 

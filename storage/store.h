@@ -11,6 +11,7 @@
 
 #include "storage/build_query.h"
 #include "storage/clock.h"
+#include "storage/commit_group.h"
 #include "storage/records.h"
 
 namespace slipway {
@@ -22,10 +23,16 @@ public:
     // Opens the database at `path` (see openDatabase) and reads time from `clock`.
     Store(const std::string& path, const Clock& clock);
 
-    // Records a delivery and queues `jobs` in one committed transaction. A
-    // delivery id seen before records nothing and reports `duplicate`; a commit
-    // already queued or running is reported as `pending`, not queued again.
+    // Records a delivery and queues `jobs`, and returns once that is committed.
+    // A delivery id seen before records nothing and reports `duplicate`; a
+    // commit already queued or running is reported as `pending`, not queued
+    // again. Deliveries recorded concurrently share one transaction (see
+    // CommitGroup), each in a savepoint of its own: one that fails throws for
+    // its caller alone, a commit that fails throws for every delivery in it.
     RecordedDelivery recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs);
+
+    // How many transactions recordDelivery has committed (or tried to).
+    std::size_t deliveryCommits() { return deliveries_.batches(); }
 
     // Marks the oldest queued job running and returns it; nullopt when none waits.
     std::optional<Job> claimJob();
@@ -70,6 +77,19 @@ public:
     std::vector<Delivery> recentDeliveries(int limit);
 
 private:
+    // One recordDelivery call, as CommitGroup hands it to recordDeliveries.
+    struct DeliveryWrite {
+        Delivery delivery;
+        const std::vector<JobRequest>* jobs;
+        RecordedDelivery result;
+        std::exception_ptr failure;
+    };
+    // Writes `batch` in one transaction and commits it.
+    void recordDeliveries(const std::vector<DeliveryWrite*>& batch);
+    // Writes one delivery and its jobs; the caller holds the lock and a transaction.
+    RecordedDelivery insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,
+                                    const std::string& at);
+
     std::string now() const;
     // Inserts one queued job unless the commit is queued or running already
     // (then returns 0 and sets `pending`). The caller holds the lock and a transaction.
@@ -79,6 +99,9 @@ private:
     const Clock& clock_;
     std::mutex mutex_;
     SQLite::Database db_;
+    CommitGroup<DeliveryWrite> deliveries_{[this](const std::vector<DeliveryWrite*>& batch) {
+        recordDeliveries(batch);
+    }};
 };
 
 }  // namespace slipway

@@ -1,5 +1,8 @@
 #include "storage/store.h"
 
+#include <map>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.h"
@@ -209,6 +212,57 @@ TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
     Store reopened(dir_.path() + "/slipway.db", clock_);
     EXPECT_EQ(reopened.recentDeliveries(10).size(), 1u);
     EXPECT_TRUE(reopened.claimJob());
+}
+
+
+// Concurrent deliveries share commits (group commit); the rules must hold
+// across and within those batches exactly as one at a time.
+TEST_F(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
+    constexpr int kThreads = 24;
+    constexpr int kEach = 40;
+    auto sha = [](int n) {
+        std::string s = std::to_string(n);
+        return std::string(40 - s.size(), 'a') + s;
+    };
+    std::mutex resultsMutex;
+    std::map<std::string, int> firstTimes;               // delivery id -> times it was not a duplicate
+    std::map<std::string, std::vector<std::int64_t>> queuedFor;  // sha -> jobs queued for it
+    std::map<std::string, std::vector<std::int64_t>> pendingFor;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                // Pairs of threads send the same delivery ids; every fourth
+                // delivery names a commit another delivery names too.
+                const std::string id = "d" + std::to_string(t / 2) + "-" + std::to_string(i);
+                const std::string commit = sha(i % 4 == 0 ? i : (t / 2) * 1000 + i);
+                const RecordedDelivery r = store_.recordDelivery(delivery(id), {{"exam", commit, "", 1}});
+                std::lock_guard<std::mutex> lock(resultsMutex);
+                if (!r.duplicate) ++firstTimes[id];
+                for (std::int64_t job : r.queued) queuedFor[commit].push_back(job);
+                for (std::int64_t job : r.pending) pendingFor[commit].push_back(job);
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+
+    EXPECT_EQ(firstTimes.size(), static_cast<std::size_t>(kThreads / 2 * kEach));
+    for (const auto& [id, times] : firstTimes) EXPECT_EQ(times, 1) << id;
+    for (const auto& [commit, jobs] : queuedFor) {
+        ASSERT_EQ(jobs.size(), 1u) << commit << " queued more than once";
+        for (std::int64_t pending : pendingFor[commit]) EXPECT_EQ(pending, jobs[0]) << commit;
+    }
+    for (const auto& [commit, jobs] : pendingFor) EXPECT_EQ(queuedFor.count(commit), 1u) << commit;
+    EXPECT_EQ(store_.countJobs(kQueued), static_cast<std::int64_t>(queuedFor.size()));
+    EXPECT_EQ(store_.recentDeliveries(10000).size(), firstTimes.size());
+    EXPECT_LE(store_.deliveryCommits(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST_F(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
+    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
+    EXPECT_EQ(store_.deliveryCommits(), 2u);
+    EXPECT_EQ(store_.countJobs(kQueued), 1);
 }
 
 }  // namespace

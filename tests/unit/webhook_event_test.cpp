@@ -89,6 +89,53 @@ TEST(WebhookEvent, NamesWhatIsWrong) {
                 "repository must be an object");
 }
 
+TEST(WebhookEvent, ReadsOnlyTheMembersItsPathsName) {
+    // A real payload carries the same names elsewhere: in arrays, in other
+    // objects, and as keys with dots in them. None of them may be taken for
+    // the members slipway reads.
+    const WebhookEvent e = parseWebhook(
+        "pull_request", "application/json",
+        R"({"repository.full_name": "evil/one", "commits": [{"after": "x", "ref": 1}],)"
+        R"( "head": {"pull_request": {"merge_commit_sha": "nope"}},)"
+        R"( "action": "closed", "pull_request": {"merged": true, "merge_commit_sha": ")" + kSha +
+            R"(", "head": {"ref": "feature"}, "base": {"ref": "main", "repo": {"full_name": "evil/two"}}},)"
+            R"( "repository": {"owner": {"full_name": "evil/three"}, "full_name": "acme/exam"}})");
+    EXPECT_EQ(e.repo, "acme/exam");
+    EXPECT_EQ(e.branch, "main");
+    EXPECT_EQ(e.sha, kSha);
+}
+
+TEST(WebhookEvent, ARepeatedKeyTakesItsLastValueWhole) {
+    // As a parsed JSON object would: the later member replaces the earlier one,
+    // and an object given twice keeps nothing of its first value.
+    const WebhookEvent e = parseWebhook(
+        "pull_request", "application/json",
+        R"({"action": "opened", "action": "closed", "repository": {"full_name": "a/first"},)"
+        R"( "pull_request": {"merged": true, "merge_commit_sha": ")" + kSha +
+            R"(", "base": {"ref": "main"}}, "repository": {"full_name": "acme/exam"}})");
+    EXPECT_EQ(e.action, "closed");
+    EXPECT_EQ(e.repo, "acme/exam");
+    expectError("pull_request", "application/json",
+                R"({"action": "closed", "pull_request": {"merged": false, "base": {"ref": "main"}},)"
+                R"( "pull_request": {"merged": false}, "repository": {"full_name": "a/b"}})",
+                "missing pull_request.base");
+}
+
+TEST(WebhookEvent, ChecksTheEncodingOfWhatItKeepsAndRefusesNulBytes) {
+    expectError("pull_request", "application/json",
+                std::string(R"({"action": "clo)") + "\xff" +
+                    R"(sed", "pull_request": {"merged": false, "base": {"ref": "main"}}, "repository": {"full_name": "a/b"}})",
+                "action is not UTF-8");
+    // Bytes in values slipway skips are not its business, nor integers too big for 64 bits.
+    const WebhookEvent e = parseWebhook("pull_request", "application/json",
+                                        std::string(R"({"body": ")") + "\xff\xfe" +
+                                            R"(", "id": 1.5e300, "big": 123456789012345678901234567890, )" +
+                                            mergedPr().substr(1));
+    EXPECT_EQ(e.sha, kSha);
+    expectError("pull_request", "application/json", mergedPr() + std::string(1, '\0') + "junk", "a NUL byte at byte");
+    expectError("pull_request", "application/json", mergedPr() + " {}", "not valid JSON");
+}
+
 TEST(WebhookEvent, RefusesDeepNesting) {
     expectError("pull_request", "application/json", std::string(100000, '[') + std::string(100000, ']'), "");
 }
