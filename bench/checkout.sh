@@ -103,7 +103,7 @@ summary() {
 }
 out=bench/results/checkout.md
 mkdir -p bench/results
-names=("git clone" "git clone --depth 1" "git fetch + git archive | tar -x" "slipway Checkout (libgit2 fetch + checkout)")
+names=("git clone" "git clone --depth 1" "git fetch + git archive \\| tar -x" "slipway Checkout (libgit2 fetch + checkout)")
 {
   echo "# Checkout of a new commit"
   echo

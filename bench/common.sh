@@ -1,9 +1,13 @@
 # Helpers the benchmark scripts share; sourced, not run.
 
+# The load average (1, 5, 15 minutes) when the script that sources this started.
+bench_start_load=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # One line about the machine and how busy it was, for the results files.
 bench_machine() {
   echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
-       "$(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+       "$(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r), load average $bench_start_load at the start" \
+       "and $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.

@@ -6,13 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 requests=${2:-2000}
+source bench/common.sh
 scripts/build.sh >/dev/null
 out=bench/results/history.md
+mkdir -p bench/results
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
+# It exits 1 when a query misses the target; the table is written all the same.
+status=0
+build/bench/slipway_history_bench build/daemon/slipwayd "$rows" "$requests" >"$table" || status=$?
 {
   echo "# History queries"
   echo
-  echo "Run by \`bench/history.sh $rows $requests\` on $(date -u +%Y-%m-%d): $(nproc) cores," \
-       "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB."
+  echo "Run by \`bench/history.sh $rows $requests\` on $(date -u +%Y-%m-%d): $(bench_machine)."
   echo
-  build/bench/slipway_history_bench build/daemon/slipwayd "$rows" "$requests"
+  cat "$table"
 } | tee "$out"
+exit $status

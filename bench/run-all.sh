@@ -5,11 +5,12 @@
 # Usage: bench/run-all.sh [--readme-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+failed=()
 if [ "${1:-}" != "--readme-only" ]; then
-  bench/history.sh
-  bench/webhook_ingest.sh
-  bench/pipeline.sh
-  bench/checkout.sh
+  # One that fails (history.sh does when a query misses its target) does not stop the others.
+  for script in history webhook_ingest pipeline checkout; do
+    bench/$script.sh || failed+=("$script")
+  done
 fi
 
 readme=bench/README.md
@@ -29,3 +30,7 @@ awk -v begin="$begin" -v end="$end" -v file="$results" '
   $0 == end {skip = 0}
   !skip {print}' "$readme" >"$readme.new"
 mv "$readme.new" "$readme"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "run-all: failed: ${failed[*]}" >&2
+  exit 1
+fi

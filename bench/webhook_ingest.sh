@@ -51,7 +51,7 @@ pids+=($!)
 
 # Enough distinct commits that no wrk thread runs out in one run (it starts its
 # file over if it does, and the table says so).
-per_thread=${BODIES_PER_THREAD:-40000}
+per_thread=${BODIES_PER_THREAD:-120000}
 echo "writing 2 x $per_thread signed bodies..." >&2
 node bench/webhook_bodies.js "$examples" "$work/secret" "$work/bodies" 2 "$per_thread"
 body_bytes=$(head -n1 "$work/bodies-1" | cut -d' ' -f2- | tr -d '\n' | wc -c)

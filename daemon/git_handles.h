@@ -19,6 +19,10 @@ using GitCommit = std::unique_ptr<git_commit, GitDeleter<git_commit, git_commit_
 using GitTree = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
 using GitTreeEntry = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
 using GitBlob = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
+using GitOdb = std::unique_ptr<git_odb, GitDeleter<git_odb, git_odb_free>>;
+using GitOdbObject = std::unique_ptr<git_odb_object, GitDeleter<git_odb_object, git_odb_object_free>>;
+using GitReference = std::unique_ptr<git_reference, GitDeleter<git_reference, git_reference_free>>;
+using GitTag = std::unique_ptr<git_tag, GitDeleter<git_tag, git_tag_free>>;
 
 // Keeps libgit2 initialised for as long as it lives.
 class GitLibrary {

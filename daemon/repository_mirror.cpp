@@ -3,6 +3,9 @@
 #include <vector>
 
 #include <Poco/File.h>
+#include <Poco/URI.h>
+
+#include "daemon/local_object_copy.h"
 
 namespace slipway {
 namespace {
@@ -81,16 +84,44 @@ void RepositoryMirror::fetch(const std::string& sha, std::chrono::seconds timeou
     git_oid oid;
     checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
     if (hasCommit(oid)) return;
+    // A repository on this machine: copy what the commit adds, unless the
+    // mirror is new (then a fetch's pack beats copying the history object by object).
+    if (url_.rfind("file://", 0) == 0 && hasReferences() &&
+        copyFromLocalRepository(repo_.get(), Poco::URI(url_).getPath(), oid, kMaxCopiedObjects) && hasCommit(oid)) {
+        remember(oid);
+        return;
+    }
     try {
         fetchRefspecs({sha}, timeout);
     } catch (const GitError&) {
         // Servers that refuse unadvertised objects still serve them through refs.
     }
-    if (hasCommit(oid)) return;
+    if (hasCommit(oid)) {
+        remember(oid);
+        return;
+    }
     fetchRefspecs({"+refs/heads/*:refs/heads/*", "+refs/pull/*/merge:refs/pull/*/merge"}, timeout);
     if (!hasCommit(oid)) {
         throw GitError("commit " + sha + " is not in " + url_ + " (fetched every branch and pull request)");
     }
+    remember(oid);
+}
+
+bool RepositoryMirror::hasReferences() {
+    git_reference_iterator* iterator = nullptr;
+    checkGit(git_reference_iterator_new(&iterator, repo_.get()), "references of " + path_);
+    git_reference* reference = nullptr;
+    const bool any = git_reference_next(&reference, iterator) == 0;
+    if (any) git_reference_free(reference);
+    git_reference_iterator_free(iterator);
+    return any;
+}
+
+void RepositoryMirror::remember(const git_oid& oid) {
+    git_reference* reference = nullptr;
+    checkGit(git_reference_create(&reference, repo_.get(), "refs/slipway/fetched", &oid, /*force=*/1, nullptr),
+             "updating refs/slipway/fetched in " + path_);
+    git_reference_free(reference);
 }
 
 GitTree RepositoryMirror::treeOf(const std::string& sha) {

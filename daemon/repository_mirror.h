@@ -18,9 +18,10 @@ public:
     // empty, authenticates HTTPS fetches as GitHub's x-access-token.
     RepositoryMirror(std::string path, std::string url, std::string token);
 
-    // Makes sure commit `sha` is in the mirror: fetches that object first, then
-    // every branch and pull request ref when the server will not serve it alone.
-    // Throws GitError when the commit cannot be had.
+    // Makes sure commit `sha` is in the mirror: from a file:// repository, by
+    // copying the objects it adds (see copyFromLocalRepository); else fetches
+    // that object first, then every branch and pull request ref when the
+    // server will not serve it alone. Throws GitError when the commit cannot be had.
     void fetch(const std::string& sha, std::chrono::seconds timeout);
 
     // The content of the file at `path` in commit `sha`, at most `maxBytes`.
@@ -31,7 +32,15 @@ public:
     void checkout(const std::string& sha, const std::string& dir);
 
 private:
+    // Objects a local copy may write before it gives way to a fetch.
+    static constexpr std::size_t kMaxCopiedObjects = 20000;
+
     bool hasCommit(const git_oid& oid);
+    // Whether the mirror has any reference: a fetch filled it before.
+    bool hasReferences();
+    // Points refs/slipway/fetched at the commit just fetched, so that the
+    // mirror has a reference (see hasReferences) however it got the commit.
+    void remember(const git_oid& oid);
     void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout);
     GitTree treeOf(const std::string& sha);
 
