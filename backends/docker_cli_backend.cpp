@@ -71,7 +71,7 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
     }
     if (result.exitCode != 0) {
         throw BackendError(step + ": docker exited with status " + std::to_string(result.exitCode) +
-                           ": " + output.lastLine());
+                           ": " + (output.unreachableLine().empty() ? output.lastLine() : output.unreachableLine()));
     }
     return output;
 }

@@ -4,6 +4,8 @@
 
 #include <Poco/String.h>
 
+#include "backends/transient_failure.h"
+
 namespace slipway {
 namespace {
 
@@ -109,6 +111,7 @@ void DockerOutputScanner::readLine(const std::string& raw) {
     }
     const std::string digest = findDigest(line);
     if (!digest.empty()) digest_ = digest;
+    if (unreachable_.empty() && engineUnreachable(line)) unreachable_ = line;
 }
 
 std::vector<std::string> parseCreatedImages(const std::string& output) {

@@ -28,6 +28,9 @@ public:
     const std::string& lastLine() const { return lastLine_; }
     // The last manifest digest a push printed ("digest: sha256:<hex> size: N").
     const std::string& digest() const { return digest_; }
+    // The first line saying the engine could not be reached; the CLI may print
+    // more lines after it (a broken pipe, say) that would hide the reason.
+    const std::string& unreachableLine() const { return unreachable_; }
 
 private:
     void readLine(const std::string& line);
@@ -37,7 +40,7 @@ private:
     bool overlong_ = false;
     bool reused_ = false;
     std::vector<std::string> created_;
-    std::string lastStep_, lastLine_, digest_;
+    std::string lastStep_, lastLine_, digest_, unreachable_;
 };
 
 // Whole-output conveniences over DockerOutputScanner.

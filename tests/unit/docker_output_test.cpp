@@ -54,6 +54,15 @@ TEST(DockerOutput, ReadsAHostileOutputWithoutHoldingItOrRecursingOnIt) {
     EXPECT_TRUE(scanner.createdImages().empty());
 }
 
+TEST(DockerOutput, KeepsTheLineSayingTheEngineCannotBeReached) {
+    DockerOutputScanner scanner;
+    scanner.feed("Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?\n"
+                 "time=\"2026-11-27T12:03:20Z\" level=error msg=\"Can't close tar writer: io: read/write on closed pipe\"\n");
+    EXPECT_EQ(scanner.unreachableLine(),
+              "Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?");
+    EXPECT_NE(scanner.lastLine().find("closed pipe"), std::string::npos);
+}
+
 TEST(DockerOutput, ReadsOutputThatArrivesInPieces) {
     DockerOutputScanner scanner;
     for (const char* piece : {"Step 2/2 : CO", "PY a /a\n ---", "> 96f416a9", "00ef\n1.0: digest: sha256:",
