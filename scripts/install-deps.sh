@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what slipway builds, runs and tests with, all from Debian's packages.
+# Installs what slipway builds, runs and tests with, all from Debian's packages,
+# and any further packages named as arguments (bench/install-deps.sh names its own).
 # Safe to run again: it only calls apt-get when something is missing.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ packages=(
 
 # The tests replay GitHub's example payloads from the npm registry.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
