@@ -81,6 +81,33 @@ run_wrk() {
   eval "$(grep '^RESULT' "$out" | cut -d' ' -f2-)"
 }
 
+# measure NAME PID READY_URL HOOK_URL: once PID answers READY_URL, reads its idle
+# memory, then runs wrk against HOOK_URL while sampling its RSS. Leaves idle_rss,
+# idle_anon, load_rss, hwm and wrk's fields in shell variables.
+measure() {
+  local name=$1 pid=$2 sampler
+  wait_for_http "$3"
+  sleep 1
+  idle_rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  idle_anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
+  rm -f "$work/stop"
+  sample_rss "$pid" "$work/stop" "$work/rss" &
+  sampler=$!
+  run_wrk "$name" "$4" "$connections"
+  touch "$work/stop"
+  wait "$sampler"
+  load_rss=$(cat "$work/rss")
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+}
+
+# record TOOL DELIVERIES JOBS: appends the last measure's row to the results.
+record() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$connections" "$run" \
+    "$(awk -v n="$ok2xx" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')" "$p50_ms" "$p99_ms" "$ok2xx" \
+    "$accepted202" "$((non2xx + connect_errors + read_errors + write_errors + timeouts))" "$wrapped" \
+    "$2" "$3" "$idle_rss" "$load_rss" "$hwm" "$idle_anon" >>"$results"
+}
+
 results=$work/results.tsv
 : >"$results"
 for run in $(seq 1 "$runs"); do
@@ -108,26 +135,12 @@ INI
     build/daemon/slipwayd --config "$state/slipway.ini" >"$state/daemon.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    wait_for_http "http://127.0.0.1:$port/healthz"
-    sleep 1
-    idle_rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-    idle_anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
-    rm -f "$work/stop"
-    sample_rss "$pid" "$work/stop" "$work/rss" &
-    sampler=$!
-    run_wrk "slipway-$run-$connections" "http://127.0.0.1:$port/hooks/github" "$connections"
-    touch "$work/stop"
-    wait "$sampler"
-    load_rss=$(cat "$work/rss")
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    measure "slipway-$run-$connections" "$pid" "http://127.0.0.1:$port/healthz" "http://127.0.0.1:$port/hooks/github"
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
     deliveries=$(sqlite3 "$state/slipway.db" "SELECT count(*) FROM deliveries")
     jobs=$(sqlite3 "$state/slipway.db" "SELECT count(*) FROM jobs")
-    printf 'slipwayd\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$connections" "$run" \
-      "$(awk -v n="$ok2xx" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')" "$p50_ms" "$p99_ms" "$ok2xx" \
-      "$accepted202" "$((non2xx + connect_errors + read_errors + write_errors + timeouts))" "$wrapped" \
-      "$deliveries" "$jobs" "$idle_rss" "$load_rss" "$hwm" "$idle_anon" >>"$results"
+    record slipwayd "$deliveries" "$jobs"
     rm -rf "$state"
 
     # The baseline.
@@ -135,23 +148,9 @@ INI
     webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$port" -nopanic >"$work/webhook.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    wait_for_http "http://127.0.0.1:$port/"
-    sleep 1
-    idle_rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
-    idle_anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
-    rm -f "$work/stop"
-    sample_rss "$pid" "$work/stop" "$work/rss" &
-    sampler=$!
-    run_wrk "webhook-$run-$connections" "http://127.0.0.1:$port/hooks/github" "$connections"
-    touch "$work/stop"
-    wait "$sampler"
-    load_rss=$(cat "$work/rss")
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    measure "webhook-$run-$connections" "$pid" "http://127.0.0.1:$port/" "http://127.0.0.1:$port/hooks/github"
     stop_pid "$pid"
-    printf 'webhook\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$connections" "$run" \
-      "$(awk -v n="$ok2xx" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')" "$p50_ms" "$p99_ms" "$ok2xx" \
-      "$accepted202" "$((non2xx + connect_errors + read_errors + write_errors + timeouts))" "$wrapped" \
-      "-" "-" "$idle_rss" "$load_rss" "$hwm" "$idle_anon" >>"$results"
+    record webhook - -
     echo "run $run, $connections connections: $(tail -n2 "$results" | cut -f1,4,6 | tr '\t\n' ' ')" >&2
   done
 done
