@@ -9,34 +9,69 @@
 
 #include "daemon/repository_mirror.h"
 #include "daemon/settings.h"
+#include "daemon/work_tree.h"
 
 namespace slipway {
 
-// Hands out the cached mirror of each configured repository, one job at a time
-// per repository, so that concurrent jobs never fetch into the same mirror.
+// Hands out the cached mirror of each configured repository, one job at a
+// time per repository, so that concurrent jobs never fetch into the same
+// mirror; and the work trees jobs build from, kept between jobs so that a new
+// commit rewrites only the files it changes.
 class Checkout {
+    struct Entry;
+
 public:
-    // Mirrors live in `reposDir`, one bare repository per alias.
-    Checkout(std::string reposDir, std::chrono::seconds fetchTimeout);
+    // Mirrors live in `reposDir`, one bare repository per alias; work trees in
+    // `workDir`/<alias>/<n>, as many per repository as it has jobs running at once.
+    Checkout(std::string reposDir, std::string workDir, std::chrono::seconds fetchTimeout);
 
-    // Fetches commit `sha` of `repo`, returns the content of `manifestPath` at
-    // that commit, and writes the commit's tree into the empty folder `dir`.
-    // Throws std::runtime_error saying which step failed on what (a GitError,
-    // transient or not, when the fetch failed).
-    std::string prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
-                        std::size_t maxManifestBytes, const std::string& dir);
+    // A work tree lent to one job; its repository gets it back when the lease ends.
+    class Lease {
+    public:
+        Lease(Lease&& other) noexcept;
+        Lease& operator=(Lease&&) = delete;
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease();
 
-    // Removes the mirrors of repositories that are no longer in `repos`; returns their names.
+        // The folder holding the commit's tree.
+        const std::string& path() const { return tree_.path(); }
+
+    private:
+        friend class Checkout;
+        Lease(Entry& entry, WorkTree tree);
+
+        Entry* entry_;
+        WorkTree tree_;
+    };
+
+    // Fetches commit `sha` of `repo`, sets `manifest` to the content of
+    // `manifestPath` at that commit, and lends a work tree holding exactly that
+    // commit's tree. Throws std::runtime_error saying which step failed on
+    // what (a GitError, transient or not, when the fetch failed).
+    Lease prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
+                  std::size_t maxManifestBytes, std::string& manifest);
+
+    // Removes the mirrors and work trees of repositories that are no longer in
+    // `repos`, and anything else in the work folder; returns the mirrors' names.
     std::vector<std::string> pruneMirrors(const std::vector<RepoSettings>& repos);
 
 private:
     struct Entry {
-        std::mutex mutex;
+        std::mutex mutex;  // the mirror: one fetch and checkout at a time
         std::unique_ptr<RepositoryMirror> mirror;
+        // Apart from `mutex`, so that a job ending never waits for another's fetch.
+        std::mutex poolMutex;
+        bool scanned = false;  // the work trees a previous run left were looked for
+        std::vector<WorkTree> idle;
+        unsigned next = 0;  // the number of the next new work tree
     };
     Entry& entryFor(const std::string& alias);
+    // An idle work tree of `alias`, the one already at `sha` if any, else a new one.
+    WorkTree takeTree(Entry& entry, const std::string& alias, const std::string& sha);
 
     std::string reposDir_;
+    std::string workDir_;
     std::chrono::seconds fetchTimeout_;
     std::mutex mutex_;
     std::map<std::string, std::unique_ptr<Entry>> entries_;

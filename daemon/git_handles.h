@@ -23,6 +23,7 @@ using GitOdb = std::unique_ptr<git_odb, GitDeleter<git_odb, git_odb_free>>;
 using GitOdbObject = std::unique_ptr<git_odb_object, GitDeleter<git_odb_object, git_odb_object_free>>;
 using GitReference = std::unique_ptr<git_reference, GitDeleter<git_reference, git_reference_free>>;
 using GitTag = std::unique_ptr<git_tag, GitDeleter<git_tag, git_tag_free>>;
+using GitIndex = std::unique_ptr<git_index, GitDeleter<git_index, git_index_free>>;
 
 // Keeps libgit2 initialised for as long as it lives.
 class GitLibrary {

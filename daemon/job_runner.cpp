@@ -8,9 +8,9 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
-#include <Poco/File.h>
 #include <Poco/Logger.h>
 
 #include "backends/transient_failure.h"
@@ -22,29 +22,6 @@ namespace slipway {
 namespace {
 
 Poco::Logger& logger() { return Poco::Logger::get("slipway.job"); }
-
-// Removes a job's checkout however the job ends.
-class WorkDir {
-public:
-    explicit WorkDir(std::string path) : path_(std::move(path)) {
-        Poco::File dir(path_);
-        if (dir.exists()) dir.remove(true);  // left by a crash
-        dir.createDirectories();
-    }
-    ~WorkDir() {
-        try {
-            Poco::File(path_).remove(true);
-        } catch (const std::exception& e) {
-            logger().error("cannot remove " + path_ + ": " + e.what());
-        }
-    }
-    WorkDir(const WorkDir&) = delete;
-    WorkDir& operator=(const WorkDir&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 // Reports how long a step took however it ends, failures included.
 class StepTimer {
@@ -134,16 +111,13 @@ void JobRunner::runJob(const Job& job) {
     }
 
     std::vector<ServiceEntry> entries;
-    std::unique_ptr<WorkDir> dir;
+    std::optional<Checkout::Lease> tree;
     try {
-        dir = std::make_unique<WorkDir>(settings_.workDir + "/job-" + std::to_string(job.id));
         std::string manifest;
         withRetries(
             settings_.retry,
             [&] {
-                Poco::File(dir->path()).remove(true);  // a checkout cut short starts again empty
-                Poco::File(dir->path()).createDirectories();
-                manifest = checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, dir->path());
+                tree.emplace(checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, manifest));
             },
             [](const std::exception& e) {
                 const auto* git = dynamic_cast<const GitError*>(&e);
@@ -208,7 +182,7 @@ void JobRunner::runJob(const Job& job) {
         build.id = store_.addBuild(build);
         queued.push_back(build);
     }
-    failures += runBuilds(queued, dir->path());
+    failures += runBuilds(queued, tree->path());
 
     if (failures == 0) {
         store_.finishJob(job.id, kSucceeded, "");

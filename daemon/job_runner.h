@@ -21,7 +21,6 @@ namespace slipway {
 struct JobRunnerSettings {
     std::string registryHost;
     bool keepImages = false;
-    std::string workDir;  // per-job checkouts, removed after each job
     std::string logDir;   // one log file per build
     std::vector<RepoSettings> repos;
     RetryPolicy retry;    // for fetches, and builds and pushes that failed for a transient reason

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include <git2/sys/repository.h>
+
 #include <Poco/File.h>
 #include <Poco/URI.h>
 
@@ -36,6 +38,14 @@ int progress(const git_indexer_progress* /*stats*/, void* payload) {
 
 std::string shortSha(const std::string& sha) { return sha.substr(0, 12); }
 
+// Notes that a file the new commit leaves alone was changed in the folder:
+// libgit2 leaves such a file as it is, as git does with local changes.
+int noteDirty(git_checkout_notify_t /*why*/, const char* /*path*/, const git_diff_file* /*baseline*/,
+              const git_diff_file* /*target*/, const git_diff_file* /*workdir*/, void* payload) {
+    *static_cast<bool*>(payload) = true;
+    return 0;
+}
+
 }  // namespace
 
 RepositoryMirror::RepositoryMirror(std::string path, std::string url, std::string token)
@@ -46,6 +56,11 @@ RepositoryMirror::RepositoryMirror(std::string path, std::string url, std::strin
         checkGit(git_repository_init(&repo, path_.c_str(), /*is_bare=*/1), "creating mirror " + path_);
     }
     repo_.reset(repo);
+}
+
+bool RepositoryMirror::hasCommit(const std::string& sha) {
+    git_oid oid;
+    return git_oid_fromstr(&oid, sha.c_str()) == 0 && hasCommit(oid);
 }
 
 bool RepositoryMirror::hasCommit(const git_oid& oid) {
@@ -157,15 +172,42 @@ std::string RepositoryMirror::readFile(const std::string& sha, const std::string
     return std::string(static_cast<const char*>(git_blob_rawcontent(ownedBlob.get())), size);
 }
 
-void RepositoryMirror::checkout(const std::string& sha, const std::string& dir) {
+bool RepositoryMirror::checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+                                const std::string& baseline) {
     GitTree tree = treeOf(sha);
     git_checkout_options options;
     git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
-    // A bare mirror has no work tree or index: write the files straight into dir.
-    options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+    // Whatever the folder holds that the tree does not, a file changed or left
+    // there, goes: the folder ends up as the tree, nothing more.
+    options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
     options.target_directory = dir.c_str();
-    checkGit(git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &options),
-             "checkout of " + shortSha(sha) + " into " + dir);
+    bool dirty = false;
+    options.notify_flags = GIT_CHECKOUT_NOTIFY_DIRTY;
+    options.notify_cb = noteDirty;
+    options.notify_payload = &dirty;
+    GitTree baselineTree;
+    GitIndex emptyIndex;
+    if (!baseline.empty()) {
+        baselineTree = treeOf(baseline);
+        options.baseline = baselineTree.get();
+    } else {
+        // Else libgit2 would take the mirror's HEAD for what the folder holds.
+        git_index* index = nullptr;
+        checkGit(git_index_new(&index), "an empty index");
+        emptyIndex.reset(index);
+        options.baseline_index = emptyIndex.get();
+    }
+    // A bare mirror has no index; libgit2 checks out through the
+    // repository's, so the folder's own stands in for it while the checkout lasts.
+    git_index* index = nullptr;
+    checkGit(git_index_open(&index, indexPath.c_str()), "opening the index " + indexPath);
+    GitIndex ownedIndex(index);
+    checkGit(git_repository_set_index(repo_.get(), ownedIndex.get()), "using the index " + indexPath);
+    const int code =
+        git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &options);
+    git_repository_set_index(repo_.get(), nullptr);
+    checkGit(code, "checkout of " + shortSha(sha) + " into " + dir);
+    return !dirty;
 }
 
 }  // namespace slipway

@@ -28,8 +28,17 @@ public:
     // Throws GitError naming the path when it is missing, not a regular file, or too big.
     std::string readFile(const std::string& sha, const std::string& path, std::size_t maxBytes);
 
-    // Writes the tree of commit `sha` into the empty folder `dir`.
-    void checkout(const std::string& sha, const std::string& dir);
+    // Whether the mirror has commit `sha`.
+    bool hasCommit(const std::string& sha);
+
+    // Makes folder `dir` hold exactly the tree of commit `sha`, keeping its
+    // index in `indexPath`. `baseline` is the commit whose tree `dir` held when
+    // that index was written: only the files that differ from it are written or
+    // removed, and files added since are removed. With no baseline, `dir` must
+    // be empty. Returns false when a file the commit does not change was changed
+    // in `dir` since, and left so: then `dir` must be emptied and checked out again.
+    bool checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+                  const std::string& baseline);
 
 private:
     // Objects a local copy may write before it gives way to a fetch.

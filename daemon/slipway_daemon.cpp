@@ -121,9 +121,6 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     }
     try {
         for (const std::string& dir : {logDir, workDir, reposDir}) Poco::File(dir).createDirectories();
-        // Checkouts left by a crash belong to jobs that will run again from scratch.
-        Poco::File(workDir).remove(true);
-        Poco::File(workDir).createDirectories();
     } catch (const Poco::Exception& e) {
         log.fatal("cannot prepare " + settings.stateDir + ": " + e.displayText());
         return EXIT_CANTCREAT;
@@ -144,15 +141,15 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     std::unique_ptr<Backend> backend = makeBackend(settings);
 
     Metrics metrics;
-    Checkout checkout(reposDir, settings.fetchTimeout);
+    Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {
         for (const std::string& name : checkout.pruneMirrors(settings.repos)) {
             log.information("removed the mirror " + reposDir + "/" + name + ": its repository is no longer configured");
         }
     } catch (const Poco::Exception& e) {
-        log.warning("cannot prune " + reposDir + ": " + e.displayText());
+        log.warning("cannot prune the mirrors and work trees of repositories no longer configured: " + e.displayText());
     }
-    JobRunner runner({settings.registryHost, settings.keepImages, workDir, logDir, settings.repos,
+    JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
                       settings.maxLogBytes, settings.concurrency},
                      *store, checkout, *backend, metrics);

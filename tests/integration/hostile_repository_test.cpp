@@ -1,3 +1,4 @@
+#include <Poco/File.h>
 #include <Poco/JSON/Array.h>
 
 #include "tests/integration/docker_engine.h"
@@ -51,6 +52,16 @@ TEST_P(HostileRepository, EveryHostileServiceIsRefusedAloneAndNoHostFileIsRead) 
     EXPECT_EQ(IntegrationEnvironment::registry().tags(good), std::vector<std::string>{"1"});
     EXPECT_TRUE(IntegrationEnvironment::registry().tags(escape).empty());
     EXPECT_TRUE(IntegrationEnvironment::registry().tags(linked).empty());
+
+    // The next commit makes the link a real folder. The work tree kept from
+    // the job above gets that folder; nothing is written through the old link.
+    Poco::File(dir_.path() + "/repo/" + escape).remove();
+    const std::string fixed = git_->commit(files({service(escape), {{"images.json", imagesJson({{escape, "2"}})}}}));
+    const Poco::JSON::Object::Ptr next = daemon.waitForJob(deliverMerge(fixed, "hostile-fixed-" + GetParam()));
+    EXPECT_EQ(next->getValue<std::string>("state"), "succeeded") << errorOf(next);
+    EXPECT_EQ(IntegrationEnvironment::registry().tags(escape), std::vector<std::string>{"2"});
+    EXPECT_FALSE(Poco::File("/etc/Dockerfile").exists());
+    EXPECT_FALSE(Poco::File("/etc/payload.txt").exists());
 }
 
 TEST_P(HostileRepository, AnImagesJsonThatIsHugeDeepOrALinkFailsTheJobSayingWhy) {

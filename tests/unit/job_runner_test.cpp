@@ -81,7 +81,6 @@ protected:
         repo.branches = {"main"};
         JobRunnerSettings settings;
         settings.registryHost = "localhost:5999";
-        settings.workDir = dir_.path() + "/work";
         settings.logDir = dir_.path() + "/logs";
         settings.repos = {repo};
         settings.retry = RetryPolicy{0, std::chrono::milliseconds(1), std::chrono::milliseconds(1)};
@@ -104,7 +103,7 @@ protected:
     testing::GitFixture git_{dir_.path() + "/repo"};
     SystemClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
-    Checkout checkout_{dir_.path() + "/repos", std::chrono::seconds(30)};
+    Checkout checkout_{dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30)};
     SlowBackend backend_;
     Metrics metrics_;
 };
