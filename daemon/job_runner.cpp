@@ -21,7 +21,11 @@
 namespace slipway {
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("slipway.job"); }
+// Looked up once: Logger::get takes a lock every request thread would queue on.
+Poco::Logger& logger() {
+    static Poco::Logger& logger = Poco::Logger::get("slipway.job");
+    return logger;
+}
 
 // Reports how long a step took however it ends, failures included.
 class StepTimer {

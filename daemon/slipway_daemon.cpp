@@ -40,9 +40,11 @@ using Poco::Util::OptionCallback;
 
 void SlipwayDaemon::initialize(Poco::Util::Application& self) {
     // One line per event on stderr: journald adds its own timestamp and unit.
+    // Through std::clog, whose buffer sends each line in one write (std::cerr
+    // wrote the text and its newline apart: two writes per webhook).
     Poco::AutoPtr<Poco::PatternFormatter> formatter(new Poco::PatternFormatter("%p %s: %t"));
     Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
+        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::clog)));
     Poco::Logger::root().setChannel(channel);
     Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
     ServerApplication::initialize(self);

@@ -17,7 +17,11 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 
-Poco::Logger& logger() { return Poco::Logger::get("slipway.webhook"); }
+// Looked up once: Logger::get takes a lock every request thread would queue on.
+Poco::Logger& logger() {
+    static Poco::Logger& logger = Poco::Logger::get("slipway.webhook");
+    return logger;
+}
 
 // A body still arriving when its time is up.
 struct TooSlow {};

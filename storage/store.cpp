@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <SQLiteCpp/Savepoint.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -85,15 +84,14 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     SQLite::Transaction tx(db_);
     for (DeliveryWrite* write : batch) {
         // A delivery that fails must not take the others of its batch with it.
-        SQLite::Savepoint savepoint(db_, "delivery");
+        statements_.use("SAVEPOINT delivery")->exec();
         try {
             write->result = insertDelivery(write->delivery, *write->jobs, at);
-            savepoint.release();
         } catch (const std::exception&) {
             write->failure = std::current_exception();
-            savepoint.rollback();
-            savepoint.release();
+            statements_.use("ROLLBACK TO delivery")->exec();
         }
+        statements_.use("RELEASE delivery")->exec();
     }
     tx.commit();
 }
@@ -101,18 +99,17 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
 RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,
                                        const std::string& at) {
     RecordedDelivery result;
-    SQLite::Statement insert(
-        db_,
+    const StatementCache::Use insert = statements_.use(
         "INSERT INTO deliveries (id, event, action, repo, outcome, detail, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING");
-    insert.bind(1, delivery.id);
-    insert.bind(2, delivery.event);
-    bindOptional(insert, 3, delivery.action);
-    bindOptional(insert, 4, delivery.repo);
-    insert.bind(5, delivery.outcome);
-    bindOptional(insert, 6, delivery.detail);
-    insert.bind(7, at);
-    if (insert.exec() == 0) {
+    insert->bind(1, delivery.id);
+    insert->bind(2, delivery.event);
+    bindOptional(*insert, 3, delivery.action);
+    bindOptional(*insert, 4, delivery.repo);
+    insert->bind(5, delivery.outcome);
+    bindOptional(*insert, 6, delivery.detail);
+    insert->bind(7, at);
+    if (insert->exec() == 0) {
         result.duplicate = true;
         return result;  // nothing was written
     }
@@ -125,31 +122,31 @@ RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vect
     }
     if (!jobs.empty() && result.queued.empty()) {
         // Every commit it names is already waiting or building: say so, queue nothing.
-        SQLite::Statement outcome(db_, "UPDATE deliveries SET outcome = 'pending' WHERE id = ?");
-        outcome.bind(1, delivery.id);
-        outcome.exec();
+        const StatementCache::Use outcome = statements_.use("UPDATE deliveries SET outcome = 'pending' WHERE id = ?");
+        outcome->bind(1, delivery.id);
+        outcome->exec();
     }
     return result;
 }
 
 std::int64_t Store::insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,
                              std::int64_t& pending) {
-    SQLite::Statement insert(
-        db_,
+    const StatementCache::Use insert = statements_.use(
         "INSERT INTO jobs (delivery_id, repo, sha, service, attempt, state, queued_at) "
         "VALUES (?, ?, ?, ?, ?, 'queued', ?) "
         "ON CONFLICT (repo, sha) WHERE state IN ('queued', 'running') DO NOTHING");
-    bindOptional(insert, 1, deliveryId);
-    insert.bind(2, request.repo);
-    insert.bind(3, request.sha);
-    bindOptional(insert, 4, request.service);
-    insert.bind(5, request.attempt);
-    insert.bind(6, at);
-    if (insert.exec() == 1) return db_.getLastInsertRowid();
-    SQLite::Statement find(db_, "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND state IN ('queued', 'running')");
-    find.bind(1, request.repo);
-    find.bind(2, request.sha);
-    if (find.executeStep()) pending = find.getColumn(0).getInt64();
+    bindOptional(*insert, 1, deliveryId);
+    insert->bind(2, request.repo);
+    insert->bind(3, request.sha);
+    bindOptional(*insert, 4, request.service);
+    insert->bind(5, request.attempt);
+    insert->bind(6, at);
+    if (insert->exec() == 1) return db_.getLastInsertRowid();
+    const StatementCache::Use find =
+        statements_.use("SELECT id FROM jobs WHERE repo = ? AND sha = ? AND state IN ('queued', 'running')");
+    find->bind(1, request.repo);
+    find->bind(2, request.sha);
+    if (find->executeStep()) pending = find->getColumn(0).getInt64();
     return 0;
 }
 

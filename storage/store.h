@@ -12,6 +12,7 @@
 #include "storage/build_query.h"
 #include "storage/clock.h"
 #include "storage/commit_group.h"
+#include "storage/statement_cache.h"
 #include "storage/records.h"
 
 namespace slipway {
@@ -99,6 +100,7 @@ private:
     const Clock& clock_;
     std::mutex mutex_;
     SQLite::Database db_;
+    StatementCache statements_{db_};  // for the delivery path
     CommitGroup<DeliveryWrite> deliveries_{[this](const std::vector<DeliveryWrite*>& batch) {
         recordDeliveries(batch);
     }};
