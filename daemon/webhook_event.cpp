@@ -11,6 +11,11 @@
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/String.h>
+#if defined(__SSE2__)
+// Strings and whitespace are scanned 16 bytes at a time (every x86-64 CPU has
+// SSE2): byte by byte, scanning strings was the largest cost of a delivery.
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -22,6 +27,11 @@ namespace {
 // Real payloads nest a few levels; this bounds the parser's stack.
 constexpr std::size_t kMaxDepth = 64;
 
+// RapidJSON's SSE2 scanning loads whole aligned 16-byte blocks, so it may read
+// up to 15 bytes past the NUL that ends the text: the buffer has them, as NULs.
+constexpr std::size_t kScanPadding = 15;
+
+// The JSON text of a body, with room for kScanPadding more bytes.
 std::string jsonText(const std::string& contentType, const std::string& body) {
     std::string type;
     try {
@@ -30,7 +40,12 @@ std::string jsonText(const std::string& contentType, const std::string& body) {
     } catch (const Poco::Exception&) {
         throw WebhookError("Content-Type '" + contentType + "' cannot be parsed");
     }
-    if (type == "application/json") return body;
+    if (type == "application/json") {
+        std::string text;
+        text.reserve(body.size() + kScanPadding);
+        text = body;
+        return text;
+    }
     if (type == "application/x-www-form-urlencoded") {
         Poco::Net::HTMLForm form;
         // The body is already bounded by webhook.max_body_bytes.
@@ -247,7 +262,7 @@ bool isCommitSha(const std::string& sha) {
 
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType,
                           const std::string& body) {
-    const std::string text = jsonText(contentType, body);
+    std::string text = jsonText(contentType, body);
     FieldCollector fields;
     rapidjson::Reader reader;
     // Parsed in place (strings are unescaped inside this copy, not copied
@@ -258,8 +273,8 @@ WebhookEvent parseWebhook(const std::string& event, const std::string& contentTy
     if (nul != std::string::npos) {
         throw WebhookError("body is not valid JSON: a NUL byte at byte " + std::to_string(nul));
     }
-    std::string buffer = text;
-    rapidjson::InsituStringStream stream(buffer.data());
+    text.append(kScanPadding, '\0');
+    rapidjson::InsituStringStream stream(text.data());
     constexpr unsigned kFlags =
         rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
     const rapidjson::ParseResult parsed = reader.Parse<kFlags>(stream, fields);
