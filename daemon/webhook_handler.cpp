@@ -28,18 +28,23 @@ struct TooSlow {};
 
 // Reads at most `limit` + 1 bytes, so that an oversized body is detected
 // without holding more than the limit in memory. The socket's own timeout
-// bounds each read; `timeout` bounds them all, so that a client sending a byte
-// now and then cannot hold a server thread.
+// bounds each receive; `timeout` bounds them all, so that a client sending a
+// byte now and then cannot hold a server thread: the time is checked after
+// every receive (peek() makes at most one), not after a whole read.
 std::string readBounded(std::istream& in, std::size_t limit, std::size_t expected, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string body;
     body.reserve(std::min(expected, limit) + 1);  // one allocation for a body of the announced length
-    char buffer[16384];
-    while (body.size() <= limit && in) {
-        in.read(buffer, sizeof buffer);
-        body.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (in && std::chrono::steady_clock::now() > deadline) throw TooSlow{};
+    while (body.size() <= limit && in.peek() != std::char_traits<char>::eof()) {
+        // What that receive brought, straight into the body.
+        const std::size_t size = body.size();
+        const auto available = static_cast<std::size_t>(std::max<std::streamsize>(in.rdbuf()->in_avail(), 1));
+        body.resize(size + std::min(available, limit + 1 - size));
+        body.resize(size + static_cast<std::size_t>(in.readsome(&body[size], static_cast<std::streamsize>(body.size() - size))));
+        if (std::chrono::steady_clock::now() > deadline) throw TooSlow{};
     }
+    // The socket's timeout (or a reset) ended the body before its end.
+    if (in.bad()) throw TooSlow{};
     return body;
 }
 

@@ -223,6 +223,28 @@ TEST_F(WebhookIngress, BadInputGetsAClearErrorAndRecordsNothing) {
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 
+    // A body that trickles in, a byte every 100 ms, is answered 408 once
+    // request_timeout (1 s) has passed, long before it is complete.
+    Poco::Net::StreamSocket trickle(Poco::Net::SocketAddress("127.0.0.1", daemon.port()));
+    const std::string trickleHead =
+        "POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "X-GitHub-Event: push\r\nX-GitHub-Delivery: trickle\r\nX-Hub-Signature-256: sha256=00\r\n"
+        "Content-Length: 100\r\n\r\n";
+    trickle.sendBytes(trickleHead.data(), static_cast<int>(trickleHead.size()));
+    const auto trickleStart = std::chrono::steady_clock::now();
+    std::string answer;
+    for (int i = 0; i < 40; ++i) {  // 40 of the 100 bytes at most
+        if (trickle.poll(Poco::Timespan(0, 100000), Poco::Net::Socket::SELECT_READ)) {
+            const int got = trickle.receiveBytes(buffer, sizeof buffer - 1);
+            answer.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+            break;
+        }
+        trickle.sendBytes(" ", 1);
+    }
+    EXPECT_NE(answer.find("408"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("the body did not arrive within server.request_timeout"), std::string::npos) << answer;
+    EXPECT_LT(std::chrono::steady_clock::now() - trickleStart, std::chrono::seconds(3));
+
     EXPECT_EQ(count("/api/deliveries", "deliveries"), 0u);
 
     // A repository that is not configured is recorded (it passed the signature) and answered 404.
