@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdint>
 #include <map>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Exception.h>
@@ -70,12 +71,18 @@ struct Field {
     bool flag = false;  // kBool
 };
 
-// The objects whose members slipway reads, and the members it reads. Every
-// other value is skipped as it streams past.
-const char* const kObjects[] = {"", "repository", "pull_request", "pull_request.base"};
-const char* const kFields[] = {"action", "repository", "repository.full_name", "pull_request",
-                               "pull_request.merged", "pull_request.base", "pull_request.base.ref",
-                               "pull_request.merge_commit_sha", "ref", "deleted", "after"};
+// The objects whose members slipway reads (by path; the root's is ""), and
+// the members it reads. Every other value is skipped as it streams past.
+struct ReadObject {
+    const char* path;
+    std::vector<std::string_view> members;
+};
+const ReadObject kReadObjects[] = {
+    {"", {"action", "repository", "pull_request", "ref", "deleted", "after"}},
+    {"repository", {"full_name"}},
+    {"pull_request", {"merged", "base", "merge_commit_sha"}},
+    {"pull_request.base", {"ref"}},
+};
 
 // A SAX handler for RapidJSON's reader that keeps only the fields above. A
 // webhook body is tens of kilobytes of which slipway needs six values:
@@ -100,30 +107,34 @@ public:
     bool StartObject() {
         const std::string* path = begin(Field::kObject);
         if (frames_.empty()) rootIsObject_ = true;
-        bool read = false;
+        const ReadObject* read = nullptr;
         if (path) {
-            for (const char* object : kObjects) read = read || *path == object;
+            for (const ReadObject& object : kReadObjects) {
+                if (*path == object.path) read = &object;
+            }
         }
-        frames_.push_back({read, read ? *path : std::string(), {}});
+        frames_.push_back({read, read ? *path : std::string(), {}, false});
         return deeper();
     }
     bool EndObject(rapidjson::SizeType) { return end(); }
     bool StartArray() {
         begin(Field::kArray);
-        frames_.push_back({false, {}, {}});
+        frames_.push_back({nullptr, {}, {}, false});
         return deeper();
     }
     bool EndArray(rapidjson::SizeType) { return end(); }
     bool Key(const char* k, rapidjson::SizeType length, bool) {
         Frame& frame = frames_.back();
         if (!frame.read) return true;
-        // No member slipway reads has a dot in its name; a key that does must
-        // not pass for a path ("repository.full_name" at the top level).
-        const std::string key(k, length);
-        if (key.find('.') != std::string::npos) {
-            frame.key.clear();
-        } else {
-            frame.key = frame.path.empty() ? key : frame.path + "." + key;
+        // Matched whole against the object's own members, so that a key with
+        // a dot never passes for a path ("repository.full_name" at the top level).
+        const std::string_view key(k, length);
+        const std::vector<std::string_view>& members = frame.read->members;
+        frame.keyRead = std::find(members.begin(), members.end(), key) != members.end();
+        if (frame.keyRead) {
+            frame.key = frame.path;
+            if (!frame.key.empty()) frame.key += '.';
+            frame.key += key;
         }
         return true;
     }
@@ -158,9 +169,10 @@ public:
 
 private:
     struct Frame {
-        bool read;         // an object whose members are read
-        std::string path;  // of that object
-        std::string key;   // path of the member whose value comes next
+        const ReadObject* read;  // an object whose members are read, or null
+        std::string path;        // of that object
+        std::string key;         // path of the member whose value comes next, when read
+        bool keyRead;            // whether that member is one slipway reads
     };
 
     bool deeper() {
@@ -180,10 +192,7 @@ private:
             return kind == Field::kObject ? &root : nullptr;
         }
         const Frame& frame = frames_.back();
-        if (!frame.read) return nullptr;
-        bool wanted = false;
-        for (const char* field : kFields) wanted = wanted || frame.key == field;
-        if (!wanted) return nullptr;
+        if (!frame.read || !frame.keyRead) return nullptr;
         // A member given twice: the later value replaces the earlier one and all under it.
         const std::string prefix = frame.key + ".";
         for (auto it = fields_.lower_bound(prefix); it != fields_.end() && it->first.rfind(prefix, 0) == 0;) {
