@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
@@ -29,6 +28,7 @@
 #include "daemon/scheduler.h"
 #include "daemon/settings.h"
 #include "daemon/state_lock.h"
+#include "daemon/stderr_channel.h"
 #include "daemon/tls_context.h"
 #include "storage/clock.h"
 #include "storage/store.h"
@@ -40,11 +40,8 @@ using Poco::Util::OptionCallback;
 
 void SlipwayDaemon::initialize(Poco::Util::Application& self) {
     // One line per event on stderr: journald adds its own timestamp and unit.
-    // Through std::clog, whose buffer sends each line in one write (std::cerr
-    // wrote the text and its newline apart: two writes per webhook).
     Poco::AutoPtr<Poco::PatternFormatter> formatter(new Poco::PatternFormatter("%p %s: %t"));
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::clog)));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, new StderrChannel));
     Poco::Logger::root().setChannel(channel);
     Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
     ServerApplication::initialize(self);
