@@ -26,21 +26,24 @@ Poco::Logger& logger() {
 // A body still arriving when its time is up.
 struct TooSlow {};
 
-// Reads at most `limit` + 1 bytes, so that an oversized body is detected
-// without holding more than the limit in memory. The socket's own timeout
-// bounds each receive; `timeout` bounds them all, so that a client sending a
-// byte now and then cannot hold a server thread: the time is checked after
-// every receive (peek() makes at most one), not after a whole read.
-std::string readBounded(std::istream& in, std::size_t limit, std::size_t expected, std::chrono::seconds timeout) {
+// Reads the body of a request with a Content-Length, at most `limit` + 1
+// bytes of it, so that a body longer than the limit is detected without
+// holding more than the limit in memory. The socket's own timeout bounds each
+// receive; `timeout` bounds them all, so that a client sending a byte now and
+// then cannot hold a server thread: the time is checked after every receive
+// (peek() makes at most one for such a body), not after a whole read.
+std::string readBounded(std::istream& in, std::size_t limit, std::size_t length, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string body;
-    body.reserve(std::min(expected, limit) + 1);  // one allocation for a body of the announced length
+    body.reserve(std::min(length, limit) + 1);
     while (body.size() <= limit && in.peek() != std::char_traits<char>::eof()) {
-        // What that receive brought, straight into the body.
+        // What that receive brought (peek leaves at least one byte buffered),
+        // straight into the body, without another receive.
         const std::size_t size = body.size();
         const auto available = static_cast<std::size_t>(std::max<std::streamsize>(in.rdbuf()->in_avail(), 1));
         body.resize(size + std::min(available, limit + 1 - size));
-        body.resize(size + static_cast<std::size_t>(in.readsome(&body[size], static_cast<std::streamsize>(body.size() - size))));
+        const std::streamsize got = in.rdbuf()->sgetn(&body[size], static_cast<std::streamsize>(body.size() - size));
+        body.resize(size + static_cast<std::size_t>(std::max<std::streamsize>(got, 0)));
         if (std::chrono::steady_clock::now() > deadline) throw TooSlow{};
     }
     // The socket's timeout (or a reset) ended the body before its end.
@@ -68,9 +71,16 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed", "use POST");
         return;
     }
+    // A chunked body's framing arrives a byte at a time, each byte a receive
+    // that no deadline between receives could bound; GitHub always sends a length.
+    if (!request.hasContentLength()) {
+        response.setKeepAlive(false);
+        sendError(response, HTTPResponse::HTTP_LENGTH_REQUIRED, "length required",
+                  "a webhook must be sent with Content-Length, not chunked");
+        return;
+    }
     const std::string limit = std::to_string(settings_.maxBodyBytes) + " bytes";
-    if (request.hasContentLength() &&
-        request.getContentLength64() > static_cast<Poco::Int64>(settings_.maxBodyBytes)) {
+    if (request.getContentLength64() > static_cast<Poco::Int64>(settings_.maxBodyBytes)) {
         response.setKeepAlive(false);
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
         return;
@@ -78,8 +88,7 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     std::string body;
     try {
         body = readBounded(request.stream(), settings_.maxBodyBytes,
-                           request.hasContentLength() ? static_cast<std::size_t>(request.getContentLength64()) : 0,
-                           settings_.readTimeout);
+                           static_cast<std::size_t>(request.getContentLength64()), settings_.readTimeout);
     } catch (const TooSlow&) {
         response.setKeepAlive(false);
         sendError(response, HTTPResponse::HTTP_REQUEST_TIMEOUT, "request too slow",
