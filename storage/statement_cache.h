@@ -27,7 +27,11 @@ public:
         explicit Use(SQLite::Statement& statement) : statement_(statement) {}
         ~Use() {
             statement_.tryReset();
-            statement_.clearBindings();
+            try {
+                statement_.clearBindings();
+            } catch (const SQLite::Exception&) {
+                // Only a finalized statement fails to; every use binds all its parameters anyway.
+            }
         }
         Use(const Use&) = delete;
         Use& operator=(const Use&) = delete;
@@ -39,7 +43,8 @@ public:
         SQLite::Statement& statement_;
     };
 
-    // The statement for `sql`, prepared on its first use.
+    // The statement for `sql`, prepared on its first use. One use of a given
+    // SQL at a time: a second would share, and reset, the first one's cursor.
     Use use(const std::string& sql) {
         std::unique_ptr<SQLite::Statement>& statement = statements_[sql];
         if (!statement) statement = std::make_unique<SQLite::Statement>(db_, sql);
