@@ -12,11 +12,6 @@
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/String.h>
-#if defined(__SSE2__)
-// Strings and whitespace are scanned 16 bytes at a time (every x86-64 CPU has
-// SSE2): byte by byte, scanning strings was the largest cost of a delivery.
-#define RAPIDJSON_SSE2
-#endif
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -28,8 +23,9 @@ namespace {
 // Real payloads nest a few levels; this bounds the parser's stack.
 constexpr std::size_t kMaxDepth = 64;
 
-// RapidJSON's SSE2 scanning loads whole aligned 16-byte blocks, so it may read
-// up to 15 bytes past the NUL that ends the text: the buffer has them, as NULs.
+// With RAPIDJSON_SSE2 (daemon/CMakeLists.txt) RapidJSON loads whole aligned
+// 16-byte blocks, so it may read up to 15 bytes past the NUL that ends the
+// text: the buffer has them, as NULs.
 constexpr std::size_t kScanPadding = 15;
 
 // The JSON text of a body, with room for kScanPadding more bytes.
