@@ -1,19 +1,13 @@
 #include "daemon/checkout.h"
 
 #include <algorithm>
-#include <set>
+#include <optional>
 
+#include <Poco/Exception.h>
 #include <Poco/File.h>
 
 namespace slipway {
 namespace {
-
-// The number a work tree's files are named after ("3" for 3, 3.index, 3.commit), or -1.
-long treeNumber(const std::string& name) {
-    const std::string digits = name.substr(0, name.find('.'));
-    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
-    return std::stol(digits);
-}
 
 std::vector<std::string> namesIn(const std::string& path) {
     std::vector<std::string> names;
@@ -22,59 +16,37 @@ std::vector<std::string> namesIn(const std::string& path) {
     return names;
 }
 
+// A work tree whose checkout failed: its state is unknown, so it goes, and
+// the next job starts a new one.
+void discard(const std::optional<WorkTree>& tree) {
+    if (!tree) return;
+    try {
+        tree->remove();
+    } catch (const std::exception&) {
+        // What is left has no note: the next start removes it.
+    }
+}
+
 }  // namespace
 
 Checkout::Checkout(std::string reposDir, std::string workDir, std::chrono::seconds fetchTimeout)
     : reposDir_(std::move(reposDir)), workDir_(std::move(workDir)), fetchTimeout_(fetchTimeout) {}
 
-Checkout::Lease::Lease(Entry& entry, WorkTree tree) : entry_(&entry), tree_(std::move(tree)) {}
+Checkout::Lease::Lease(WorkTreePool& pool, WorkTree tree) : pool_(&pool), tree_(std::move(tree)) {}
 
-Checkout::Lease::Lease(Lease&& other) noexcept : entry_(other.entry_), tree_(std::move(other.tree_)) {
-    other.entry_ = nullptr;
+Checkout::Lease::Lease(Lease&& other) noexcept : pool_(other.pool_), tree_(std::move(other.tree_)) {
+    other.pool_ = nullptr;
 }
 
 Checkout::Lease::~Lease() {
-    if (!entry_) return;
-    std::lock_guard<std::mutex> lock(entry_->poolMutex);
-    entry_->idle.push_back(std::move(tree_));
+    if (pool_) pool_->giveBack(std::move(tree_));
 }
 
 Checkout::Entry& Checkout::entryFor(const std::string& alias) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::unique_ptr<Entry>& entry = entries_[alias];
-    if (!entry) entry = std::make_unique<Entry>();
+    if (!entry) entry = std::make_unique<Entry>(workDir_ + "/" + alias);
     return *entry;
-}
-
-WorkTree Checkout::takeTree(Entry& entry, const std::string& alias, const std::string& sha) {
-    const std::string dir = workDir_ + "/" + alias;
-    std::lock_guard<std::mutex> lock(entry.poolMutex);
-    if (!entry.scanned) {
-        // Work trees a previous run left are kept when their note names a
-        // commit; everything else there (a checkout cut short) goes.
-        std::set<long> kept;
-        for (const std::string& name : namesIn(dir)) {
-            const long number = treeNumber(name);
-            if (number >= 0 && name == std::to_string(number) && !WorkTree(dir + "/" + name).commit().empty()) {
-                kept.insert(number);
-                entry.idle.emplace_back(dir + "/" + name);
-            }
-            entry.next = std::max<unsigned>(entry.next, static_cast<unsigned>(number + 1));
-        }
-        for (const std::string& name : namesIn(dir)) {
-            if (!kept.count(treeNumber(name))) Poco::File(dir + "/" + name).remove(true);
-        }
-        entry.scanned = true;
-    }
-    // The tree already at `sha` (a retry) writes nothing; else the one given
-    // back last, most likely the closest commit.
-    auto found = std::find_if(entry.idle.begin(), entry.idle.end(),
-                              [&](const WorkTree& tree) { return tree.commit() == sha; });
-    if (found == entry.idle.end() && !entry.idle.empty()) found = entry.idle.end() - 1;
-    if (found == entry.idle.end()) return WorkTree(dir + "/" + std::to_string(entry.next++));
-    WorkTree tree = std::move(*found);
-    entry.idle.erase(found);
-    return tree;
 }
 
 std::vector<std::string> Checkout::pruneMirrors(const std::vector<RepoSettings>& repos) {
@@ -114,28 +86,27 @@ Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& s
     }
     // Its own message names the file and the commit, which is what a user needs.
     manifest = entry.mirror->readFile(sha, manifestPath, maxManifestBytes);
-    WorkTree tree = takeTree(entry, repo.alias, sha);
+    std::optional<WorkTree> tree;
     try {
-        std::string baseline = tree.commit();
-        tree.forget();
-        if (baseline.empty() || !entry.mirror->hasCommit(baseline)) {
-            tree.clear();
+        tree.emplace(entry.trees.take(sha));
+        std::string baseline = tree->commit();
+        tree->forget();
+        // A folder changed behind slipwayd's back is written whole: libgit2
+        // would keep a changed file, and write through a file made a link.
+        if (baseline.empty() || !entry.mirror->hasCommit(baseline) || !tree->unchanged()) {
+            tree->clear();
             baseline.clear();
         }
-        if (!entry.mirror->checkout(sha, tree.path(), tree.indexPath(), baseline)) {
-            // Something changed the folder behind slipwayd's back: no file of it is trusted.
-            tree.clear();
-            entry.mirror->checkout(sha, tree.path(), tree.indexPath(), "");
-        }
-        tree.remember(sha);
+        entry.mirror->checkout(sha, tree->path(), tree->indexPath(), baseline);
+        tree->remember(sha);
+    } catch (const Poco::Exception& e) {
+        discard(tree);
+        throw std::runtime_error(what + e.displayText());
     } catch (const std::exception& e) {
-        try {
-            tree.remove();  // its state is unknown: the next job starts a new one
-        } catch (const std::exception&) {
-        }
+        discard(tree);
         throw std::runtime_error(what + e.what());
     }
-    return Lease(entry, std::move(tree));
+    return Lease(entry.trees, std::move(*tree));
 }
 
 }  // namespace slipway

@@ -10,6 +10,7 @@
 #include "daemon/repository_mirror.h"
 #include "daemon/settings.h"
 #include "daemon/work_tree.h"
+#include "daemon/work_tree_pool.h"
 
 namespace slipway {
 
@@ -18,14 +19,12 @@ namespace slipway {
 // mirror; and the work trees jobs build from, kept between jobs so that a new
 // commit rewrites only the files it changes.
 class Checkout {
-    struct Entry;
-
 public:
     // Mirrors live in `reposDir`, one bare repository per alias; work trees in
     // `workDir`/<alias>/<n>, as many per repository as it has jobs running at once.
     Checkout(std::string reposDir, std::string workDir, std::chrono::seconds fetchTimeout);
 
-    // A work tree lent to one job; its repository gets it back when the lease ends.
+    // A work tree lent to one job; its repository's pool gets it back when the lease ends.
     class Lease {
     public:
         Lease(Lease&& other) noexcept;
@@ -39,9 +38,9 @@ public:
 
     private:
         friend class Checkout;
-        Lease(Entry& entry, WorkTree tree);
+        Lease(WorkTreePool& pool, WorkTree tree);
 
-        Entry* entry_;
+        WorkTreePool* pool_;
         WorkTree tree_;
     };
 
@@ -58,17 +57,12 @@ public:
 
 private:
     struct Entry {
+        explicit Entry(std::string workDir) : trees(std::move(workDir)) {}
         std::mutex mutex;  // the mirror: one fetch and checkout at a time
         std::unique_ptr<RepositoryMirror> mirror;
-        // Apart from `mutex`, so that a job ending never waits for another's fetch.
-        std::mutex poolMutex;
-        bool scanned = false;  // the work trees a previous run left were looked for
-        std::vector<WorkTree> idle;
-        unsigned next = 0;  // the number of the next new work tree
+        WorkTreePool trees;  // its own lock: a job ending never waits for another's fetch
     };
     Entry& entryFor(const std::string& alias);
-    // An idle work tree of `alias`, the one already at `sha` if any, else a new one.
-    WorkTree takeTree(Entry& entry, const std::string& alias, const std::string& sha);
 
     std::string reposDir_;
     std::string workDir_;

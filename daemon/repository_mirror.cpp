@@ -38,14 +38,6 @@ int progress(const git_indexer_progress* /*stats*/, void* payload) {
 
 std::string shortSha(const std::string& sha) { return sha.substr(0, 12); }
 
-// Notes that a file the new commit leaves alone was changed in the folder:
-// libgit2 leaves such a file as it is, as git does with local changes.
-int noteDirty(git_checkout_notify_t /*why*/, const char* /*path*/, const git_diff_file* /*baseline*/,
-              const git_diff_file* /*target*/, const git_diff_file* /*workdir*/, void* payload) {
-    *static_cast<bool*>(payload) = true;
-    return 0;
-}
-
 }  // namespace
 
 RepositoryMirror::RepositoryMirror(std::string path, std::string url, std::string token)
@@ -172,7 +164,7 @@ std::string RepositoryMirror::readFile(const std::string& sha, const std::string
     return std::string(static_cast<const char*>(git_blob_rawcontent(ownedBlob.get())), size);
 }
 
-bool RepositoryMirror::checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+void RepositoryMirror::checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
                                 const std::string& baseline) {
     GitTree tree = treeOf(sha);
     git_checkout_options options;
@@ -181,10 +173,6 @@ bool RepositoryMirror::checkout(const std::string& sha, const std::string& dir, 
     // there, goes: the folder ends up as the tree, nothing more.
     options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
     options.target_directory = dir.c_str();
-    bool dirty = false;
-    options.notify_flags = GIT_CHECKOUT_NOTIFY_DIRTY;
-    options.notify_cb = noteDirty;
-    options.notify_payload = &dirty;
     GitTree baselineTree;
     GitIndex emptyIndex;
     if (!baseline.empty()) {
@@ -207,7 +195,6 @@ bool RepositoryMirror::checkout(const std::string& sha, const std::string& dir, 
         git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &options);
     git_repository_set_index(repo_.get(), nullptr);
     checkGit(code, "checkout of " + shortSha(sha) + " into " + dir);
-    return !dirty;
 }
 
 }  // namespace slipway

@@ -32,12 +32,11 @@ public:
     bool hasCommit(const std::string& sha);
 
     // Makes folder `dir` hold exactly the tree of commit `sha`, keeping its
-    // index in `indexPath`. `baseline` is the commit whose tree `dir` held when
-    // that index was written: only the files that differ from it are written or
-    // removed, and files added since are removed. With no baseline, `dir` must
-    // be empty. Returns false when a file the commit does not change was changed
-    // in `dir` since, and left so: then `dir` must be emptied and checked out again.
-    bool checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+    // index in `indexPath`. `baseline` is the commit whose tree `dir` holds,
+    // just as that index says (see WorkTree::unchanged): only the files that
+    // differ between the two are written or removed. With no baseline, `dir`
+    // must be empty.
+    void checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
                   const std::string& baseline);
 
 private:

@@ -10,7 +10,9 @@ namespace slipway {
 // index of it, which tells which files still match the tree they came from,
 // and a note naming that commit. The note is dropped before the folder
 // changes and written after, so a folder a crash left half written is never
-// taken for a commit's tree.
+// taken for a commit's tree. The files themselves are not synced: after a
+// power cut, a file that is not what the index says (its size or time differ)
+// makes the next checkout empty the folder and write it whole.
 class WorkTree {
 public:
     // The files in `path`, the index in `path`.index, the note in `path`.commit.
@@ -21,6 +23,10 @@ public:
 
     // The commit whose tree the folder holds, or "" when that is not known.
     std::string commit() const;
+    // Whether the folder holds exactly the files its index lists, each with
+    // the type, size, inode and modification time it had when written: nothing
+    // was added, removed, changed or replaced by a link since.
+    bool unchanged() const;
     // Drops the note; call before the folder changes.
     void forget() const;
     // Notes, durably, that the folder now holds the tree of `sha`.

@@ -1,6 +1,7 @@
 #include "daemon/checkout.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,41 @@ TEST_F(CheckoutTest, FilesChangedOrAddedInAKeptWorkTreeAreSetBackToTheCommit) {
               (std::map<std::string, std::string>{{"images.json", "[]"}, {"a", "one"}, {"b", "two"}, {"c", "three"}}));
 }
 
+TEST_F(CheckoutTest, AFileThatReplacesACommittedLinkIsWrittenInTheWorkTreeNotThroughTheLink) {
+    const std::string outside = dir_.write("outside/secret", "host file");
+    git_.symlink("x", outside);
+    const std::string linked = git_.commit({{"images.json", "[]"}});
+    std::string path;
+    {
+        Checkout::Lease lease = prepare(checkout_, linked);
+        path = lease.path();
+        EXPECT_EQ(contentOf(path)["x"], "link -> " + outside);
+    }
+    const std::string file = removeAndCommit("x", {{"x", "written by the next commit"}});
+    Checkout::Lease lease = prepare(checkout_, file);
+    EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"images.json", "[]"}, {"x", "written by the next commit"}}));
+    EXPECT_EQ(contentOf(dir_.path() + "/outside"), (std::map<std::string, std::string>{{"secret", "host file"}}));
+}
+
+TEST_F(CheckoutTest, NothingIsWrittenThroughALinkPutInAKeptWorkTree) {
+    const std::string outside = dir_.write("outside/secret", "host file");
+    const std::string first = git_.commit({{"images.json", "[]"}, {"changed", "old"}, {"kept", "same"}});
+    std::string path;
+    {
+        Checkout::Lease lease = prepare(checkout_, first);
+        path = lease.path();
+    }
+    // The file the next commit changes becomes a link to a host file.
+    Poco::File(path + "/changed").remove();
+    ASSERT_EQ(::symlink(outside.c_str(), (path + "/changed").c_str()), 0);
+    const std::string second = git_.commit({{"changed", "new"}});
+
+    Checkout::Lease lease = prepare(checkout_, second);
+    EXPECT_EQ(contentOf(lease.path()),
+              (std::map<std::string, std::string>{{"images.json", "[]"}, {"changed", "new"}, {"kept", "same"}}));
+    EXPECT_EQ(contentOf(dir_.path() + "/outside"), (std::map<std::string, std::string>{{"secret", "host file"}}));
+}
+
 TEST_F(CheckoutTest, ARestartKeepsNotedWorkTreesAndEmptiesOthers) {
     const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}});
     std::string noted;
@@ -180,7 +216,6 @@ TEST_F(CheckoutTest, JobsOfOneRepositoryAtOnceHaveWorkTreesOfTheirOwnThenShareTh
     // A retry of a commit gets the work tree already at that commit.
     EXPECT_EQ(prepare(checkout_, first).path(), paths[0]);
     EXPECT_EQ(prepare(checkout_, second).path(), paths[1]);
-    EXPECT_EQ(Poco::File(dir_.path() + "/work/exam").exists(), true);
     std::vector<std::string> names;
     Poco::File(dir_.path() + "/work/exam").list(names);
     EXPECT_EQ(names.size(), 6u) << "two folders, each with its index and note";
