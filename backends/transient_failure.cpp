@@ -29,4 +29,10 @@ bool registryUnavailable(const std::string& message) {
                                  "504 gateway", "received unexpected http status: 5", "server misbehaving"});
 }
 
+bool imageVanished(const std::string& message) {
+    // The engine's words (API backend), then the docker CLI's.
+    return containsAny(message, {"could not find image from tag", "no such image", "tag does not exist",
+                                 "an image does not exist locally with the tag"});
+}
+
 }  // namespace slipway

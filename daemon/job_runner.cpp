@@ -305,16 +305,27 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         if (stopping_) throw Interrupted();
     };
     try {
-        checkStopping();
-        {
-            StepTimer timer([this](double s) { metrics_.buildDuration(s); });
-            retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); }, false);
-        }
-        built = true;
-        checkStopping();
-        {
-            StepTimer timer([this](double s) { metrics_.pushDuration(s); });
-            retrying([&] { digest = backend_.push(build.image, log); }, true);
+        // An image gone before its push is built once more (from the layer
+        // cache, so in moments): a killed slipwayd's removal of the same tag
+        // may reach the engine after the job, run again, built it.
+        for (bool again = false;; again = true) {
+            checkStopping();
+            {
+                StepTimer timer([this](double s) { metrics_.buildDuration(s); });
+                retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); }, false);
+            }
+            built = true;
+            checkStopping();
+            try {
+                StepTimer timer([this](double s) { metrics_.pushDuration(s); });
+                retrying([&] { digest = backend_.push(build.image, log); }, true);
+                break;
+            } catch (const BackendError& e) {
+                if (again || stopping_ || !imageVanished(e.what())) throw;
+                log << "\n[slipway: " << e.what() << "; the image was removed before its push, building it again]\n"
+                    << std::flush;
+                logger().warning(tag + ": the image was removed before its push; building it again");
+            }
         }
         if (!settings_.keepImages) {
             built = false;

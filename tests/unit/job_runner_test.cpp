@@ -33,6 +33,7 @@ public:
         int seen = most_;
         while (now > seen && !most_.compare_exchange_weak(seen, now)) {
         }
+        ++builds;
         log << "building " << request.image << "\n";
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         --running_;
@@ -40,13 +41,23 @@ public:
             throw BackendError("docker build of " + request.image + ": exit status 1");
         }
     }
-    std::string push(const std::string&, std::ostream&) override { return "sha256:" + std::string(64, 'a'); }
+    std::string push(const std::string& image, std::ostream&) override {
+        if (vanishingPushes > 0) {
+            --vanishingPushes;
+            throw BackendError("push of " + image + ": could not find image from tag " + image +
+                               ": failed to get digest sha256:1234: no such file or directory");
+        }
+        return "sha256:" + std::string(64, 'a');
+    }
     void remove(const std::string&, std::ostream&) override {}
     void ping() override {}
 
     int most() const { return most_; }
     int running() const { return running_; }
 
+    // Pushes that fail as if the image had been removed since its build.
+    std::atomic<int> vanishingPushes{0};
+    std::atomic<int> builds{0};
     // Builds wait for `released` and then fail, as a build killed by a stop does.
     std::atomic<bool> holdUntilReleased{false};
     std::atomic<bool> released{false};
@@ -150,6 +161,29 @@ TEST_F(JobRunnerTest, AFailedServiceDoesNotStopTheOthers) {
     for (const Build& b : store_.buildsOfJob(job.id)) states[b.service] = b.state;
     EXPECT_EQ(states, (std::map<std::string, std::string>{
                           {"a", kSucceeded}, {"broken", kFailed}, {"c", kSucceeded}, {"d", kSucceeded}}));
+}
+
+TEST_F(JobRunnerTest, AnImageRemovedBeforeItsPushIsBuiltOnceMore) {
+    backend_.vanishingPushes = 1;
+    const Job job = run(commitServices({"a"}), 1);
+    EXPECT_EQ(job.state, kSucceeded) << job.error;
+    EXPECT_EQ(backend_.builds, 2);
+    const std::vector<Build> builds = store_.buildsOfJob(job.id);
+    ASSERT_EQ(builds.size(), 1u);
+    EXPECT_EQ(builds[0].state, kSucceeded);
+    std::ifstream log(dir_.path() + "/logs/build-" + std::to_string(builds[0].id) + ".log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("the image was removed before its push, building it again"), std::string::npos) << text;
+}
+
+TEST_F(JobRunnerTest, AnImageRemovedTwiceFailsTheBuildSayingWhy) {
+    backend_.vanishingPushes = 2;
+    const Job job = run(commitServices({"a"}), 1);
+    EXPECT_EQ(job.state, kFailed);
+    EXPECT_EQ(backend_.builds, 2);
+    const std::vector<Build> builds = store_.buildsOfJob(job.id);
+    ASSERT_EQ(builds.size(), 1u);
+    EXPECT_NE(builds[0].error.find("could not find image from tag"), std::string::npos) << builds[0].error;
 }
 
 TEST_F(JobRunnerTest, AStopLeavesTheJobRunningAndStartsNoFurtherBuild) {

@@ -21,5 +21,16 @@ TEST(TransientFailure, RecognisesARegistryThatIsDownButNotOneThatRefuses) {
     EXPECT_FALSE(registryUnavailable("manifest invalid"));
 }
 
+
+TEST(TransientFailure, RecognisesAnImageRemovedBeforeItsPush) {
+    EXPECT_TRUE(imageVanished("push of localhost:5443/web:v3: could not find image from tag localhost:5443/web:v3: "
+                              "failed to get digest sha256:84a1: open /var/lib/docker/image/overlay2/imagedb/content/"
+                              "sha256/84a1: no such file or directory"));
+    EXPECT_TRUE(imageVanished("docker push of localhost:5443/web:v3: docker exited with status 1: An image does not "
+                              "exist locally with the tag: localhost:5443/web"));
+    EXPECT_FALSE(imageVanished("denied: requested access to the resource is denied"));
+    EXPECT_FALSE(imageVanished("received unexpected HTTP status: 503 Service Unavailable"));
+}
+
 }  // namespace
 }  // namespace slipway
