@@ -57,6 +57,8 @@ protected:
         EXPECT_EQ(manifest, "[]");
         return lease;
     }
+    // Checks `sha` out and gives the work tree back, as a job that ended does; returns its folder.
+    std::string checkOutAndGiveBack(const std::string& sha) { return prepare(checkout_, sha).path(); }
     std::string removeAndCommit(const std::string& path, const std::map<std::string, std::string>& files) {
         Poco::File(dir_.path() + "/repo/" + path).remove(true);
         return git_.commit(files);
@@ -72,17 +74,13 @@ protected:
 TEST_F(CheckoutTest, ANewCommitRewritesOnlyTheFilesItChanges) {
     const std::string first =
         git_.commit({{"images.json", "[]"}, {"web/kept", "same"}, {"web/changed", "old"}, {"gone/file", "bye"}});
-    std::string path;
-    {
-        Checkout::Lease lease = prepare(checkout_, first);
-        path = lease.path();
-        EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"gone", "folder"},
-                                                                        {"gone/file", "bye"},
-                                                                        {"images.json", "[]"},
-                                                                        {"web", "folder"},
-                                                                        {"web/changed", "old"},
-                                                                        {"web/kept", "same"}}));
-    }
+    const std::string path = checkOutAndGiveBack(first);
+    EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"gone", "folder"},
+                                                                    {"gone/file", "bye"},
+                                                                    {"images.json", "[]"},
+                                                                    {"web", "folder"},
+                                                                    {"web/changed", "old"},
+                                                                    {"web/kept", "same"}}));
     const struct stat kept = statOf(path + "/web/kept");
     const std::string second = removeAndCommit("gone", {{"web/changed", "new"}, {"web/added", "hello"}});
 
@@ -105,12 +103,8 @@ TEST_F(CheckoutTest, AFolderThatReplacesASymbolicLinkIsWrittenInTheWorkTreeNotTh
     Poco::File(outside).createDirectories();
     git_.symlink("svc", outside);
     const std::string linked = git_.commit({{"images.json", "[]"}});
-    std::string path;
-    {
-        Checkout::Lease lease = prepare(checkout_, linked);
-        path = lease.path();
-        EXPECT_EQ(contentOf(path)["svc"], "link -> " + outside);
-    }
+    const std::string path = checkOutAndGiveBack(linked);
+    EXPECT_EQ(contentOf(path)["svc"], "link -> " + outside);
     const std::string folder = removeAndCommit("svc", {{"svc/Dockerfile", "FROM scratch\n"}});
     Checkout::Lease lease = prepare(checkout_, folder);
     EXPECT_EQ(contentOf(path),
@@ -121,11 +115,7 @@ TEST_F(CheckoutTest, AFolderThatReplacesASymbolicLinkIsWrittenInTheWorkTreeNotTh
 
 TEST_F(CheckoutTest, FilesChangedOrAddedInAKeptWorkTreeAreSetBackToTheCommit) {
     const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}, {"b", "two"}});
-    std::string path;
-    {
-        Checkout::Lease lease = prepare(checkout_, first);
-        path = lease.path();
-    }
+    const std::string path = checkOutAndGiveBack(first);
     std::ofstream(path + "/a") << "tampered with";
     std::ofstream(path + "/stray") << "left here";
     Poco::File(path + "/b").remove();
@@ -140,12 +130,8 @@ TEST_F(CheckoutTest, AFileThatReplacesACommittedLinkIsWrittenInTheWorkTreeNotThr
     const std::string outside = dir_.write("outside/secret", "host file");
     git_.symlink("x", outside);
     const std::string linked = git_.commit({{"images.json", "[]"}});
-    std::string path;
-    {
-        Checkout::Lease lease = prepare(checkout_, linked);
-        path = lease.path();
-        EXPECT_EQ(contentOf(path)["x"], "link -> " + outside);
-    }
+    const std::string path = checkOutAndGiveBack(linked);
+    EXPECT_EQ(contentOf(path)["x"], "link -> " + outside);
     const std::string file = removeAndCommit("x", {{"x", "written by the next commit"}});
     Checkout::Lease lease = prepare(checkout_, file);
     EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"images.json", "[]"}, {"x", "written by the next commit"}}));
@@ -155,11 +141,7 @@ TEST_F(CheckoutTest, AFileThatReplacesACommittedLinkIsWrittenInTheWorkTreeNotThr
 TEST_F(CheckoutTest, NothingIsWrittenThroughALinkPutInAKeptWorkTree) {
     const std::string outside = dir_.write("outside/secret", "host file");
     const std::string first = git_.commit({{"images.json", "[]"}, {"changed", "old"}, {"kept", "same"}});
-    std::string path;
-    {
-        Checkout::Lease lease = prepare(checkout_, first);
-        path = lease.path();
-    }
+    const std::string path = checkOutAndGiveBack(first);
     // The file the next commit changes becomes a link to a host file.
     Poco::File(path + "/changed").remove();
     ASSERT_EQ(::symlink(outside.c_str(), (path + "/changed").c_str()), 0);
