@@ -31,8 +31,8 @@ bool registryUnavailable(const std::string& message) {
 
 bool imageVanished(const std::string& message) {
     // The engine's words (API backend), then the docker CLI's.
-    return containsAny(message, {"could not find image from tag", "no such image", "tag does not exist",
-                                 "an image does not exist locally with the tag"});
+    return containsAny(message, {"could not find image from tag", "failed to get digest", "no such image",
+                                 "tag does not exist", "an image does not exist locally with the tag"});
 }
 
 }  // namespace slipway

@@ -12,9 +12,10 @@ bool engineUnreachable(const std::string& message);
 // or reset, a 5xx, a timeout), as opposed to refusing the push (401, 403, 404).
 bool registryUnavailable(const std::string& message);
 
-// Whether a push failed because the local image it names is gone: removed
-// between its build and its push, as by a removal of the same tag that a
-// killed slipwayd had already sent to the engine before the job ran again.
+// Whether a build or a push failed because an image it needs is gone: the
+// one to push, or a cached layer to build on, removed meanwhile, as by a
+// removal of the same tag that a killed slipwayd had already sent to the
+// engine before the job ran again.
 bool imageVanished(const std::string& message);
 
 }  // namespace slipway

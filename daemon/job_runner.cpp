@@ -305,26 +305,29 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         if (stopping_) throw Interrupted();
     };
     try {
-        // An image gone before its push is built once more (from the layer
-        // cache, so in moments): a killed slipwayd's removal of the same tag
-        // may reach the engine after the job, run again, built it.
+        // A build or push that finds its image, or a layer it builds on,
+        // removed meanwhile runs once more (from the layer cache, so in
+        // moments): a killed slipwayd's removal of the same tag, and with it
+        // the untagged layers under it, may reach the engine after the job,
+        // run again, has started building.
         for (bool again = false;; again = true) {
-            checkStopping();
-            {
-                StepTimer timer([this](double s) { metrics_.buildDuration(s); });
-                retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); }, false);
-            }
-            built = true;
-            checkStopping();
             try {
+                checkStopping();
+                {
+                    StepTimer timer([this](double s) { metrics_.buildDuration(s); });
+                    retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); },
+                             false);
+                }
+                built = true;
+                checkStopping();
                 StepTimer timer([this](double s) { metrics_.pushDuration(s); });
                 retrying([&] { digest = backend_.push(build.image, log); }, true);
                 break;
             } catch (const BackendError& e) {
                 if (again || stopping_ || !imageVanished(e.what())) throw;
-                log << "\n[slipway: " << e.what() << "; the image was removed before its push, building it again]\n"
+                log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
                     << std::flush;
-                logger().warning(tag + ": the image was removed before its push; building it again");
+                logger().warning(tag + ": an image it needs was removed meanwhile; building it again");
             }
         }
         if (!settings_.keepImages) {

@@ -1,6 +1,9 @@
 #include "tests/integration/docker_engine.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include <Poco/File.h>
 #include <Poco/String.h>
@@ -47,6 +50,44 @@ void DockerEngine::removeImagesOf(const std::string& prefix) {
         if (repository.rfind(prefix, 0) == 0) ids.insert(id);
     }
     for (const std::string& id : ids) removeImage(id);
+}
+
+void DockerEngine::removeImagesBuiltOn(const std::string& image) {
+    std::string base;
+    if (!tryRun("docker", {"image", "inspect", "--format", "{{.Id}}", image}, base)) return;
+    base = Poco::trim(base);
+    std::istringstream all(mustRun("docker", {"images", "--all", "--quiet", "--no-trunc"}));
+    std::vector<std::string> args = {"image", "inspect", "--format", "{{.Id}} {{.Parent}}"};
+    for (std::string id; all >> id;) args.push_back(id);
+    if (args.size() == 4) return;
+    std::string output;
+    tryRun("docker", args, output);  // an image removed meanwhile fails only its own line
+    std::map<std::string, std::string> parentOf;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        std::string id;
+        std::string parent;
+        if (fields >> id) parentOf[id] = fields >> parent ? parent : "";
+    }
+    // How many images lie between `id` and the base, or -1 when it is not built on it.
+    auto depthAboveBase = [&](std::string id) {
+        for (int depth = 0; depth < 1000; ++depth) {
+            const auto found = parentOf.find(id);
+            if (found == parentOf.end() || found->second.empty()) return -1;
+            if (found->second == base) return depth;
+            id = found->second;
+        }
+        return -1;
+    };
+    // Deepest first, so that no image is removed while a child holds it.
+    std::vector<std::pair<int, std::string>> built;
+    for (const auto& entry : parentOf) {
+        const int depth = depthAboveBase(entry.first);
+        if (depth >= 0) built.emplace_back(depth, entry.first);
+    }
+    std::sort(built.rbegin(), built.rend());
+    for (const auto& entry : built) removeImage(entry.second);
 }
 
 bool DockerEngine::imageExists(const std::string& reference) {

@@ -24,6 +24,10 @@ public:
     // Removes every image whose repository starts with `prefix` (e.g. a test registry's host).
     static void removeImagesOf(const std::string& prefix);
 
+    // Removes every image built on `image` (each layer of a build is an image
+    // whose parent is the one before): what builds cut short leave, untagged.
+    static void removeImagesBuiltOn(const std::string& image);
+
     static bool imageExists(const std::string& reference);
     static void removeImage(const std::string& reference);
 };

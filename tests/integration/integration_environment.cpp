@@ -53,6 +53,7 @@ void IntegrationEnvironment::TearDown() {
     if (!base.empty()) DockerEngine::removeContainersFrom(base);
     if (sharedRegistry) DockerEngine::removeImagesOf(sharedRegistry->host() + "/");
     sharedRegistry.reset();
+    if (!base.empty()) DockerEngine::removeImagesBuiltOn(base);
     if (!base.empty()) DockerEngine::removeImage(base);
     scratch.reset();
     Poco::Net::uninitializeSSL();

@@ -34,6 +34,12 @@ public:
         while (now > seen && !most_.compare_exchange_weak(seen, now)) {
         }
         ++builds;
+        if (vanishingBuilds > 0) {
+            --vanishingBuilds;
+            --running_;
+            throw BackendError("build of " + request.image + " failed at step 2/2: failed to get digest sha256:1234: "
+                               "no such file or directory");
+        }
         log << "building " << request.image << "\n";
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         --running_;
@@ -55,7 +61,8 @@ public:
     int most() const { return most_; }
     int running() const { return running_; }
 
-    // Pushes that fail as if the image had been removed since its build.
+    // Builds and pushes that fail as if an image they need had been removed meanwhile.
+    std::atomic<int> vanishingBuilds{0};
     std::atomic<int> vanishingPushes{0};
     std::atomic<int> builds{0};
     // Builds wait for `released` and then fail, as a build killed by a stop does.
@@ -173,7 +180,14 @@ TEST_F(JobRunnerTest, AnImageRemovedBeforeItsPushIsBuiltOnceMore) {
     EXPECT_EQ(builds[0].state, kSucceeded);
     std::ifstream log(dir_.path() + "/logs/build-" + std::to_string(builds[0].id) + ".log");
     const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-    EXPECT_NE(text.find("the image was removed before its push, building it again"), std::string::npos) << text;
+    EXPECT_NE(text.find("an image it needs was removed meanwhile, building it again"), std::string::npos) << text;
+}
+
+TEST_F(JobRunnerTest, ABuildWhoseCachedLayerWasRemovedRunsOnceMore) {
+    backend_.vanishingBuilds = 1;
+    const Job job = run(commitServices({"a"}), 1);
+    EXPECT_EQ(job.state, kSucceeded) << job.error;
+    EXPECT_EQ(backend_.builds, 2);
 }
 
 TEST_F(JobRunnerTest, AnImageRemovedTwiceFailsTheBuildSayingWhy) {

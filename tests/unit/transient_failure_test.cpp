@@ -22,12 +22,15 @@ TEST(TransientFailure, RecognisesARegistryThatIsDownButNotOneThatRefuses) {
 }
 
 
-TEST(TransientFailure, RecognisesAnImageRemovedBeforeItsPush) {
+TEST(TransientFailure, RecognisesAnImageRemovedBeforeItsBuildOrPushUsedIt) {
     EXPECT_TRUE(imageVanished("push of localhost:5443/web:v3: could not find image from tag localhost:5443/web:v3: "
                               "failed to get digest sha256:84a1: open /var/lib/docker/image/overlay2/imagedb/content/"
                               "sha256/84a1: no such file or directory"));
     EXPECT_TRUE(imageVanished("docker push of localhost:5443/web:v3: docker exited with status 1: An image does not "
                               "exist locally with the tag: localhost:5443/web"));
+    EXPECT_TRUE(imageVanished("build of localhost:5443/web:v5 failed at step 3/3 (RUN sleep 0.2): failed to get "
+                              "digest sha256:785d: open /var/lib/docker/image/overlay2/imagedb/content/sha256/785d: no "
+                              "such file or directory"));
     EXPECT_FALSE(imageVanished("denied: requested access to the resource is denied"));
     EXPECT_FALSE(imageVanished("received unexpected HTTP status: 503 Service Unavailable"));
 }
