@@ -20,13 +20,7 @@ source bench/common.sh
 bench/install-deps.sh
 scripts/build.sh >/dev/null
 
-work=$(mktemp -d /tmp/slipway-bench-checkout.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_scratch checkout
 
 # 400 files of 128 KiB of random bytes (50 MiB that do not compress), then
 # 4,999 commits that each change a small file; written with git fast-import.

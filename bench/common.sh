@@ -41,3 +41,11 @@ stop_pid() {
   for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$1" 2>/dev/null || true
 }
+
+# Makes $work, a scratch folder for the script named $1, and when the script
+# ends, however it ends, stops every process listed in $pids and removes $work.
+bench_scratch() {
+  work=$(mktemp -d "/tmp/slipway-bench-$1.XXXXXX")
+  pids=()
+  trap 'for pid in "${pids[@]}"; do stop_pid "$pid"; done; rm -rf "$work"' EXIT
+}

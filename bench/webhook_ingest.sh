@@ -35,13 +35,7 @@ if [ ! -s "$examples" ]; then
   npm install --no-audit --no-fund --prefix "$root/build/npm" @octokit/webhooks-examples@7.6.1 >/dev/null
 fi
 
-work=$(mktemp -d /tmp/slipway-bench-ingest.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_scratch ingest
 
 echo "bench-secret-$RANDOM$RANDOM" >"$work/secret"
 # Where the worker's fetch waits: a listener that accepts and says nothing.
