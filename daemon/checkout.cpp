@@ -49,7 +49,7 @@ Checkout::Entry& Checkout::entryFor(const std::string& alias) {
     return *entry;
 }
 
-std::vector<std::string> Checkout::pruneMirrors(const std::vector<RepoSettings>& repos) {
+std::vector<std::string> Checkout::pruneUnconfigured(const std::vector<RepoSettings>& repos) {
     auto configured = [&](const std::string& alias) {
         return std::any_of(repos.begin(), repos.end(), [&](const RepoSettings& repo) { return repo.alias == alias; });
     };

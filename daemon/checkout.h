@@ -53,7 +53,7 @@ public:
 
     // Removes the mirrors and work trees of repositories that are no longer in
     // `repos`, and anything else in the work folder; returns the mirrors' names.
-    std::vector<std::string> pruneMirrors(const std::vector<RepoSettings>& repos);
+    std::vector<std::string> pruneUnconfigured(const std::vector<RepoSettings>& repos);
 
 private:
     struct Entry {

@@ -142,7 +142,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     Metrics metrics;
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {
-        for (const std::string& name : checkout.pruneMirrors(settings.repos)) {
+        for (const std::string& name : checkout.pruneUnconfigured(settings.repos)) {
             log.information("removed the mirror " + reposDir + "/" + name + ": its repository is no longer configured");
         }
     } catch (const Poco::Exception& e) {

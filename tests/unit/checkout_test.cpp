@@ -211,7 +211,7 @@ TEST_F(CheckoutTest, PrunesTheMirrorsAndWorkTreesOfRepositoriesNoLongerConfigure
     dir_.write("work/job-7/file", "left by an older slipwayd");
     RepoSettings kept;
     kept.alias = "kept";
-    EXPECT_EQ(checkout_.pruneMirrors({kept}), std::vector<std::string>{"gone.git"});
+    EXPECT_EQ(checkout_.pruneUnconfigured({kept}), std::vector<std::string>{"gone.git"});
     EXPECT_TRUE(Poco::File(dir_.path() + "/repos/kept.git").exists());
     EXPECT_FALSE(Poco::File(dir_.path() + "/repos/gone.git").exists());
     std::vector<std::string> work;
