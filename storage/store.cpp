@@ -67,7 +67,8 @@ Build readBuild(SQLite::Statement& stmt) {
 
 }  // namespace
 
-Store::Store(const std::string& path, const Clock& clock) : clock_(clock), db_(openDatabase(path)) {}
+Store::Store(const std::string& path, const Clock& clock)
+    : clock_(clock), db_(openDatabase(path)), checkpointer_(db_, path) {}
 
 std::string Store::now() const { return formatRfc3339(clock_.now()); }
 

@@ -14,6 +14,7 @@
 #include "storage/commit_group.h"
 #include "storage/statement_cache.h"
 #include "storage/records.h"
+#include "storage/wal_checkpointer.h"
 
 namespace slipway {
 
@@ -104,6 +105,7 @@ private:
     CommitGroup<DeliveryWrite> deliveries_{[this](const std::vector<DeliveryWrite*>& batch) {
         recordDeliveries(batch);
     }};
+    WalCheckpointer checkpointer_;
 };
 
 }  // namespace slipway

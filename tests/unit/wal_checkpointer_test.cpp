@@ -1,0 +1,92 @@
+#include "storage/wal_checkpointer.h"
+
+#include <chrono>
+#include <thread>
+
+#include <Poco/File.h>
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+#include "storage/database.h"
+#include "tests/support/temp_dir.h"
+
+namespace slipway {
+namespace {
+
+constexpr int kPageSize = 4096;
+constexpr int kWalFrameBytes = kPageSize + 24;
+constexpr int kWalHeaderBytes = 32;
+
+class WalCheckpointerTest : public ::testing::Test {
+protected:
+    WalCheckpointerTest() {
+        db_.exec("PRAGMA page_size = " + std::to_string(kPageSize));
+        db_.exec("CREATE TABLE blobs (data BLOB)");
+        // Speed only: the checkpoints sync as their own connection is told to.
+        db_.exec("PRAGMA synchronous = OFF");
+        // An empty log: the tests count the pages their commits add to it.
+        db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+
+    // Commits `count` transactions of one row that fills a page of its own
+    // (and rewrites the table's inner pages: a commit adds a few pages to the log).
+    void commit(int count) {
+        SQLite::Statement insert(db_, "INSERT INTO blobs VALUES (zeroblob(?))");
+        for (int i = 0; i < count; ++i) {
+            insert.bind(1, kPageSize - 200);
+            insert.exec();
+            insert.reset();
+        }
+    }
+
+    std::int64_t walBytes() const { return static_cast<std::int64_t>(Poco::File(path_ + "-wal").getSize()); }
+    // Pages in the log, while it has not been started over.
+    std::int64_t logPages() const { return (walBytes() - kWalHeaderBytes) / kWalFrameBytes; }
+    std::int64_t dbBytes() const { return static_cast<std::int64_t>(Poco::File(path_).getSize()); }
+
+    testing::TempDir dir_;
+    const std::string path_ = dir_.path() + "/slipway.db";
+    SQLite::Database db_ = openDatabase(path_);
+};
+
+TEST_F(WalCheckpointerTest, CheckpointsOnItsOwnThreadOnceTheLogHasGrown) {
+    WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/40, /*inlinePages=*/100000});
+    const std::int64_t before = dbBytes();
+    while (logPages() < 35) commit(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(checkpointer.backgroundCheckpoints(), 0u) << "the log has not grown by 40 pages yet";
+
+    commit(3);
+    ASSERT_GE(logPages(), 40);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (checkpointer.backgroundCheckpoints() == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_GE(checkpointer.backgroundCheckpoints(), 1u);
+    EXPECT_EQ(checkpointer.inlineCheckpoints(), 0u);
+    EXPECT_GE(dbBytes(), before + 10 * kPageSize) << "the new rows' pages were copied into the database file";
+}
+
+TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
+    constexpr int kInlinePages = 64;
+    {
+        WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/16, kInlinePages});
+        commit(3000);  // ~8,000 pages
+        EXPECT_GE(checkpointer.inlineCheckpoints(), 1u);
+    }
+    // The commit that reached the limit checkpointed all of it, the next one
+    // started the log over: the log never held more than the limit and one commit.
+    EXPECT_LE(logPages(), kInlinePages + 8);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
+    EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM blobs").getInt(), 3000);
+}
+
+TEST_F(WalCheckpointerTest, GivesCheckpointsBackToSqliteWhenDestroyed) {
+    { WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/100000, /*inlinePages=*/100000}); }
+    // SQLite's own checkpoint starts the log over after 1,000 pages; without one it would hold ~3,000.
+    commit(1200);
+    EXPECT_LE(logPages(), 1000 + 8);
+}
+
+}  // namespace
+}  // namespace slipway
