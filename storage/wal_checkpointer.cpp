@@ -1,28 +1,38 @@
 #include "storage/wal_checkpointer.h"
 
+#include <Poco/Logger.h>
 #include <sqlite3.h>
 
 namespace slipway {
 namespace {
 
-// SQLite's default wal_autocheckpoint.
+// SQLite's default wal_autocheckpoint, which the daemon never changes.
 constexpr int kSqliteAutocheckpointPages = 1000;
+
+// SQLITE_BUSY is a checkpoint that gave way to another: nothing went wrong.
+void reportFailure(int rc, const char* where) {
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY) return;
+    static Poco::Logger& log = Poco::Logger::get("slipway.storage");
+    log.error(std::string("checkpoint of the write-ahead log (") + where + ") failed: " + sqlite3_errstr(rc));
+}
 
 }  // namespace
 
 WalCheckpointer::WalCheckpointer(SQLite::Database& db, const std::string& path, Limits limits)
-    : db_(db),
-      own_(path, SQLite::OPEN_READWRITE),
-      limits_(limits),
-      nextWake_(limits.backgroundPages),
-      thread_([this] { run(); }) {
+    : db_(db), own_(path, SQLite::OPEN_READWRITE), limits_(limits), nextWake_(limits.backgroundPages) {
     // A checkpoint syncs what it copied as the connection running it is told to.
     own_.exec("PRAGMA synchronous = FULL");
-    // Replaces SQLite's automatic checkpoint, which is a hook of this same kind.
+    // A connection checkpoints only a log it has opened, which its first read
+    // does; before that sqlite3_wal_checkpoint_v2 succeeds doing nothing.
+    own_.execAndGet("SELECT count(*) FROM sqlite_schema");
+    thread_ = std::thread([this] { run(); });
+    // Replaces SQLite's automatic checkpoint, which is a hook of this same kind
+    // (so a PRAGMA wal_autocheckpoint on `db` would uninstall this one).
     sqlite3_wal_hook(db_.getHandle(), &WalCheckpointer::afterCommit, this);
 }
 
 WalCheckpointer::~WalCheckpointer() {
+    // Takes the connection's mutex: no commit is in afterCommit once it returns.
     sqlite3_wal_autocheckpoint(db_.getHandle(), kSqliteAutocheckpointPages);
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -40,7 +50,9 @@ int WalCheckpointer::afterCommit(void* self, sqlite3* db, const char* schema, in
         // After the thread's checkpoint in flight, if any: two never run at
         // once, and a commit that found one running would leave the log to grow.
         std::lock_guard<std::mutex> one(checkpointer.checkpointing_);
-        if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) == SQLITE_OK) {
+        const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        reportFailure(rc, "in a commit");
+        if (rc == SQLITE_OK) {
             std::lock_guard<std::mutex> lock(checkpointer.mutex_);
             ++checkpointer.inline_;
         }
@@ -52,8 +64,8 @@ int WalCheckpointer::afterCommit(void* self, sqlite3* db, const char* schema, in
         }
         checkpointer.wanted_.notify_one();
     }
-    // As SQLite's own hook does: the commit stands whatever the checkpoint met;
-    // an I/O error there is the next write's error too.
+    // As SQLite's own hook does: the commit stands whatever the checkpoint met
+    // (a failed one is logged, and its pages stay in the log).
     return SQLITE_OK;
 }
 
@@ -69,6 +81,7 @@ void WalCheckpointer::run() {
             std::lock_guard<std::mutex> one(checkpointing_);
             rc = sqlite3_wal_checkpoint_v2(own_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         }
+        reportFailure(rc, "on its own thread");
         lock.lock();
         if (rc == SQLITE_OK) ++background_;
     }

@@ -20,9 +20,10 @@ constexpr int kWalHeaderBytes = 32;
 class WalCheckpointerTest : public ::testing::Test {
 protected:
     WalCheckpointerTest() {
-        db_.exec("PRAGMA page_size = " + std::to_string(kPageSize));
+        // The sizes below count in pages of SQLite's default size.
+        EXPECT_EQ(db_.execAndGet("PRAGMA page_size").getInt(), kPageSize);
         db_.exec("CREATE TABLE blobs (data BLOB)");
-        // Speed only: the checkpoints sync as their own connection is told to.
+        // Speed only: the commits, and the checkpoints run in them, skip their syncs.
         db_.exec("PRAGMA synchronous = OFF");
         // An empty log: the tests count the pages their commits add to it.
         db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -71,7 +72,7 @@ TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
     constexpr int kInlinePages = 64;
     {
         WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/16, kInlinePages});
-        commit(3000);  // ~8,000 pages
+        commit(3000);  // ~9,000 pages
         EXPECT_GE(checkpointer.inlineCheckpoints(), 1u);
     }
     // The commit that reached the limit checkpointed all of it, the next one
@@ -83,7 +84,7 @@ TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
 
 TEST_F(WalCheckpointerTest, GivesCheckpointsBackToSqliteWhenDestroyed) {
     { WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/100000, /*inlinePages=*/100000}); }
-    // SQLite's own checkpoint starts the log over after 1,000 pages; without one it would hold ~3,000.
+    // SQLite's own checkpoint starts the log over after 1,000 pages; without one it would hold ~3,600.
     commit(1200);
     EXPECT_LE(logPages(), 1000 + 8);
 }
