@@ -1,7 +1,10 @@
 #include "storage/store.h"
 
+#include <chrono>
 #include <map>
 #include <thread>
+
+#include <Poco/File.h>
 
 #include <gtest/gtest.h>
 
@@ -263,6 +266,25 @@ TEST_F(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
     store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_EQ(store_.deliveryCommits(), 2u);
     EXPECT_EQ(store_.countJobs(kQueued), 1);
+}
+
+// SQLite's own checkpoint would copy nothing before the log holds 1,000
+// pages, and then in the committing thread; the store's starts at 500, on its own.
+TEST_F(StoreTest, CopiesTheLogIntoTheDatabaseOnAThreadOfItsOwn) {
+    const std::string path = dir_.path() + "/slipway.db";
+    const auto logPages = [&] { return (Poco::File(path + "-wal").getSize() - 32) / (4096 + 24); };
+    const Poco::File::FileSize before = Poco::File(path).getSize();
+    Delivery d = delivery("");
+    d.detail.assign(3500, 'x');  // a page of its own (each commit adds ~3 pages to the log)
+    for (int i = 0; logPages() < 700; ++i) {
+        d.id = "big-" + std::to_string(i);
+        store_.recordDelivery(d, {});
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (Poco::File(path).getSize() < before + 100 * 4096 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_GE(Poco::File(path).getSize(), before + 100 * 4096) << "the log's pages were copied into the database";
 }
 
 }  // namespace
