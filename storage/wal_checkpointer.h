@@ -22,13 +22,14 @@ namespace slipway {
 //
 // Here a thread of its own, on a connection of its own, runs passive
 // checkpoints (which never block a writer) each time the log has grown by
-// `backgroundPages`; commits do not wait for those. A passive checkpoint cannot restart the log while
-// commits keep appending to it, so the log would grow without end under a
-// steady stream; once it holds `inlinePages`, the committing thread
-// checkpoints it once more itself (after the thread's checkpoint in flight,
-// if any), which then copies only what was appended since the thread's last
-// one and lets the next commit start the log over. That commit, and the
-// deliveries queued behind it, do wait: a few times a second under load.
+// `backgroundPages`; commits do not wait for those. A passive checkpoint
+// cannot restart the log while commits keep appending to it, so the log
+// would grow without end under a steady stream; once it holds `inlinePages`,
+// the committing thread checkpoints it once more itself (after the thread's
+// checkpoint in flight, if any), which then copies only what was appended
+// since the thread's last one and lets the next commit start the log over.
+// That commit, and the deliveries queued behind it, do wait: a few times a
+// second under load.
 class WalCheckpointer {
 public:
     struct Limits {
