@@ -47,12 +47,9 @@ int WalCheckpointer::afterCommit(void* self, sqlite3* db, const char* schema, in
     if (logPages < checkpointer.lastLogPages_) checkpointer.nextWake_ = checkpointer.limits_.backgroundPages;  // restarted
     checkpointer.lastLogPages_ = logPages;
     if (logPages >= checkpointer.limits_.inlinePages) {
-        // After the thread's checkpoint in flight, if any: two never run at
-        // once, and a commit that found one running would leave the log to grow.
-        std::lock_guard<std::mutex> one(checkpointer.checkpointing_);
-        const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        reportFailure(rc, "in a commit");
-        if (rc == SQLITE_OK) {
+        // After the thread's checkpoint in flight, if any: a commit that gave
+        // way to one (SQLITE_BUSY) would leave the log to grow.
+        if (checkpointer.checkpoint(db, schema, "in a commit") == SQLITE_OK) {
             std::lock_guard<std::mutex> lock(checkpointer.mutex_);
             ++checkpointer.inline_;
         }
@@ -76,15 +73,17 @@ void WalCheckpointer::run() {
         if (stopping_) return;
         pending_ = false;
         lock.unlock();
-        int rc;
-        {
-            std::lock_guard<std::mutex> one(checkpointing_);
-            rc = sqlite3_wal_checkpoint_v2(own_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        }
-        reportFailure(rc, "on its own thread");
+        const int rc = checkpoint(own_.getHandle(), nullptr, "on its own thread");
         lock.lock();
         if (rc == SQLITE_OK) ++background_;
     }
+}
+
+int WalCheckpointer::checkpoint(sqlite3* db, const char* schema, const char* where) {
+    std::lock_guard<std::mutex> one(checkpointing_);
+    const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    reportFailure(rc, where);
+    return rc;
 }
 
 std::size_t WalCheckpointer::backgroundCheckpoints() {

@@ -59,6 +59,9 @@ private:
     // sqlite3_wal_hook's callback: runs in the committing thread after each commit.
     static int afterCommit(void* self, sqlite3* db, const char* schema, int logPages);
     void run();
+    // A passive checkpoint through `db`, once no other of this one's runs;
+    // logs a failure (saying `where`) and returns SQLite's code.
+    int checkpoint(sqlite3* db, const char* schema, const char* where);
 
     SQLite::Database& db_;
     SQLite::Database own_;
@@ -67,7 +70,7 @@ private:
     int nextWake_;
     int lastLogPages_ = 0;
 
-    std::mutex checkpointing_;  // held through each checkpoint, the thread's and the commits'
+    std::mutex checkpointing_;  // held through each checkpoint (see checkpoint())
     std::mutex mutex_;          // for what follows
     std::condition_variable wanted_;
     bool pending_ = false;
