@@ -17,9 +17,14 @@ namespace slipway {
 // all of them at once.
 //
 // No thread of its own: the first caller that finds no commit in flight
-// commits everything queued (its own request included) and wakes the others;
-// a caller whose request was taken by someone else's commit waits for it.
-// One commit runs at a time.
+// commits everything queued (its own request included); when it ends, it
+// hands the next commit to the first request queued meanwhile, then releases
+// the requests it committed. One commit runs at a time.
+//
+// Each waiter sleeps on a mutex and condition variable of its own. With one
+// shared mutex, the requests a commit released woke only to queue for that
+// mutex one after another: a second sleep per request, and the last of 24
+// waited for the 23 before it.
 template <typename Request>
 class CommitGroup {
 public:
@@ -34,40 +39,18 @@ public:
     // Returns once a commit that included `request` has ended; rethrows what
     // that commit threw. `request` must live until then.
     void submit(Request& request) {
-        Waiter waiter{&request};
-        std::unique_lock<std::mutex> lock(mutex_);
-        queue_.push_back(&waiter);
-        while (!waiter.done) {
-            if (committing_) {
-                // Woken only when its commit ended or when it is first in line
-                // for the next one: with 64 request threads, waking every
-                // waiter at every commit cost more than the commits.
-                waiter.wakeup.wait(lock);
-                continue;
-            }
-            committing_ = true;
-            std::vector<Waiter*> batch;
-            batch.swap(queue_);
-            lock.unlock();
-            std::vector<Request*> requests;
-            requests.reserve(batch.size());
-            for (Waiter* w : batch) requests.push_back(w->request);
-            std::exception_ptr failure;
-            try {
-                commit_(requests);
-            } catch (...) {
-                failure = std::current_exception();
-            }
-            lock.lock();
-            for (Waiter* w : batch) {
-                w->failure = failure;
-                w->done = true;
-                if (w != &waiter) w->wakeup.notify_one();
-            }
-            committing_ = false;
-            ++batches_;
-            if (!queue_.empty()) queue_.front()->wakeup.notify_one();
+        Waiter waiter(&request);
+        bool leads = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            queue_.push_back(&waiter);
+            if (!committing_) committing_ = leads = true;
         }
+        if (!leads && waiter.await() == Turn::Done) {
+            if (waiter.failure) std::rethrow_exception(waiter.failure);
+            return;
+        }
+        lead(waiter);
         if (waiter.failure) std::rethrow_exception(waiter.failure);
     }
 
@@ -84,13 +67,72 @@ public:
     }
 
 private:
+    enum class Turn { Wait, Lead, Done };
+
     struct Waiter {
         explicit Waiter(Request* r) : request(r) {}
+
+        // Sleeps until a committer says whether this request was committed
+        // (Done) or is to commit the next batch (Lead).
+        Turn await() {
+            std::unique_lock<std::mutex> lock(mutex);
+            wakeup.wait(lock, [this] { return turn != Turn::Wait; });
+            return turn;
+        }
+
+        // Notifies under the waiter's own lock: the waiter cannot see `turn`
+        // change, return and destroy itself until this has let go of it.
+        void settle(Turn t, std::exception_ptr f) {
+            std::lock_guard<std::mutex> lock(mutex);
+            failure = std::move(f);
+            turn = t;
+            wakeup.notify_one();
+        }
+
         Request* request;
-        bool done = false;
         std::exception_ptr failure;
+        std::mutex mutex;
         std::condition_variable wakeup;
+        Turn turn = Turn::Wait;
     };
+
+    // Commits every queued request, `self`'s among them (it is still queued,
+    // whether it found no commit in flight or was handed this one).
+    void lead(Waiter& self) {
+        std::vector<Waiter*> batch;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            batch.swap(queue_);
+        }
+        std::vector<Request*> requests;
+        requests.reserve(batch.size());
+        for (Waiter* w : batch) requests.push_back(w->request);
+        std::exception_ptr failure;
+        try {
+            commit_(requests);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        Waiter* next = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++batches_;
+            if (queue_.empty()) {
+                committing_ = false;
+            } else {
+                next = queue_.front();
+            }
+        }
+        // The next commit first: its requests are already waiting.
+        if (next) next->settle(Turn::Lead, nullptr);
+        for (Waiter* w : batch) {
+            if (w == &self) {
+                self.failure = failure;
+            } else {
+                w->settle(Turn::Done, failure);
+            }
+        }
+    }
 
     Commit commit_;
     std::mutex mutex_;
