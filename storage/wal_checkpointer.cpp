@@ -44,26 +44,47 @@ WalCheckpointer::~WalCheckpointer() {
 
 int WalCheckpointer::afterCommit(void* self, sqlite3* db, const char* schema, int logPages) {
     auto& checkpointer = *static_cast<WalCheckpointer*>(self);
-    if (logPages < checkpointer.lastLogPages_) checkpointer.nextWake_ = checkpointer.limits_.backgroundPages;  // restarted
+    const Limits& limits = checkpointer.limits_;
+    if (logPages < checkpointer.lastLogPages_) {  // the log started over
+        checkpointer.nextWake_ = limits.backgroundPages;
+        checkpointer.catchingUp_ = false;
+    }
     checkpointer.lastLogPages_ = logPages;
-    if (logPages >= checkpointer.limits_.inlinePages) {
-        // After the thread's checkpoint in flight, if any: a commit that gave
-        // way to one (SQLITE_BUSY) would leave the log to grow.
-        if (checkpointer.checkpoint(db, schema, "in a commit") == SQLITE_OK) {
-            std::lock_guard<std::mutex> lock(checkpointer.mutex_);
-            ++checkpointer.inline_;
+    if (logPages >= limits.inlinePages) {
+        if (!checkpointer.catchingUp_) {
+            // One more checkpoint on the thread first, so that the commit's
+            // own copies only what the next few commits add meanwhile.
+            checkpointer.catchingUp_ = true;
+            checkpointer.wakeThread();
+        } else if (checkpointer.threadIdle() || logPages >= 2 * limits.inlinePages) {
+            // Past twice the limit, the thread's checkpoints are not keeping
+            // up: this one waits for the one in flight rather than let the log grow.
+            checkpointer.catchingUp_ = false;
+            if (checkpointer.checkpoint(db, schema, "in a commit") == SQLITE_OK) {
+                std::lock_guard<std::mutex> lock(checkpointer.mutex_);
+                ++checkpointer.inline_;
+            }
         }
     } else if (logPages >= checkpointer.nextWake_) {
-        checkpointer.nextWake_ = logPages + checkpointer.limits_.backgroundPages;
-        {
-            std::lock_guard<std::mutex> lock(checkpointer.mutex_);
-            checkpointer.pending_ = true;
-        }
-        checkpointer.wanted_.notify_one();
+        checkpointer.nextWake_ = logPages + limits.backgroundPages;
+        checkpointer.wakeThread();
     }
     // As SQLite's own hook does: the commit stands whatever the checkpoint met
     // (a failed one is logged, and its pages stay in the log).
     return SQLITE_OK;
+}
+
+void WalCheckpointer::wakeThread() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = true;
+    }
+    wanted_.notify_one();
+}
+
+bool WalCheckpointer::threadIdle() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !pending_ && !running_;
 }
 
 void WalCheckpointer::run() {
@@ -72,9 +93,11 @@ void WalCheckpointer::run() {
         wanted_.wait(lock, [this] { return pending_ || stopping_; });
         if (stopping_) return;
         pending_ = false;
+        running_ = true;
         lock.unlock();
         const int rc = checkpoint(own_.getHandle(), nullptr, "on its own thread");
         lock.lock();
+        running_ = false;
         if (rc == SQLITE_OK) ++background_;
     }
 }

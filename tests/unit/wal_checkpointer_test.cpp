@@ -17,6 +17,16 @@ constexpr int kPageSize = 4096;
 constexpr int kWalFrameBytes = kPageSize + 24;
 constexpr int kWalHeaderBytes = 32;
 
+// Waits (up to 10 s) until `done` holds; says whether it does.
+template <typename Predicate>
+bool eventually(Predicate done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return done();
+}
+
 class WalCheckpointerTest : public ::testing::Test {
 protected:
     WalCheckpointerTest() {
@@ -59,13 +69,41 @@ TEST_F(WalCheckpointerTest, CheckpointsOnItsOwnThreadOnceTheLogHasGrown) {
 
     commit(3);
     ASSERT_GE(logPages(), 40);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (checkpointer.backgroundCheckpoints() == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    EXPECT_GE(checkpointer.backgroundCheckpoints(), 1u);
+    EXPECT_TRUE(eventually([&] { return checkpointer.backgroundCheckpoints() >= 1; }));
     EXPECT_EQ(checkpointer.inlineCheckpoints(), 0u);
     EXPECT_GE(dbBytes(), before + 10 * kPageSize) << "the new rows' pages were copied into the database file";
+}
+
+TEST_F(WalCheckpointerTest, ACommitPastTheLimitCheckpointsOnlyAfterTheThreadHas) {
+    constexpr int kInlinePages = 64;
+    // The thread runs only when woken for the limit.
+    WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/100000, kInlinePages});
+    while (logPages() < kInlinePages - 8) commit(1);
+    // A reader's snapshot keeps every checkpoint from copying past it, so the
+    // thread's cannot empty the log and let the next commit start it over.
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    reader.execAndGet("SELECT count(*) FROM blobs");
+    while (logPages() < kInlinePages) commit(1);
+    EXPECT_EQ(checkpointer.inlineCheckpoints(), 0u) << "the commit that reached the limit left the copy to the thread";
+    ASSERT_TRUE(eventually([&] { return checkpointer.backgroundCheckpoints() == 1; }));
+    EXPECT_EQ(checkpointer.inlineCheckpoints(), 0u);
+    commit(1);
+    EXPECT_EQ(checkpointer.inlineCheckpoints(), 1u) << "the first commit after the thread's checkpoint";
+    reader.exec("COMMIT");
+}
+
+TEST_F(WalCheckpointerTest, ALogTheThreadCopiedWholeIsStartedOverWithoutACommitCheckpointing) {
+    constexpr int kInlinePages = 64;
+    WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/100000, kInlinePages});
+    while (logPages() < kInlinePages) commit(1);
+    ASSERT_TRUE(eventually([&] { return checkpointer.backgroundCheckpoints() == 1; }));
+    commit(1);
+    EXPECT_EQ(checkpointer.inlineCheckpoints(), 0u);
+    // (busy, pages in the log, pages copied): only the last commit's pages are left.
+    SQLite::Statement status(db_, "PRAGMA wal_checkpoint(PASSIVE)");
+    ASSERT_TRUE(status.executeStep());
+    EXPECT_LT(status.getColumn(1).getInt(), 8);
 }
 
 TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
@@ -75,9 +113,10 @@ TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
         commit(3000);  // ~9,000 pages
         EXPECT_GE(checkpointer.inlineCheckpoints(), 1u);
     }
-    // The commit that reached the limit checkpointed all of it, the next one
-    // started the log over: the log never held more than the limit and one commit.
-    EXPECT_LE(logPages(), kInlinePages + 8);
+    // Once past the limit, a commit checkpointed all of the log after the
+    // thread's checkpoint, or past twice the limit whatever the thread did;
+    // the next one started the log over.
+    EXPECT_LE(logPages(), 2 * kInlinePages + 8);
     SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM blobs").getInt(), 3000);
 }
