@@ -104,11 +104,11 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             batch.swap(queue_);
         }
-        std::vector<Request*> requests;
-        requests.reserve(batch.size());
-        for (Waiter* w : batch) requests.push_back(w->request);
         std::exception_ptr failure;
-        try {
+        try {  // whatever throws fails the batch: each waiter must still be released
+            std::vector<Request*> requests;
+            requests.reserve(batch.size());
+            for (Waiter* w : batch) requests.push_back(w->request);
             commit_(requests);
         } catch (...) {
             failure = std::current_exception();
