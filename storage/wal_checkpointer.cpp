@@ -19,7 +19,8 @@ void reportFailure(int rc, const char* where) {
 }  // namespace
 
 WalCheckpointer::WalCheckpointer(SQLite::Database& db, const std::string& path, Limits limits)
-    : db_(db), own_(path, SQLite::OPEN_READWRITE), limits_(limits), nextWake_(limits.backgroundPages) {
+    : db_(db), own_(path, SQLite::OPEN_READWRITE), limits_(limits), nextWake_(limits.backgroundPages),
+      catchUpFrom_(limits.inlinePages) {
     // A checkpoint syncs what it copied as the connection running it is told to.
     own_.exec("PRAGMA synchronous = FULL");
     // A connection checkpoints only a log it has opened, which its first read
@@ -43,35 +44,59 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 int WalCheckpointer::afterCommit(void* self, sqlite3* db, const char* schema, int logPages) {
-    auto& checkpointer = *static_cast<WalCheckpointer*>(self);
-    const Limits& limits = checkpointer.limits_;
-    if (logPages < checkpointer.lastLogPages_) {  // the log started over
-        checkpointer.nextWake_ = limits.backgroundPages;
-        checkpointer.catchingUp_ = false;
-    }
-    checkpointer.lastLogPages_ = logPages;
-    if (logPages >= limits.inlinePages) {
-        if (!checkpointer.catchingUp_) {
-            // One more checkpoint on the thread first, so that the commit's
-            // own copies only what the next few commits add meanwhile.
-            checkpointer.catchingUp_ = true;
-            checkpointer.wakeThread();
-        } else if (checkpointer.threadIdle() || logPages >= 2 * limits.inlinePages) {
-            // Past twice the limit, the thread's checkpoints are not keeping
-            // up: this one waits for the one in flight rather than let the log grow.
-            checkpointer.catchingUp_ = false;
-            if (checkpointer.checkpoint(db, schema, "in a commit") == SQLITE_OK) {
-                std::lock_guard<std::mutex> lock(checkpointer.mutex_);
-                ++checkpointer.inline_;
-            }
-        }
-    } else if (logPages >= checkpointer.nextWake_) {
-        checkpointer.nextWake_ = logPages + limits.backgroundPages;
-        checkpointer.wakeThread();
-    }
+    static_cast<WalCheckpointer*>(self)->committed(db, schema, logPages);
     // As SQLite's own hook does: the commit stands whatever the checkpoint met
     // (a failed one is logged, and its pages stay in the log).
     return SQLITE_OK;
+}
+
+void WalCheckpointer::committed(sqlite3* db, const char* schema, int logPages) {
+    if (logPages < lastLogPages_) {  // the log started over
+        nextWake_ = limits_.backgroundPages;
+        catchUpFrom_ = limits_.inlinePages;
+        catchingUp_ = false;
+        pinned_ = false;
+    }
+    lastLogPages_ = logPages;
+    if (logPages >= catchUpFrom_) {
+        if (!catchingUp_) {
+            // One more checkpoint on the thread first, so that the commit's
+            // own copies only what the next few commits add meanwhile.
+            catchingUp_ = true;
+            wakeThread();
+        } else if (threadIdle() || logPages >= catchUpFrom_ + limits_.inlinePages) {
+            // Past the limit twice over, the thread's checkpoints are not
+            // keeping up: this one waits for the one in flight rather than let
+            // the log grow.
+            catchingUp_ = false;
+            catchUp(db, schema, logPages);
+        }
+    } else if (logPages >= nextWake_) {
+        nextWake_ = logPages + limits_.backgroundPages;
+        wakeThread();
+    }
+}
+
+void WalCheckpointer::catchUp(sqlite3* db, const char* schema, int logPages) {
+    int left = 0;
+    const int rc = checkpoint(db, schema, "in a commit", &left);
+    if (rc == SQLITE_OK) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++inline_;
+    }
+    if (rc == SQLITE_OK && left == 0) return;  // the next commit starts the log over
+    // Another connection's old snapshot (a transaction left open in a sqlite3
+    // shell, a backup) keeps the rest in the log, or another process's
+    // checkpoint held the lock. Trying again at every commit would stall each
+    // one for nothing: again once the log has grown by backgroundPages.
+    catchUpFrom_ = logPages + limits_.backgroundPages;
+    if (!pinned_) {
+        pinned_ = true;
+        static Poco::Logger& log = Poco::Logger::get("slipway.storage");
+        log.warning("the write-ahead log (" + std::to_string(logPages) +
+                    " pages) cannot be copied into the database whole: another connection holds an old "
+                    "snapshot open, or another process checkpoints it; it grows until that ends");
+    }
 }
 
 void WalCheckpointer::wakeThread() {
@@ -95,17 +120,20 @@ void WalCheckpointer::run() {
         pending_ = false;
         running_ = true;
         lock.unlock();
-        const int rc = checkpoint(own_.getHandle(), nullptr, "on its own thread");
+        const int rc = checkpoint(own_.getHandle(), nullptr, "on its own thread", nullptr);
         lock.lock();
         running_ = false;
         if (rc == SQLITE_OK) ++background_;
     }
 }
 
-int WalCheckpointer::checkpoint(sqlite3* db, const char* schema, const char* where) {
+int WalCheckpointer::checkpoint(sqlite3* db, const char* schema, const char* where, int* left) {
     std::lock_guard<std::mutex> one(checkpointing_);
-    const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int logged = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
     reportFailure(rc, where);
+    if (left) *left = logged - copied;
     return rc;
 }
 

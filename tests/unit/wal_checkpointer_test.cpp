@@ -121,6 +121,27 @@ TEST_F(WalCheckpointerTest, KeepsTheLogBoundedUnderASteadyStreamOfCommits) {
     EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM blobs").getInt(), 3000);
 }
 
+TEST_F(WalCheckpointerTest, WhileAReaderPinsTheLogCommitsCheckpointOnlyAsItGrows) {
+    constexpr int kBackgroundPages = 16;
+    constexpr int kInlinePages = 64;
+    WalCheckpointer checkpointer(db_, path_, {kBackgroundPages, kInlinePages});
+    commit(5);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    reader.execAndGet("SELECT count(*) FROM blobs");
+    commit(300);  // ~900 pages that no checkpoint can copy
+    // Checkpointing at every commit past twice the limit made 132 of them.
+    EXPECT_GE(checkpointer.inlineCheckpoints(), 1u);
+    EXPECT_LE(checkpointer.inlineCheckpoints(), static_cast<std::size_t>(900 / kBackgroundPages + 2));
+    reader.exec("COMMIT");
+
+    // Once the reader is gone the log is copied whole and started over.
+    commit(100);
+    SQLite::Statement status(db_, "PRAGMA wal_checkpoint(PASSIVE)");
+    ASSERT_TRUE(status.executeStep());
+    EXPECT_LT(status.getColumn(1).getInt(), 2 * kInlinePages + 8) << "pages in the log";
+}
+
 TEST_F(WalCheckpointerTest, GivesCheckpointsBackToSqliteWhenDestroyed) {
     { WalCheckpointer checkpointer(db_, path_, {/*backgroundPages=*/100000, /*inlinePages=*/100000}); }
     // SQLite's own checkpoint starts the log over after 1,000 pages; without one it would hold ~3,600.
