@@ -119,6 +119,54 @@ TEST(CommitGroup, AFailedCommitFailsEveryRequestInItAndTheNextCommitWorks) {
     EXPECT_TRUE(later.committed);
 }
 
+TEST(CommitGroup, RequestsQueuedDuringAFailedCommitAreCommittedByTheNext) {
+    std::atomic<int> commits{0};
+    std::atomic<bool> releaseFirst{false};
+    std::atomic<bool> releaseFailing{false};
+    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
+        const int n = commits++;
+        if (n == 0) {
+            while (!releaseFirst) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        } else if (n == 1) {
+            while (!releaseFailing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            throw std::runtime_error("disk I/O error");
+        }
+        for (Request* r : batch) r->committed = true;
+    });
+
+    Request first;
+    std::thread leader([&] { group.submit(first); });
+    ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
+    std::atomic<int> failures{0};
+    std::atomic<int> successes{0};
+    auto submit = [&](Request& r) {
+        try {
+            group.submit(r);
+            ++successes;
+        } catch (const std::runtime_error&) {
+            ++failures;
+        }
+    };
+    std::vector<Request> failing(2);
+    std::vector<std::thread> threads;
+    for (Request& r : failing) threads.emplace_back([&] { submit(r); });
+    ASSERT_TRUE(eventually([&] { return group.waiting() == failing.size(); }));
+    releaseFirst = true;
+    // The first queued of `failing` was handed the second commit, which holds.
+    ASSERT_TRUE(eventually([&] { return commits.load() == 2; }));
+    std::vector<Request> later(2);
+    for (Request& r : later) threads.emplace_back([&] { submit(r); });
+    ASSERT_TRUE(eventually([&] { return group.waiting() == later.size(); }));
+    releaseFailing = true;
+    leader.join();
+    for (std::thread& t : threads) t.join();
+
+    EXPECT_EQ(failures.load(), 2);
+    EXPECT_EQ(successes.load(), 2);
+    for (const Request& r : later) EXPECT_TRUE(r.committed) << "the failed commit handed the next one over";
+    EXPECT_EQ(group.batches(), 3u);
+}
+
 TEST(CommitGroup, EveryRequestOfManyThreadsIsCommittedExactlyOnce) {
     std::atomic<int> committed{0};
     CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
