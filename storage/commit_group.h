@@ -46,11 +46,7 @@ public:
             queue_.push_back(&waiter);
             if (!committing_) committing_ = leads = true;
         }
-        if (!leads && waiter.await() == Turn::Done) {
-            if (waiter.failure) std::rethrow_exception(waiter.failure);
-            return;
-        }
-        lead(waiter);
+        if (leads || waiter.await() == Turn::Lead) lead(waiter);
         if (waiter.failure) std::rethrow_exception(waiter.failure);
     }
 
