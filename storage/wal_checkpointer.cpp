@@ -85,12 +85,13 @@ void WalCheckpointer::catchUp(sqlite3* db, const char* schema, int logPages) {
         ++inline_;
     }
     if (rc == SQLITE_OK && left == 0) return;  // the next commit starts the log over
-    // Another connection's old snapshot (a transaction left open in a sqlite3
-    // shell, a backup) keeps the rest in the log, or another process's
-    // checkpoint held the lock. Trying again at every commit would stall each
-    // one for nothing: again once the log has grown by backgroundPages.
+    // Trying again at every commit would stall each one for nothing: again
+    // once the log has grown by backgroundPages.
     catchUpFrom_ = logPages + limits_.backgroundPages;
-    if (!pinned_) {
+    // Another connection's old snapshot (a transaction left open in a sqlite3
+    // shell, a backup) kept the rest in the log, or another process's
+    // checkpoint held the lock (a failure was logged by checkpoint()).
+    if (!pinned_ && (rc == SQLITE_OK || rc == SQLITE_BUSY)) {
         pinned_ = true;
         static Poco::Logger& log = Poco::Logger::get("slipway.storage");
         log.warning("the write-ahead log (" + std::to_string(logPages) +
