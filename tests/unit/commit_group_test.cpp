@@ -7,20 +7,17 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
+
 namespace slipway {
 namespace {
+
+using testing::eventually;
 
 struct Request {
     int value = 0;
     bool committed = false;  // set by the commit; must be seen when submit returns
 };
-
-// Waits (bounded) until `done` holds.
-template <typename Predicate>
-bool eventually(Predicate done) {
-    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    return done();
-}
 
 TEST(CommitGroup, ACallerAloneCommitsItsOwnRequest) {
     std::vector<std::size_t> sizes;

@@ -1,6 +1,5 @@
 #include "storage/store.h"
 
-#include <chrono>
 #include <map>
 #include <thread>
 
@@ -8,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -280,11 +280,8 @@ TEST_F(StoreTest, CopiesTheLogIntoTheDatabaseOnAThreadOfItsOwn) {
         d.id = "big-" + std::to_string(i);
         store_.recordDelivery(d, {});
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (Poco::File(path).getSize() < before + 100 * 4096 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    EXPECT_GE(Poco::File(path).getSize(), before + 100 * 4096) << "the log's pages were copied into the database";
+    EXPECT_TRUE(testing::eventually([&] { return Poco::File(path).getSize() >= before + 100 * 4096; }))
+        << "the log's pages were copied into the database";
 }
 
 }  // namespace

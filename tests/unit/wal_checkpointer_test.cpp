@@ -8,24 +8,17 @@
 #include <gtest/gtest.h>
 
 #include "storage/database.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
 namespace {
 
+using testing::eventually;
+
 constexpr int kPageSize = 4096;
 constexpr int kWalFrameBytes = kPageSize + 24;
 constexpr int kWalHeaderBytes = 32;
-
-// Waits (up to 10 s) until `done` holds; says whether it does.
-template <typename Predicate>
-bool eventually(Predicate done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return done();
-}
 
 class WalCheckpointerTest : public ::testing::Test {
 protected:
