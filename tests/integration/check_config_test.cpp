@@ -8,7 +8,7 @@
 namespace slipway::testing {
 namespace {
 
-// `slipwayd --check-config`, as an operator (or the unit's ExecStartPre=) runs it.
+// `slipwayd --check-config`, as an operator runs it before restarting the daemon.
 class CheckConfig : public ::testing::Test {
 protected:
     // Runs slipwayd --check-config on `ini`; returns its exit status, with what it said in `output`.

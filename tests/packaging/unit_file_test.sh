@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The unit the package installs passes `systemd-analyze verify` without a
 # single warning, and `systemd-analyze security` rates its exposure no higher
-# than MAX_EXPOSURE (in tenths, as --threshold takes it: 13 is "1.3").
+# than MAX_EXPOSURE (in tenths, as --threshold takes it: 13 is "1.3"). A bad
+# configuration is not restarted in a loop.
 # Usage: unit_file_test.sh UNIT SLIPWAYD MAX_EXPOSURE
 #   UNIT      the unit as configured for installation (build/packaging/slipway.service)
 #   SLIPWAYD  the built binary: verify wants ExecStart's program to exist, so
@@ -25,6 +26,15 @@ if ! output=$(systemd-analyze verify --man=no "$scratch/slipway.service" 2>&1) |
   exit 1
 fi
 echo "ok: systemd-analyze verify accepts $unit"
+
+# RestartPreventExitStatus= looks only at ExecStart's status: a bad
+# configuration caught by an ExecStartPre= check would be restarted for ever.
+if grep -q '^ExecStartPre=' "$unit"; then
+  echo "FAIL: $unit has ExecStartPre=, whose failure Restart=on-failure restarts despite RestartPreventExitStatus=78"
+  exit 1
+fi
+grep -qx 'RestartPreventExitStatus=78' "$unit" || { echo "FAIL: $unit does not keep exit 78 (bad configuration) from restarting"; exit 1; }
+echo "ok: a bad configuration (exit 78) is not restarted"
 
 status=0
 report=$(systemd-analyze security --offline=yes --threshold="$max_exposure" "$scratch/slipway.service" 2>&1) || status=$?
