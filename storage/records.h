@@ -19,7 +19,7 @@ struct Delivery {
     std::string event;       // X-GitHub-Event
     std::string action;      // payload "action", empty when the event has none
     std::string repo;        // configured alias, empty when none matched
-    std::string outcome;     // queued, duplicate, ignored, ping
+    std::string outcome;     // queued, pending, ping, ignored, unconfigured
     std::string detail;      // why it was ignored, for people
     std::string receivedAt;  // RFC 3339 UTC
     std::vector<std::int64_t> jobIds;
@@ -66,7 +66,7 @@ struct Build {
 
 // What recording a delivery did.
 struct RecordedDelivery {
-    bool duplicate = false;             // the delivery id had been seen before
+    bool duplicate = false;             // the delivery id had been seen before (and built something)
     std::vector<std::int64_t> queued;   // jobs this delivery queued
     std::vector<std::int64_t> pending;  // jobs already queued or running for the same commit
 };

@@ -100,9 +100,17 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
 RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,
                                        const std::string& at) {
     RecordedDelivery result;
+    // A delivery id seen before is a duplicate (GitHub's Redeliver must not
+    // build twice), unless that delivery built nothing because of the
+    // configuration of the time: one for a repository not configured (404)
+    // or ignored. The operator who fixes the configuration then redelivers
+    // it, and it is planned again, keeping the time it first came.
     const StatementCache::Use insert = statements_.use(
         "INSERT INTO deliveries (id, event, action, repo, outcome, detail, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING");
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "event = excluded.event, action = excluded.action, repo = excluded.repo, "
+        "outcome = excluded.outcome, detail = excluded.detail "
+        "WHERE deliveries.outcome IN ('unconfigured', 'ignored')");
     insert->bind(1, delivery.id);
     insert->bind(2, delivery.event);
     bindOptional(*insert, 3, delivery.action);

@@ -26,9 +26,10 @@ public:
     Store(const std::string& path, const Clock& clock);
 
     // Records a delivery and queues `jobs`, and returns once that is committed.
-    // A delivery id seen before records nothing and reports `duplicate`; a
-    // commit already queued or running is reported as `pending`, not queued
-    // again. Deliveries recorded concurrently share one transaction (see
+    // A delivery id seen before records nothing and reports `duplicate`,
+    // unless that delivery was recorded as `unconfigured` or `ignored`: then
+    // it is recorded again as planned now (its jobs queued). A commit already
+    // queued or running is reported as `pending`, not queued again. Deliveries recorded concurrently share one transaction (see
     // CommitGroup), each in a savepoint of its own: one that fails throws for
     // its caller alone, a commit that fails throws for every delivery in it.
     RecordedDelivery recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs);

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -329,6 +330,39 @@ TEST_F(WebhookIngress, ADeliveryAnsweredBeforeASigkillIsThereAfterRestart) {
     // Queued or interrupted, the job runs to its end after the restart.
     EXPECT_EQ(daemon.waitForJob(onlyJob(accepted))->getValue<std::string>("state"), "succeeded");
     EXPECT_EQ(IntegrationEnvironment::registry().tags("ingress-durable"), std::vector<std::string>{"1"});
+}
+
+// GitHub's answer to a 404 is the operator's: configure the repository,
+// restart, press Redeliver. The redelivery has the same delivery id.
+TEST_F(WebhookIngress, ARedeliveryAfterTheRepositoryIsConfiguredBuildsIt) {
+    const std::string sha = commitService("ingress-redelivered", "1");
+    SlipwayProcess& daemon = startDaemon();
+    const std::string body =
+        R"({"action": "closed", "pull_request": {"merged": true, "merge_commit_sha": ")" + sha +
+        R"(", "base": {"ref": "master"}}, "repository": {"full_name": "someone/else"}})";
+    const HttpAnswer refused = daemon.sendWebhook("pull_request", "redelivered", body);
+    ASSERT_EQ(refused.status, 404) << refused.body;
+
+    const std::string ini = dir_.path() + "/daemon/slipway.ini";
+    std::ifstream in(ini);
+    std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string name = std::string("name = ") + kExampleRepo;
+    ASSERT_NE(config.find(name), std::string::npos) << config;
+    config.replace(config.find(name), name.size(), "name = someone/else");
+    std::ofstream(ini) << config;
+    daemon.restart();
+
+    const HttpAnswer redelivered = daemon.sendWebhook("pull_request", "redelivered", body);
+    ASSERT_EQ(redelivered.status, 202) << redelivered.body;
+    EXPECT_EQ(outcomeOf(redelivered), "queued");
+    EXPECT_EQ(daemon.waitForJob(onlyJob(redelivered))->getValue<std::string>("state"), "succeeded");
+    EXPECT_EQ(IntegrationEnvironment::registry().tags("ingress-redelivered"), std::vector<std::string>{"1"});
+    Array::Ptr deliveries = daemon.get("/api/deliveries").json()->getArray("deliveries");
+    ASSERT_EQ(deliveries->size(), 1u);
+    EXPECT_EQ(deliveries->getObject(0)->getValue<std::string>("outcome"), "queued");
+
+    // Built once: now it is a duplicate like any other.
+    EXPECT_EQ(outcomeOf(daemon.sendWebhook("pull_request", "redelivered", body)), "duplicate");
 }
 
 TEST_F(WebhookIngress, TheDaemonRefusesToStartWithoutASecret) {

@@ -73,6 +73,37 @@ TEST_F(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
     EXPECT_EQ(store_.recentDeliveries(10).size(), 1u);
 }
 
+// The operator configures the repository (or its branch) and presses
+// Redeliver on GitHub: same delivery id, planned again.
+TEST_F(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) {
+    for (const std::string outcome : {"unconfigured", "ignored"}) {
+        SCOPED_TRACE(outcome);
+        const std::string id = "before-" + outcome;
+        Delivery first = delivery(id);
+        first.repo = outcome == "unconfigured" ? "" : "exam";
+        first.outcome = outcome;
+        first.detail = "not built then";
+        const std::string firstReceived = formatRfc3339(clock_.now());
+        EXPECT_FALSE(store_.recordDelivery(first, {}).duplicate);
+        clock_.epoch += 60;
+
+        const std::string sha(40, outcome == "ignored" ? 'b' : 'a');
+        const RecordedDelivery again = store_.recordDelivery(delivery(id), {{"exam", sha, "", 1}});
+        EXPECT_FALSE(again.duplicate);
+        ASSERT_EQ(again.queued.size(), 1u);
+        const Delivery recorded = store_.recentDeliveries(1).at(0);
+        EXPECT_EQ(recorded.id, id);
+        EXPECT_EQ(recorded.outcome, "queued");
+        EXPECT_EQ(recorded.repo, "exam");
+        EXPECT_EQ(recorded.detail, "");
+        EXPECT_EQ(recorded.receivedAt, firstReceived);
+        EXPECT_EQ(recorded.jobIds, again.queued);
+
+        // Once it has queued a job, it is a duplicate like any other.
+        EXPECT_TRUE(store_.recordDelivery(delivery(id), {{"exam", sha, "", 1}}).duplicate);
+    }
+}
+
 TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
     const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
