@@ -100,6 +100,15 @@ void WebhookHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
         sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is " + limit);
         return;
     }
+    // The client closed its side early. Said as such: its signature check
+    // would fail, and send the operator after the secret.
+    if (body.size() < static_cast<std::size_t>(request.getContentLength64())) {
+        response.setKeepAlive(false);
+        sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "body cut short",
+                  "the body ended after " + std::to_string(body.size()) + " of the " +
+                      std::to_string(request.getContentLength64()) + " bytes its Content-Length announced");
+        return;
+    }
 
     const std::string signature = request.get("X-Hub-Signature-256", "");
     if (signature.empty()) {

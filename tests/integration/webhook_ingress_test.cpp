@@ -206,6 +206,21 @@ TEST_F(WebhookIngress, BadInputGetsAClearErrorAndRecordsNothing) {
     char buffer[512] = {};
     const int n = socket.receiveBytes(buffer, sizeof buffer - 1);
     EXPECT_NE(std::string(buffer, n > 0 ? n : 0).find("413"), std::string::npos) << std::string(buffer, n > 0 ? n : 0);
+    // A body that ends before its Content-Length (the client closed its side)
+    // is said to be cut short, not to have a bad signature.
+    Poco::Net::StreamSocket cut(Poco::Net::SocketAddress("127.0.0.1", daemon.port()));
+    cut.setReceiveTimeout(Poco::Timespan(5, 0));
+    const std::string cutRequest =
+        "POST /hooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "X-GitHub-Event: push\r\nX-GitHub-Delivery: cut\r\nX-Hub-Signature-256: sha256=00\r\n"
+        "Content-Length: 1000\r\n\r\n{\"ref\": ";
+    cut.sendBytes(cutRequest.data(), static_cast<int>(cutRequest.size()));
+    cut.shutdownSend();
+    std::string cutAnswer;
+    for (int got; (got = cut.receiveBytes(buffer, sizeof buffer)) > 0;) cutAnswer.append(buffer, static_cast<std::size_t>(got));
+    EXPECT_NE(cutAnswer.find("400"), std::string::npos) << cutAnswer;
+    EXPECT_NE(cutAnswer.find("the body ended after 8 of the 1000 bytes its Content-Length announced"), std::string::npos)
+        << cutAnswer;
     // A chunked body, whose size is only known as it arrives, is refused.
     expectError(signedPost({{"Transfer-Encoding", "chunked"}}, body), 411, "must be sent with Content-Length");
 
