@@ -183,7 +183,9 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
     RepoSettings repo;
     repo.alias = alias;
     repo.name = required(config, prefix + "name");
-    if (repo.name.find('/') == std::string::npos) {
+    const auto slash = repo.name.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == repo.name.size() ||
+        repo.name.find('/', slash + 1) != std::string::npos) {
         throw ConfigError(prefix + "name: expected the GitHub full name owner/repository, got '" +
                           repo.name + "'");
     }
@@ -205,6 +207,7 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
             throw ConfigError(prefix + "events: unknown event '" + event + "' (pull_request, push)");
         }
     }
+    if (!repo.onPullRequest && !repo.onPush) throw ConfigError(prefix + "events: names no event (pull_request, push)");
     repo.branches = list(string(config, prefix + "branches", "main"));
     if (repo.branches.empty()) throw ConfigError(prefix + "branches: names no branch");
     if (has(config, prefix + "token_file")) repo.token = secret(config, prefix + "token_file", credentialsDir);
@@ -269,6 +272,9 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     s.registryUser = string(config, "registry.username", "");
     if (!s.registryUser.empty()) {
         s.registryPassword = secret(config, "registry.password_file", credentialsDir);
+    } else if (has(config, "registry.password_file")) {
+        // Pushing anonymously with a password configured would hide the mistake until a push is refused.
+        throw ConfigError("registry.username: required with registry.password_file");
     }
 
     s.backend = string(config, "builder.backend", "cli");
@@ -305,7 +311,14 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
 
     AbstractConfiguration::Keys aliases;
     config.keys("repo", aliases);
-    for (const std::string& alias : aliases) s.repos.push_back(loadRepo(config, alias, credentialsDir));
+    for (const std::string& alias : aliases) {
+        RepoSettings repo = loadRepo(config, alias, credentialsDir);
+        // A webhook names the repository, and must lead to one section.
+        if (const RepoSettings* other = s.repoByName(repo.name)) {
+            throw ConfigError("repo." + alias + ".name: " + repo.name + " is already repo." + other->alias + ".name");
+        }
+        s.repos.push_back(std::move(repo));
+    }
     return s;
 }
 

@@ -100,6 +100,20 @@ TEST_F(SettingsTest, ReadsTheRegistryPasswordFromItsFile) {
     EXPECT_EQ(s.registryUser, "ci-bot");
     EXPECT_EQ(s.registryPassword, "pa55word");
     EXPECT_EQ(errorOf(minimal() + "username = ci-bot\n"), "registry.password_file: required");
+    EXPECT_EQ(errorOf(minimal() + "password_file = " + password + "\n"),
+              "registry.username: required with registry.password_file");
+}
+
+TEST_F(SettingsTest, EachRepositoryIsOneOwnerSlashNameThatBuildsOnSomeEvent) {
+    const std::string repo = "[repo.x]\nurl = file:///x\n";
+    for (const std::string name : {"org", "org/", "/repo", "a/b/c"}) {
+        EXPECT_EQ(errorOf(minimal() + repo + "name = " + name + "\n"),
+                  "repo.x.name: expected the GitHub full name owner/repository, got '" + name + "'");
+    }
+    EXPECT_EQ(errorOf(minimal() + repo + "name = a/b\nevents = ,\n"), "repo.x.events: names no event (pull_request, push)");
+    EXPECT_EQ(errorOf(minimal() + repo + "name = a/b\n[repo.y]\nurl = file:///y\nname = A/B\n"),
+              "repo.y.name: A/B is already repo.x.name");
+    EXPECT_EQ(load(minimal() + repo + "name = a/b\n[repo.y]\nurl = file:///y\nname = a/c\n").repos.size(), 2u);
 }
 
 TEST_F(SettingsTest, RefusesAnEmptyOrMissingSecret) {
