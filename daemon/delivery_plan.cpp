@@ -30,6 +30,7 @@ DeliveryPlan planDelivery(const WebhookEvent& event, const std::vector<RepoSetti
         plan.outcome = "ping";
         return plan;
     }
+    if (event.repo.empty()) return ignored(plan, "event " + event.event + " names no repository");
     if (!repo) {
         plan.unknownRepo = true;
         plan.outcome = "unconfigured";

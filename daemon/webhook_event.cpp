@@ -299,7 +299,9 @@ WebhookEvent parseWebhook(const std::string& event, const std::string& contentTy
     if (fields.at("repository").kind != Field::kAbsent) {
         objectAt(fields, "repository");
         out.repo = stringAt(fields, "repository.full_name");
-    } else if (event != "ping") {
+    } else if (event == "pull_request" || event == "push") {
+        // Only these build, and only a repository says what. Others (ping,
+        // an app's installation, an organization's events) may have none.
         throw WebhookError("missing repository");
     }
     if (event == "pull_request") readPullRequest(fields, out);

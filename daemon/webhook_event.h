@@ -15,7 +15,7 @@ public:
 struct WebhookEvent {
     std::string event;      // X-GitHub-Event: ping, pull_request, push, ...
     std::string action;     // "action" (pull_request: opened, closed, ...)
-    std::string repo;       // repository.full_name; empty for a ping without one
+    std::string repo;       // repository.full_name; empty when an event other than pull_request or push has none
     bool merged = false;    // pull_request.merged
     std::string sha;        // the commit to build: merge_commit_sha, or push "after"
     std::string branch;     // pull_request base.ref, or the branch a push went to

@@ -110,6 +110,14 @@ TEST_F(WebhookIngress, ReplaysGitHubsExamplePayloads) {
         EXPECT_EQ(outcomeOf(answer), "ping");
     }
 
+    // An app's events name no repository: recorded, and they build nothing.
+    for (const Object::Ptr& installation : examplesOf("installation")) {
+        const HttpAnswer answer =
+            daemon.sendWebhook("installation", "installation-" + std::to_string(++sent), text(installation));
+        EXPECT_EQ(answer.status, 200) << answer.body;
+        EXPECT_EQ(outcomeOf(answer), "ignored");
+    }
+
     Object::Ptr closed;
     for (const Object::Ptr& pr : examplesOf("pull_request")) {
         const std::string action = pr->getValue<std::string>("action");

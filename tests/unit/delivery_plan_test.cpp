@@ -78,6 +78,15 @@ TEST(DeliveryPlan, BuildsPushesOnlyWhenConfigured) {
     EXPECT_TRUE(planDelivery(push, repos(true)).jobs.empty());
 }
 
+TEST(DeliveryPlan, IgnoresAnEventThatNamesNoRepository) {
+    WebhookEvent e;
+    e.event = "installation";
+    const DeliveryPlan plan = planDelivery(e, repos());
+    EXPECT_EQ(plan.outcome, "ignored");
+    EXPECT_EQ(plan.detail, "event installation names no repository");
+    EXPECT_FALSE(plan.unknownRepo);
+}
+
 TEST(DeliveryPlan, IgnoresOtherEvents) {
     WebhookEvent e;
     e.event = "issues";

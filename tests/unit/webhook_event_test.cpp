@@ -67,6 +67,15 @@ void expectError(const std::string& event, const std::string& contentType, const
     }
 }
 
+TEST(WebhookEvent, OnlyPullRequestsAndPushesNeedARepository) {
+    // An app's installation event, sent to its webhook, names no repository.
+    const WebhookEvent e = parseWebhook("installation", "application/json", R"({"action": "created", "installation": {"id": 1}})");
+    EXPECT_EQ(e.event, "installation");
+    EXPECT_EQ(e.action, "created");
+    EXPECT_EQ(e.repo, "");
+    expectError("pull_request", "application/json", R"({"action": "opened", "pull_request": {}})", "missing repository");
+}
+
 TEST(WebhookEvent, NamesWhatIsWrong) {
     expectError("pull_request", "application/json", "{", "not valid JSON");
     expectError("pull_request", "application/json", "[]", "must be a JSON object");
