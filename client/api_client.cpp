@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
@@ -33,15 +34,17 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text) {
 
 }  // namespace
 
-ApiClient::ApiClient(std::string baseUrl, std::string token) : baseUrl_(std::move(baseUrl)), token_(std::move(token)) {
+ApiClient::ApiClient(std::string baseUrl, std::string token, std::chrono::seconds timeout)
+    : baseUrl_(std::move(baseUrl)), token_(std::move(token)), timeout_(timeout) {
     while (!baseUrl_.empty() && baseUrl_.back() == '/') baseUrl_.pop_back();
 }
 
 namespace {
 
-Exchange send(const std::string& baseUrl, const std::string& token, const std::string& method, const std::string& path,
-              const std::string& body) {
+Exchange send(const std::string& baseUrl, const std::string& token, std::chrono::seconds timeout,
+              const std::string& method, const std::string& path, const std::string& body) {
     Exchange exchange;
+    const Poco::Timespan limit(static_cast<long>(timeout.count()), 0);
     try {
         const Poco::URI uri(baseUrl + path);
         if (uri.getScheme() == "https") {
@@ -49,7 +52,7 @@ Exchange send(const std::string& baseUrl, const std::string& token, const std::s
         } else {
             exchange.session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
         }
-        exchange.session->setTimeout(Poco::Timespan(30, 0));
+        exchange.session->setTimeout(limit);
         HTTPRequest request(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
         if (!token.empty()) request.set("Authorization", "Bearer " + token);
         if (method == HTTPRequest::HTTP_POST) {
@@ -58,6 +61,9 @@ Exchange send(const std::string& baseUrl, const std::string& token, const std::s
         }
         exchange.session->sendRequest(request) << body;
         exchange.body = &exchange.session->receiveResponse(exchange.response);
+    } catch (const Poco::TimeoutException&) {
+        throw ConnectionError("slipwayd at " + baseUrl + " did not answer within " + std::to_string(timeout.count()) +
+                              " s (--timeout)");
     } catch (const Poco::Net::NetException& e) {
         throw ConnectionError("cannot reach slipwayd at " + baseUrl + ": " + e.displayText());
     } catch (const Poco::IOException& e) {
@@ -83,26 +89,37 @@ Exchange send(const std::string& baseUrl, const std::string& token, const std::s
 }  // namespace
 
 Poco::JSON::Object::Ptr ApiClient::get(const std::string& path) const {
-    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_GET, path, "");
+    Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_GET, path, "");
     std::ostringstream text;
     Poco::StreamCopier::copyStream(*exchange.body, text);
     return parseObject(text.str());
 }
 
 Poco::JSON::Object::Ptr ApiClient::post(const std::string& path, const std::string& body) const {
-    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_POST, path, body);
+    Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_POST, path, body);
     std::ostringstream text;
     Poco::StreamCopier::copyStream(*exchange.body, text);
     return parseObject(text.str());
 }
 
-void ApiClient::stream(const std::string& path, std::ostream& out) const {
-    Exchange exchange = send(baseUrl_, token_, HTTPRequest::HTTP_GET, path, "");
-    // Line by line, so that a followed log shows as it arrives.
-    std::streambuf* in = exchange.body->rdbuf();
-    for (int c; (c = in->sbumpc()) != std::char_traits<char>::eof();) {
-        out.put(static_cast<char>(c));
-        if (c == '\n') out.flush();
+void ApiClient::stream(const std::string& path, std::ostream& out, bool unbounded) const {
+    Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_GET, path, "");
+    try {
+        // slipwayd sends nothing while a followed build is silent, for as long as its step runs.
+        if (unbounded) exchange.session->socket().setReceiveTimeout(Poco::Timespan(0));
+        // Line by line, so that a followed log shows as it arrives.
+        std::streambuf* in = exchange.body->rdbuf();
+        for (int c; (c = in->sbumpc()) != std::char_traits<char>::eof();) {
+            out.put(static_cast<char>(c));
+            if (c == '\n') out.flush();
+        }
+    } catch (const Poco::TimeoutException&) {
+        out.flush();
+        throw ConnectionError("slipwayd at " + baseUrl_ + " sent nothing more for " + std::to_string(timeout_.count()) +
+                              " s (--timeout)");
+    } catch (const Poco::Exception& e) {
+        out.flush();
+        throw ConnectionError("the connection to slipwayd at " + baseUrl_ + " broke: " + e.displayText());
     }
     out.flush();
 }

@@ -5,8 +5,10 @@
 #include <map>
 #include <sstream>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
@@ -17,7 +19,7 @@ namespace slipway::client {
 namespace {
 
 const char* const kUsageText =
-    "usage: slipway [--url URL] [--token-file FILE] COMMAND\n"
+    "usage: slipway [--url URL] [--token-file FILE] [--timeout SECONDS] COMMAND\n"
     "\n"
     "commands:\n"
     "  builds [--repo R] [--service S] [--state STATE] [--sha PREFIX] [--limit N]   recent builds, newest first\n"
@@ -26,8 +28,10 @@ const char* const kUsageText =
     "  retry ID           build a failed build's service again\n"
     "\n"
     "URL defaults to $SLIPWAY_URL or http://127.0.0.1:8080; the API token is read from\n"
-    "FILE or $SLIPWAY_TOKEN_FILE. Exit status: 0 ok, 1 slipwayd refused, 2 usage,\n"
-    "3 slipwayd unreachable, 4 the followed build failed.\n";
+    "FILE or $SLIPWAY_TOKEN_FILE. slipwayd must connect and answer within SECONDS\n"
+    "(default 30; a followed log may be silent for as long as its build is).\n"
+    "Exit status: 0 ok, 1 slipwayd refused, 2 usage, 3 slipwayd unreachable or\n"
+    "too slow, 4 the followed build failed.\n";
 
 struct Usage {
     std::string message;
@@ -55,6 +59,17 @@ std::string query(const std::map<std::string, std::string>& params) {
         q += (q.empty() ? "?" : "&") + name + "=" + encoded;
     }
     return q;
+}
+
+// Refuses what Poco would only call a "Syntax error", or take for a path.
+void checkUrl(const std::string& url) {
+    const std::string expected = "--url: expected http://HOST:PORT or https://HOST:PORT, got '" + url + "'";
+    try {
+        const Poco::URI uri(url);
+        if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) throw Usage{expected};
+    } catch (const Poco::SyntaxException&) {
+        throw Usage{expected};
+    }
 }
 
 std::string jsonString(const std::string& value) {
@@ -103,7 +118,7 @@ int log(const ApiClient& api, const std::vector<std::string>& args, std::ostream
         }
     }
     if (id.empty()) throw Usage{"log: which build? give its id"};
-    api.stream("/api/builds/" + id + "/log" + (follow ? "?follow=1" : ""), out);
+    api.stream("/api/builds/" + id + "/log" + (follow ? "?follow=1" : ""), out, follow);
     if (follow && text(api.get("/api/builds/" + id), "state") == "failed") return kBuildFailed;
     return kOk;
 }
@@ -132,6 +147,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     const char* envToken = std::getenv("SLIPWAY_TOKEN_FILE");
     std::string url = envUrl ? envUrl : "http://127.0.0.1:8080";
     std::string tokenFile = envToken ? envToken : "";
+    int timeout = 30;
     try {
         std::size_t i = 0;
         for (; i < args.size() && args[i].rfind("--", 0) == 0; ++i) {
@@ -144,6 +160,13 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                 url = args[++i];
             } else if (args[i] == "--token-file") {
                 tokenFile = args[++i];
+            } else if (args[i] == "--timeout") {
+                const std::string value = args[++i];
+                int seconds = 0;
+                if (!Poco::NumberParser::tryParse(value, seconds) || seconds < 1 || seconds > 3600) {
+                    throw Usage{"--timeout: expected seconds from 1 to 3600, got '" + value + "'"};
+                }
+                timeout = seconds;
             } else {
                 throw Usage{"unknown option " + args[i]};
             }
@@ -151,7 +174,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         if (i == args.size()) throw Usage{"which command?"};
         const std::string command = args[i];
         const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
-        const ApiClient api(url, readToken(tokenFile));
+        checkUrl(url);
+        const ApiClient api(url, readToken(tokenFile), std::chrono::seconds(timeout));
         if (command == "builds") return builds(api, rest, out);
         if (command == "log") return log(api, rest, out);
         if (command == "build") return queue(api, rest, out);

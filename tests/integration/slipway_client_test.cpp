@@ -1,4 +1,10 @@
+#include <chrono>
 #include <sstream>
+#include <thread>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 
 #include "backends/process_runner.h"
 #include "tests/integration/command.h"
@@ -87,6 +93,43 @@ TEST_P(SlipwayClient, SaysWhatIsWrongWithDistinctExitCodes) {
     EXPECT_NE(output.find("unauthorized"), std::string::npos) << output;
     EXPECT_EQ(run({"builds"}, output, "http://127.0.0.1:" + std::to_string(freeLoopbackPort())), 3);
     EXPECT_NE(output.find("cannot reach slipwayd"), std::string::npos) << output;
+
+    for (const std::string url : {"127.0.0.1:8080", "http://127.0.0.1:99999", "ftp://127.0.0.1/"}) {
+        EXPECT_EQ(run({"--url", url, "builds"}, output), 2) << url;
+        EXPECT_NE(output.find("--url: expected http://HOST:PORT or https://HOST:PORT, got '" + url + "'"),
+                  std::string::npos) << output;
+    }
+    EXPECT_EQ(run({"--timeout", "0", "builds"}, output), 2);
+    EXPECT_NE(output.find("--timeout: expected seconds from 1 to 3600, got '0'"), std::string::npos) << output;
+
+    // A server that takes the connection and never answers.
+    Poco::Net::ServerSocket mute(Poco::Net::SocketAddress("127.0.0.1", 0));
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(run({"--timeout", "1", "builds"}, output, "http://127.0.0.1:" + std::to_string(mute.address().port())), 3);
+    EXPECT_NE(output.find("did not answer within 1 s"), std::string::npos) << output;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// `log -f` waits for as long as the build is silent, however short --timeout.
+TEST_P(SlipwayClient, FollowsABuildThroughASilenceLongerThanTheTimeout) {
+    const std::string quiet = unique("cli-quiet");
+    const std::string sha = git_->commit(files({service(quiet, "sleep 4 && echo woke-up"),
+                                                {{"images.json", imagesJson({{quiet, "1"}})}}}));
+    std::string output;
+    ASSERT_EQ(run({"build", "mono", sha}, output), 0) << output;
+    // Follow from inside the sleep.
+    std::string id;
+    for (int i = 0; i < 600 && id.empty(); ++i) {
+        const Poco::JSON::Array::Ptr builds = daemon_->get("/api/builds?service=" + quiet).json()->getArray("builds");
+        if (builds->size() == 1 && builds->getObject(0)->getValue<std::string>("state") == "running") {
+            const std::string candidate = std::to_string(builds->getObject(0)->getValue<std::int64_t>("id"));
+            if (daemon_->get("/api/builds/" + candidate + "/log").body.find("sleep 4") != std::string::npos) id = candidate;
+        }
+        if (id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_FALSE(id.empty()) << "the build never got to its sleep";
+    EXPECT_EQ(run({"--timeout", "1", "log", id, "-f"}, output), 0) << output;
+    EXPECT_NE(output.find("woke-up"), std::string::npos) << output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SlipwayClient, ::testing::Values("cli"));
