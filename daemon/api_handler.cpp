@@ -223,6 +223,11 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     const bool follow = integerParameter(query, "follow", 0, 0, 1) == 1;
     std::optional<Build> build = store_.build(id);
     if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
+    // Refused before it ran (its images.json entry, say): no log was ever written.
+    if (finished(build->state) && build->startedAt.empty()) {
+        throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no log",
+                         "build " + std::to_string(id) + " failed before it started: " + build->error};
+    }
     // Followers are few so that webhooks always find a server thread.
     static std::atomic<unsigned> followers{0};
     struct Follower {

@@ -59,6 +59,16 @@ TEST_P(FailedBuilds, AFailingServiceDoesNotStopTheOthers) {
         << errors[0];
     EXPECT_NE(errors[1].find("folder " + missing + "/ is missing"), std::string::npos) << errors[1];
     EXPECT_NE(errors[2].find("is not a Docker tag"), std::string::npos) << errors[2];
+    // A build refused before it ran has no log; asking for one says why.
+    const std::int64_t refused = builds->getObject(2)->getValue<std::int64_t>("id");
+    for (const char* query : {"", "?follow=1"}) {
+        const HttpAnswer log = daemon.get("/api/builds/" + std::to_string(refused) + "/log" + query);
+        EXPECT_EQ(log.status, 404) << log.body;
+        EXPECT_NE(log.body.find("failed before it started"), std::string::npos) << log.body;
+        EXPECT_NE(log.body.find("is not a Docker tag"), std::string::npos) << log.body;
+    }
+    const std::int64_t ran = builds->getObject(0)->getValue<std::int64_t>("id");
+    EXPECT_EQ(daemon.get("/api/builds/" + std::to_string(ran) + "/log").status, 200);
     EXPECT_EQ(IntegrationEnvironment::registry().tags(good), std::vector<std::string>{"2"});
     EXPECT_TRUE(IntegrationEnvironment::registry().tags(broken).empty());
     EXPECT_FALSE(DockerEngine::imageExists(IntegrationEnvironment::registry().host() + "/" + broken + ":1"));
