@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <initializer_list>
 #include <regex>
 #include <set>
 #include <thread>
@@ -145,32 +146,36 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net:
     static const std::regex job("/api/jobs/([0-9]{1,18})");
     std::smatch match;
     try {
-        auto allow = [&](const std::string& allowed) {
-            if (method == allowed) return;
-            response.set("Allow", allowed);
+        auto allow = [&](std::initializer_list<const char*> allowed) {
+            std::string list;
+            for (const char* m : allowed) {
+                if (method == m) return;
+                list += (list.empty() ? "" : ", ") + std::string(m);
+            }
+            response.set("Allow", list);
             throw BadRequest{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed", method + " " + path};
         };
         if (path == "/api/builds") {
+            allow({"GET", "POST"});
             if (method == "POST") return queueBuild(request, response);
-            allow("GET");
             return listBuilds(request, response);
         }
         if (path == "/api/deliveries") {
-            allow("GET");
+            allow({"GET"});
             return listDeliveries(request, response);
         }
         if (std::regex_match(path, match, build)) {
             const std::int64_t id = std::stoll(match[1]);
             if (match[2] == "/retry") {
-                allow("POST");
+                allow({"POST"});
                 return retryBuild(id, response);
             }
-            allow("GET");
+            allow({"GET"});
             if (match[2] == "/log") return sendLog(id, request, response);
             return showBuild(id, response);
         }
         if (std::regex_match(path, match, job)) {
-            allow("GET");
+            allow({"GET"});
             return showJob(std::stoll(match[1]), response);
         }
         sendError(response, HTTPResponse::HTTP_NOT_FOUND, "not found", path);

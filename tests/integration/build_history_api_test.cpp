@@ -133,6 +133,14 @@ TEST_P(BuildHistoryApi, QueueingByHandAndRetryingSayWhatIsWrong) {
     EXPECT_EQ(daemon_->post("/api/builds", R"({"repo": "mono"})").status, 400);
     EXPECT_EQ(daemon_->post("/api/builds", R"([1, 2])").status, 400);
     EXPECT_EQ(daemon_->post("/api/builds", "not json").status, 400);
+    // A method a path does not take: 405, naming every one it does.
+    const std::map<std::string, std::string> auth = {{"Authorization", std::string("Bearer ") + kToken}};
+    HttpAnswer wrong = httpRequest("PUT", daemon_->url("/api/builds"), auth, "{}");
+    EXPECT_EQ(wrong.status, 405);
+    EXPECT_EQ(wrong.headers["Allow"], "GET, POST");
+    wrong = httpRequest("DELETE", daemon_->url("/api/builds/1/retry"), auth);
+    EXPECT_EQ(wrong.status, 405);
+    EXPECT_EQ(wrong.headers["Allow"], "POST");
 
     const Array::Ptr failed = builds("?state=failed&limit=1");
     ASSERT_EQ(failed->size(), 1u);
