@@ -9,8 +9,10 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <typeinfo>
 
 #include <Poco/DateTimeParser.h>
+#include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
@@ -155,10 +157,16 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net:
             response.set("Allow", list);
             throw BadRequest{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed", method + " " + path};
         };
+        // What takes no query parameter refuses one, as those that do refuse an unknown one.
+        auto noQuery = [&] {
+            Poco::Net::HTMLForm query;
+            readQuery(request, {}, query);
+        };
         if (path == "/api/builds") {
             allow({"GET", "POST"});
-            if (method == "POST") return queueBuild(request, response);
-            return listBuilds(request, response);
+            if (method == "GET") return listBuilds(request, response);
+            noQuery();
+            return queueBuild(request, response);
         }
         if (path == "/api/deliveries") {
             allow({"GET"});
@@ -168,21 +176,24 @@ void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net:
             const std::int64_t id = std::stoll(match[1]);
             if (match[2] == "/retry") {
                 allow({"POST"});
+                noQuery();
                 return retryBuild(id, response);
             }
             allow({"GET"});
             if (match[2] == "/log") return sendLog(id, request, response);
+            noQuery();
             return showBuild(id, response);
         }
         if (std::regex_match(path, match, job)) {
             allow({"GET"});
+            noQuery();
             return showJob(std::stoll(match[1]), response);
         }
         sendError(response, HTTPResponse::HTTP_NOT_FOUND, "not found", path);
     } catch (const BadRequest& bad) {
         sendError(response, bad.status, bad.error, bad.detail);
     } catch (const std::exception& e) {
-        sendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot read the store", e.what());
+        sendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "store unavailable", e.what());
     }
 }
 
@@ -300,13 +311,26 @@ void ApiHandler::queueBuild(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
     if (text.size() > kMaxRequestBody) {
         throw BadRequest{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is 65536 bytes"};
     }
-    Poco::JSON::Object::Ptr body;
+    const std::string expected = R"(expected {"repo": "...", "sha": "..."})";
+    Poco::Dynamic::Var parsed;
     try {
         Poco::JSON::Parser parser;
         parser.setDepth(8);
-        body = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
-    } catch (const std::exception&) {
-        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", R"(expected {"repo": "...", "sha": "..."})"};
+        parsed = parser.parse(text);
+    } catch (const Poco::Exception& e) {
+        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not valid JSON (" + e.message() + "); " + expected};
+    }
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not a JSON object; " + expected};
+    }
+    const Poco::JSON::Object::Ptr body = parsed.extract<Poco::JSON::Object::Ptr>();
+    // A field it would ignore is refused: {"service": "api"} would build every service.
+    for (const std::string& name : body->getNames()) {
+        if (name != "repo" && name != "sha") {
+            throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body",
+                             "unknown field \"" + name + "\": a build by hand takes \"repo\" and \"sha\" and builds every "
+                             "service of that commit; " + expected};
+        }
     }
     auto field = [&](const std::string& name) {
         if (!body->has(name) || !body->get(name).isString()) {

@@ -15,7 +15,7 @@ void MetricsHandler::handleRequest(Poco::Net::HTTPServerRequest& /*request*/, Po
     try {
         text = metrics_.render(store_.countJobs(kQueued), store_.countBuilds(kRunning));
     } catch (const std::exception& e) {
-        sendError(response, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot read the store", e.what());
+        sendError(response, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "store unavailable", e.what());
         return;
     }
     response.setContentType("text/plain; version=0.0.4; charset=utf-8");

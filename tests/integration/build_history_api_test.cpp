@@ -133,6 +133,18 @@ TEST_P(BuildHistoryApi, QueueingByHandAndRetryingSayWhatIsWrong) {
     EXPECT_EQ(daemon_->post("/api/builds", R"({"repo": "mono"})").status, 400);
     EXPECT_EQ(daemon_->post("/api/builds", R"([1, 2])").status, 400);
     EXPECT_EQ(daemon_->post("/api/builds", "not json").status, 400);
+    EXPECT_NE(daemon_->post("/api/builds", "not json").body.find("not valid JSON"), std::string::npos);
+    // A field it would ignore: every service would be built, not the one named.
+    const HttpAnswer extra =
+        daemon_->post("/api/builds", R"({"repo": "mono", "sha": ")" + first_ + R"(", "service": "api"})");
+    EXPECT_EQ(extra.status, 400);
+    EXPECT_NE(extra.body.find(R"(unknown field \"service\")"), std::string::npos) << extra.body;
+    for (const std::string path : {"/api/builds/1?verbose=1", "/api/jobs/1?verbose=1"}) {
+        const HttpAnswer query = daemon_->get(path);
+        EXPECT_EQ(query.status, 400) << path;
+        EXPECT_NE(query.body.find("verbose"), std::string::npos) << query.body;
+    }
+    EXPECT_EQ(daemon_->post("/api/builds/1/retry?now=1", "").status, 400);
     // A method a path does not take: 405, naming every one it does.
     const std::map<std::string, std::string> auth = {{"Authorization", std::string("Bearer ") + kToken}};
     HttpAnswer wrong = httpRequest("PUT", daemon_->url("/api/builds"), auth, "{}");
