@@ -1,14 +1,17 @@
 #include "client/api_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <memory>
 #include <sstream>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
@@ -86,42 +89,57 @@ Exchange send(const std::string& baseUrl, const std::string& token, std::chrono:
     return exchange;
 }
 
+// Copies an answer's body to `out`, byte by byte as it arrives, flushing at
+// each line (a followed log shows as it is written); a timeout or a broken
+// connection throws ConnectionError rather than ending the body early.
+void copyBody(Exchange& exchange, std::ostream& out, const std::string& baseUrl, std::chrono::seconds timeout) {
+    try {
+        std::streambuf* in = exchange.body->rdbuf();
+        for (int c; (c = in->sbumpc()) != std::char_traits<char>::eof();) {
+            out.put(static_cast<char>(c));
+            if (c == '\n') out.flush();
+        }
+        out.flush();
+    } catch (const Poco::TimeoutException&) {
+        out.flush();
+        throw ConnectionError("slipwayd at " + baseUrl + " sent nothing more for " + std::to_string(timeout.count()) +
+                              " s (--timeout)");
+    } catch (const Poco::Exception& e) {
+        out.flush();
+        throw ConnectionError("the connection to slipwayd at " + baseUrl + " broke: " + e.displayText());
+    }
+}
+
 }  // namespace
 
 Poco::JSON::Object::Ptr ApiClient::get(const std::string& path) const {
     Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_GET, path, "");
     std::ostringstream text;
-    Poco::StreamCopier::copyStream(*exchange.body, text);
+    copyBody(exchange, text, baseUrl_, timeout_);
     return parseObject(text.str());
 }
 
 Poco::JSON::Object::Ptr ApiClient::post(const std::string& path, const std::string& body) const {
     Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_POST, path, body);
     std::ostringstream text;
-    Poco::StreamCopier::copyStream(*exchange.body, text);
+    copyBody(exchange, text, baseUrl_, timeout_);
     return parseObject(text.str());
 }
 
 void ApiClient::stream(const std::string& path, std::ostream& out, bool unbounded) const {
     Exchange exchange = send(baseUrl_, token_, timeout_, HTTPRequest::HTTP_GET, path, "");
-    try {
-        // slipwayd sends nothing while a followed build is silent, for as long as its step runs.
-        if (unbounded) exchange.session->socket().setReceiveTimeout(Poco::Timespan(0));
-        // Line by line, so that a followed log shows as it arrives.
-        std::streambuf* in = exchange.body->rdbuf();
-        for (int c; (c = in->sbumpc()) != std::char_traits<char>::eof();) {
-            out.put(static_cast<char>(c));
-            if (c == '\n') out.flush();
-        }
-    } catch (const Poco::TimeoutException&) {
-        out.flush();
-        throw ConnectionError("slipwayd at " + baseUrl_ + " sent nothing more for " + std::to_string(timeout_.count()) +
-                              " s (--timeout)");
-    } catch (const Poco::Exception& e) {
-        out.flush();
-        throw ConnectionError("the connection to slipwayd at " + baseUrl_ + " broke: " + e.displayText());
+    if (unbounded) {
+        // slipwayd sends nothing while a followed build is silent, for as long
+        // as its step runs. TCP keepalive still finds a server host that went
+        // away without closing the connection: within about two minutes.
+        Poco::Net::StreamSocket& socket = exchange.session->socket();
+        socket.setReceiveTimeout(Poco::Timespan(0));
+        socket.setKeepAlive(true);
+        socket.setOption(IPPROTO_TCP, TCP_KEEPIDLE, 60);
+        socket.setOption(IPPROTO_TCP, TCP_KEEPINTVL, 10);
+        socket.setOption(IPPROTO_TCP, TCP_KEEPCNT, 6);
     }
-    out.flush();
+    copyBody(exchange, out, baseUrl_, timeout_);
 }
 
 }  // namespace slipway::client

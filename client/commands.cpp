@@ -61,12 +61,16 @@ std::string query(const std::map<std::string, std::string>& params) {
     return q;
 }
 
-// Refuses what Poco would only call a "Syntax error", or take for a path.
-void checkUrl(const std::string& url) {
-    const std::string expected = "--url: expected http://HOST:PORT or https://HOST:PORT, got '" + url + "'";
+// Refuses what Poco would only call a "Syntax error", take for a path, or
+// put the API's paths behind (a query or fragment). `source` names where it came from.
+void checkUrl(const std::string& url, const std::string& source) {
+    const std::string expected = source + ": expected http://HOST:PORT or https://HOST:PORT, got '" + url + "'";
     try {
         const Poco::URI uri(url);
-        if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) throw Usage{expected};
+        if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty() ||
+            !uri.getUserInfo().empty() || url.find_first_of("?#") != std::string::npos) {
+            throw Usage{expected};
+        }
     } catch (const Poco::SyntaxException&) {
         throw Usage{expected};
     }
@@ -105,7 +109,7 @@ std::string idArgument(const std::string& command, const std::string& value) {
     return value;
 }
 
-int log(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out) {
+int log(const ApiClient& api, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     bool follow = false;
     std::string id;
     for (const std::string& arg : args) {
@@ -118,7 +122,14 @@ int log(const ApiClient& api, const std::vector<std::string>& args, std::ostream
         }
     }
     if (id.empty()) throw Usage{"log: which build? give its id"};
-    api.stream("/api/builds/" + id + "/log" + (follow ? "?follow=1" : ""), out, follow);
+    try {
+        api.stream("/api/builds/" + id + "/log" + (follow ? "?follow=1" : ""), out, follow);
+    } catch (const ApiError& e) {
+        // A build that never ran has no log; followed, it is a build that failed (exit 4) all the same.
+        if (!follow || e.status() != 404 || text(api.get("/api/builds/" + id), "state") != "failed") throw;
+        err << "slipway: " << e.what() << "\n";
+        return kBuildFailed;
+    }
     if (follow && text(api.get("/api/builds/" + id), "state") == "failed") return kBuildFailed;
     return kOk;
 }
@@ -146,6 +157,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     const char* envUrl = std::getenv("SLIPWAY_URL");
     const char* envToken = std::getenv("SLIPWAY_TOKEN_FILE");
     std::string url = envUrl ? envUrl : "http://127.0.0.1:8080";
+    std::string urlSource = envUrl ? "$SLIPWAY_URL" : "the default URL";
     std::string tokenFile = envToken ? envToken : "";
     int timeout = 30;
     try {
@@ -158,6 +170,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
             if (i + 1 == args.size()) throw Usage{args[i] + " needs a value"};
             if (args[i] == "--url") {
                 url = args[++i];
+                urlSource = "--url";
             } else if (args[i] == "--token-file") {
                 tokenFile = args[++i];
             } else if (args[i] == "--timeout") {
@@ -174,10 +187,10 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         if (i == args.size()) throw Usage{"which command?"};
         const std::string command = args[i];
         const std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
-        checkUrl(url);
+        checkUrl(url, urlSource);
         const ApiClient api(url, readToken(tokenFile), std::chrono::seconds(timeout));
         if (command == "builds") return builds(api, rest, out);
-        if (command == "log") return log(api, rest, out);
+        if (command == "log") return log(api, rest, out, err);
         if (command == "build") return queue(api, rest, out);
         if (command == "retry") return retry(api, rest, out);
         throw Usage{"unknown command '" + command + "'"};

@@ -94,11 +94,14 @@ TEST_P(SlipwayClient, SaysWhatIsWrongWithDistinctExitCodes) {
     EXPECT_EQ(run({"builds"}, output, "http://127.0.0.1:" + std::to_string(freeLoopbackPort())), 3);
     EXPECT_NE(output.find("cannot reach slipwayd"), std::string::npos) << output;
 
-    for (const std::string url : {"127.0.0.1:8080", "http://127.0.0.1:99999", "ftp://127.0.0.1/"}) {
+    for (const std::string url : {"127.0.0.1:8080", "http://127.0.0.1:99999", "ftp://127.0.0.1/",
+                                  "http://127.0.0.1:8080/?x", "http://127.0.0.1:8080#x", "http://me@127.0.0.1:8080"}) {
         EXPECT_EQ(run({"--url", url, "builds"}, output), 2) << url;
         EXPECT_NE(output.find("--url: expected http://HOST:PORT or https://HOST:PORT, got '" + url + "'"),
                   std::string::npos) << output;
     }
+    EXPECT_EQ(run({"builds"}, output, "localhost:8080"), 2);
+    EXPECT_NE(output.find("$SLIPWAY_URL: expected"), std::string::npos) << output;
     EXPECT_EQ(run({"--timeout", "0", "builds"}, output), 2);
     EXPECT_NE(output.find("--timeout: expected seconds from 1 to 3600, got '0'"), std::string::npos) << output;
 
@@ -108,6 +111,37 @@ TEST_P(SlipwayClient, SaysWhatIsWrongWithDistinctExitCodes) {
     EXPECT_EQ(run({"--timeout", "1", "builds"}, output, "http://127.0.0.1:" + std::to_string(mute.address().port())), 3);
     EXPECT_NE(output.find("did not answer within 1 s"), std::string::npos) << output;
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+
+    // A server that answers a head, then stalls in the body.
+    Poco::Net::ServerSocket stalling(Poco::Net::SocketAddress("127.0.0.1", 0));
+    std::thread server([&stalling] {
+        if (!stalling.poll(Poco::Timespan(20, 0), Poco::Net::Socket::SELECT_READ)) return;  // the client never came
+        Poco::Net::StreamSocket connection = stalling.acceptConnection();
+        char request[4096];
+        connection.receiveBytes(request, sizeof request);
+        const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+        connection.sendBytes(head.data(), static_cast<int>(head.size()));
+        std::this_thread::sleep_for(std::chrono::seconds(3));
+    });
+    EXPECT_EQ(run({"--timeout", "1", "builds"}, output, "http://127.0.0.1:" + std::to_string(stalling.address().port())), 3);
+    EXPECT_NE(output.find("sent nothing more for 1 s"), std::string::npos) << output;
+    server.join();
+}
+
+// A followed build that never ran (refused for its images.json entry) has no
+// log to follow, and failed: exit 4, saying why.
+TEST_P(SlipwayClient, FollowingABuildThatNeverRanSaysWhyAndExits4) {
+    const std::string refused = unique("cli-refused");
+    const std::string sha = git_->commit(files({service(refused), {{"images.json", imagesJson({{refused, "--help"}})}}}));
+    std::string output;
+    ASSERT_EQ(run({"build", "mono", sha}, output), 0) << output;
+    daemon_->waitForJob(std::stoll(output.substr(11)));
+    const std::string id = std::to_string(daemon_->get("/api/builds?service=" + refused)
+                                              .json()->getArray("builds")->getObject(0)->getValue<std::int64_t>("id"));
+    EXPECT_EQ(run({"log", id, "-f"}, output), 4) << output;
+    EXPECT_NE(output.find("no log: build " + id + " never ran"), std::string::npos) << output;
+    EXPECT_NE(output.find("is not a Docker tag"), std::string::npos) << output;
+    EXPECT_EQ(run({"log", id}, output), 1) << output;
 }
 
 // `log -f` waits for as long as the build is silent, however short --timeout.
