@@ -137,6 +137,10 @@ bool finished(const std::string& state) { return state == kSucceeded || state ==
 ApiHandler::ApiHandler(const ApiSettings& settings, Store& store) : settings_(settings), store_(store) {}
 
 void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    // Only POST /api/builds reads a body, and not when it refuses the request
+    // first. Left unread, a body would be taken for the next request on a
+    // kept-alive connection: the connection is closed after the answer instead.
+    if (request.getChunkedTransferEncoding() || request.getContentLength64() > 0) response.setKeepAlive(false);
     if (!authorized(settings_.token, request)) {
         response.set("WWW-Authenticate", "Bearer");
         sendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <api token>");
@@ -239,10 +243,11 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     const bool follow = integerParameter(query, "follow", 0, 0, 1) == 1;
     std::optional<Build> build = store_.build(id);
     if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
-    // Refused before it ran (its images.json entry, say): no log was ever written.
+    // Ended without running (refused for its images.json entry, or still
+    // queued when slipwayd stopped): no log was ever written.
     if (finished(build->state) && build->startedAt.empty()) {
         throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no log",
-                         "build " + std::to_string(id) + " failed before it started: " + build->error};
+                         "build " + std::to_string(id) + " never ran: " + build->error};
     }
     // Followers are few so that webhooks always find a server thread.
     static std::atomic<unsigned> followers{0};

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include "tests/integration/command.h"
@@ -150,6 +151,7 @@ TEST_P(BuildHistoryApi, QueueingByHandAndRetryingSayWhatIsWrong) {
     HttpAnswer wrong = httpRequest("PUT", daemon_->url("/api/builds"), auth, "{}");
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(wrong.headers["Allow"], "GET, POST");
+    EXPECT_EQ(Poco::toLower(wrong.headers["Connection"]), "close");  // its body was not read
     wrong = httpRequest("DELETE", daemon_->url("/api/builds/1/retry"), auth);
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(wrong.headers["Allow"], "POST");
