@@ -9,6 +9,7 @@
 #include "backends/process_runner.h"
 #include "tests/integration/command.h"
 #include "tests/integration/pipeline_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace slipway::testing {
 namespace {
@@ -153,15 +154,13 @@ TEST_P(SlipwayClient, FollowsABuildThroughASilenceLongerThanTheTimeout) {
     ASSERT_EQ(run({"build", "mono", sha}, output), 0) << output;
     // Follow from inside the sleep.
     std::string id;
-    for (int i = 0; i < 600 && id.empty(); ++i) {
+    const bool sleeping = eventually([&] {
         const Poco::JSON::Array::Ptr builds = daemon_->get("/api/builds?service=" + quiet).json()->getArray("builds");
-        if (builds->size() == 1 && builds->getObject(0)->getValue<std::string>("state") == "running") {
-            const std::string candidate = std::to_string(builds->getObject(0)->getValue<std::int64_t>("id"));
-            if (daemon_->get("/api/builds/" + candidate + "/log").body.find("sleep 4") != std::string::npos) id = candidate;
-        }
-        if (id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_FALSE(id.empty()) << "the build never got to its sleep";
+        if (builds->size() != 1 || builds->getObject(0)->getValue<std::string>("state") != "running") return false;
+        id = std::to_string(builds->getObject(0)->getValue<std::int64_t>("id"));
+        return daemon_->get("/api/builds/" + id + "/log").body.find("sleep 4") != std::string::npos;
+    });
+    ASSERT_TRUE(sleeping) << "the build never got to its sleep";
     EXPECT_EQ(run({"--timeout", "1", "log", id, "-f"}, output), 0) << output;
     EXPECT_NE(output.find("woke-up"), std::string::npos) << output;
 }
