@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "daemon/checkout.h"
-#include "daemon/git_handles.h"
+#include "daemon/source/checkout.h"
+#include "daemon/source/git_handles.h"
 
 int main(int argc, char** argv) {
     if (argc != 4) {

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "backends/backend.h"
-#include "daemon/settings.h"
+#include "daemon/config/settings.h"
 
 namespace slipway {
 

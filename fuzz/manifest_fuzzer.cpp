@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include "daemon/image_name.h"
-#include "daemon/manifest.h"
+#include "backends/image_name.h"
+#include "daemon/pipeline/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/webhook_event.h"
+#include "daemon/github/webhook_event.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;

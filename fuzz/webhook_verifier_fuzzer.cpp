@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/webhook_verifier.h"
+#include "daemon/github/webhook_verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // secret | header | body, split by the first two bytes.

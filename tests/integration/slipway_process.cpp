@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 #include <Poco/File.h>
 
-#include "daemon/webhook_verifier.h"
+#include "daemon/github/webhook_verifier.h"
 #include "tests/integration/command.h"
 
 namespace slipway::testing {

@@ -12,7 +12,7 @@
 #include <Poco/URI.h>
 
 #include "backends/process_runner.h"
-#include "daemon/webhook_verifier.h"
+#include "daemon/github/webhook_verifier.h"
 #include "tests/integration/command.h"
 #include "tests/integration/git_fixture.h"
 #include "tests/integration/integration_environment.h"

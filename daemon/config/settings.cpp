@@ -1,0 +1,325 @@
+#include "daemon/config/settings.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+
+#include "backends/engine_client.h"
+#include "backends/image_name.h"
+
+namespace slipway {
+namespace {
+
+using Poco::Util::AbstractConfiguration;
+
+// Every key slipwayd reads, by section; "repo.*" stands for each [repo.<alias>].
+// A key read below but missing here is a programming error (see listed()).
+const std::map<std::string, std::set<std::string>> kKnownKeys = {
+    {"server", {"listen", "request_timeout", "tls_certificate", "tls_key"}},
+    {"webhook", {"secret_file", "max_body_bytes"}},
+    {"registry", {"host", "username", "password_file"}},
+    {"builder",
+     {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "fetch_timeout", "build_timeout",
+      "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
+    {"storage", {"state_dir"}},
+    {"api", {"token_file"}},
+    {"repo.*", {"name", "url", "events", "branches", "token_file"}},
+};
+
+std::string joined(const std::set<std::string>& names, const std::string& separator) {
+    std::string text;
+    for (const std::string& name : names) text += (text.empty() ? "" : separator) + name;
+    return text;
+}
+
+// Throws std::logic_error when `key` is read but not listed in kKnownKeys,
+// which would make refuseUnknownKeys() reject a key the loader uses.
+const std::string& listed(const std::string& key) {
+    const auto dot = key.rfind('.');
+    std::string section = key.substr(0, dot);
+    if (section.rfind("repo.", 0) == 0) section = "repo.*";
+    const auto known = kKnownKeys.find(section);
+    if (dot == std::string::npos || known == kKnownKeys.end() || !known->second.count(key.substr(dot + 1))) {
+        throw std::logic_error("settings: " + key + " is read but not listed in kKnownKeys");
+    }
+    return key;
+}
+
+// Names every key in a section slipwayd knows that it does not read, and every
+// section it does not know: a typo would otherwise fall back to a default.
+void refuseUnknownKeys(const AbstractConfiguration& config) {
+    std::vector<std::string> problems;
+    const auto check = [&](const std::string& section, const std::string& pattern) {
+        const std::set<std::string>& known = kKnownKeys.at(pattern);
+        AbstractConfiguration::Keys names;
+        config.keys(section, names);
+        for (const std::string& name : names) {
+            if (!known.count(name)) {
+                problems.push_back(section + "." + name + ": unknown key ([" + section + "] knows " +
+                                   joined(known, ", ") + ")");
+            }
+        }
+    };
+    AbstractConfiguration::Keys sections;
+    config.keys(sections);
+    for (const std::string& section : sections) {
+        if (section == "repo") {
+            AbstractConfiguration::Keys aliases;
+            config.keys("repo", aliases);
+            for (const std::string& alias : aliases) check("repo." + alias, "repo.*");
+        } else if (kKnownKeys.count(section)) {
+            check(section, section);
+        } else if (config.hasProperty(section)) {
+            problems.push_back(section + ": a key outside any section");
+        } else {
+            std::set<std::string> names;
+            for (const auto& [name, keys] : kKnownKeys) names.insert(name == "repo.*" ? "repo.<alias>" : name);
+            problems.push_back("[" + section + "]: unknown section (slipwayd reads " + joined(names, ", ") + ")");
+        }
+    }
+    if (problems.empty()) return;
+    std::string message;
+    for (const std::string& problem : problems) message += (message.empty() ? "" : "; ") + problem;
+    throw ConfigError(message);
+}
+
+std::string trimmed(const std::string& s) { return Poco::trim(s); }
+
+bool has(const AbstractConfiguration& config, const std::string& key) { return config.hasProperty(listed(key)); }
+
+// The value of `key` without an inline "; comment", which Poco's INI reader keeps.
+std::string raw(const AbstractConfiguration& config, const std::string& key) {
+    std::string value = config.getRawString(listed(key));
+    for (std::size_t i = 1; i < value.size(); ++i) {
+        if (value[i] == ';' && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+            value.erase(i);
+            break;
+        }
+    }
+    return trimmed(value);
+}
+
+// Where the file that `key` names is: an absolute path as it is; a bare name is
+// a credential, the file of that name in `credentialsDir` (see loadSettings).
+std::string filePath(const std::string& key, const std::string& value, const std::string& credentialsDir) {
+    if (value[0] == '/') return value;
+    if (value.find('/') != std::string::npos) {
+        throw ConfigError(key + ": expected an absolute path or a credential name without '/', got '" + value + "'");
+    }
+    if (credentialsDir.empty()) {
+        throw ConfigError(key + ": '" + value +
+                          "' is a credential name, but $CREDENTIALS_DIRECTORY is not set (systemd's LoadCredential= "
+                          "sets it); give an absolute path otherwise");
+    }
+    return credentialsDir + "/" + value;
+}
+
+void requireReadable(const std::string& key, const std::string& path) {
+    if (!std::ifstream(path, std::ios::binary)) throw ConfigError(key + ": cannot read " + path);
+}
+
+std::string readSecretFile(const std::string& key, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(key + ": cannot read " + path);
+    std::stringstream content;
+    content << in.rdbuf();
+    std::string secret = trimmed(content.str());
+    if (secret.empty()) throw ConfigError(key + ": " + path + " is empty");
+    return secret;
+}
+
+long long integer(const AbstractConfiguration& config, const std::string& key, long long fallback,
+                  long long min, long long max) {
+    if (!has(config, key)) return fallback;
+    const std::string text = raw(config, key);
+    Poco::Int64 value = 0;
+    if (!Poco::NumberParser::tryParse64(text, value) || value < min || value > max) {
+        throw ConfigError(key + ": expected an integer from " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", got '" + text + "'");
+    }
+    return value;
+}
+
+bool boolean(const AbstractConfiguration& config, const std::string& key, bool fallback) {
+    if (!has(config, key)) return fallback;
+    const std::string text = Poco::toLower(raw(config, key));
+    if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+    if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+    throw ConfigError(key + ": expected true or false, got '" + text + "'");
+}
+
+std::string string(const AbstractConfiguration& config, const std::string& key,
+                   const std::string& fallback) {
+    return has(config, key) ? raw(config, key) : fallback;
+}
+
+std::string required(const AbstractConfiguration& config, const std::string& key) {
+    std::string value = string(config, key, "");
+    if (value.empty()) throw ConfigError(key + ": required");
+    return value;
+}
+
+std::vector<std::string> list(const std::string& text) {
+    std::vector<std::string> items;
+    Poco::StringTokenizer tokens(text, ", ",
+                                 Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+    for (const std::string& token : tokens) items.push_back(token);
+    return items;
+}
+
+// The secret in the file that `key` names (see filePath).
+std::string secret(const AbstractConfiguration& config, const std::string& key, const std::string& credentialsDir) {
+    return readSecretFile(key, filePath(key, required(config, key), credentialsDir));
+}
+
+RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& alias,
+                      const std::string& credentialsDir) {
+    const std::string prefix = "repo." + alias + ".";
+    RepoSettings repo;
+    repo.alias = alias;
+    repo.name = required(config, prefix + "name");
+    const auto slash = repo.name.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == repo.name.size() ||
+        repo.name.find('/', slash + 1) != std::string::npos) {
+        throw ConfigError(prefix + "name: expected the GitHub full name owner/repository, got '" +
+                          repo.name + "'");
+    }
+    repo.url = required(config, prefix + "url");
+    // A token in the URL would reach errors and logs; token_file keeps it secret.
+    const auto scheme = repo.url.find("://");
+    const auto at = repo.url.find('@');
+    if (scheme != std::string::npos && at != std::string::npos && at < repo.url.find('/', scheme + 3)) {
+        throw ConfigError(prefix + "url: must not carry credentials (user:token@); put the token in " + prefix +
+                          "token_file");
+    }
+    repo.onPullRequest = false;
+    for (const std::string& event : list(string(config, prefix + "events", "pull_request"))) {
+        if (event == "pull_request") {
+            repo.onPullRequest = true;
+        } else if (event == "push") {
+            repo.onPush = true;
+        } else {
+            throw ConfigError(prefix + "events: unknown event '" + event + "' (pull_request, push)");
+        }
+    }
+    if (!repo.onPullRequest && !repo.onPush) throw ConfigError(prefix + "events: names no event (pull_request, push)");
+    repo.branches = list(string(config, prefix + "branches", "main"));
+    if (repo.branches.empty()) throw ConfigError(prefix + "branches: names no branch");
+    if (has(config, prefix + "token_file")) repo.token = secret(config, prefix + "token_file", credentialsDir);
+    return repo;
+}
+
+std::pair<std::string, std::uint16_t> hostPort(const std::string& key, const std::string& text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw ConfigError(key + ": expected host:port, got '" + text + "'");
+    }
+    unsigned port = 0;
+    if (!Poco::NumberParser::tryParseUnsigned(text.substr(colon + 1), port) || port == 0 || port > 65535) {
+        throw ConfigError(key + ": bad port in '" + text + "'");
+    }
+    return {text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace
+
+const RepoSettings* Settings::repoByName(const std::string& fullName) const {
+    for (const RepoSettings& repo : repos) {
+        if (Poco::icompare(repo.name, fullName) == 0) return &repo;
+    }
+    return nullptr;
+}
+
+const RepoSettings* Settings::repoByAlias(const std::string& alias) const {
+    for (const RepoSettings& repo : repos) {
+        if (repo.alias == alias) return &repo;
+    }
+    return nullptr;
+}
+
+Settings loadSettings(const AbstractConfiguration& config, const std::string& credentialsDir) {
+    refuseUnknownKeys(config);
+    Settings s;
+    std::tie(s.listenHost, s.listenPort) =
+        hostPort("server.listen", string(config, "server.listen", "127.0.0.1:8080"));
+    s.requestTimeout = std::chrono::seconds(integer(config, "server.request_timeout", 10, 1, 3600));
+    const bool certificate = has(config, "server.tls_certificate");
+    if (certificate != has(config, "server.tls_key")) {
+        throw ConfigError(certificate ? "server.tls_key: required with server.tls_certificate (HTTPS needs both)"
+                                      : "server.tls_certificate: required with server.tls_key (HTTPS needs both)");
+    }
+    if (certificate) {
+        s.tlsCertificate = filePath("server.tls_certificate", required(config, "server.tls_certificate"), credentialsDir);
+        requireReadable("server.tls_certificate", s.tlsCertificate);
+        s.tlsKey = filePath("server.tls_key", required(config, "server.tls_key"), credentialsDir);
+        requireReadable("server.tls_key", s.tlsKey);
+    }
+
+    s.webhookSecret = secret(config, "webhook.secret_file", credentialsDir);
+    s.maxBodyBytes = static_cast<std::size_t>(
+        integer(config, "webhook.max_body_bytes", 25 * 1024 * 1024, 1024, 1LL << 30));
+
+    s.registryHost = required(config, "registry.host");
+    if (!isValidRegistryHost(s.registryHost)) {
+        throw ConfigError("registry.host: expected host[:port], got '" + s.registryHost + "'");
+    }
+
+    s.registryUser = string(config, "registry.username", "");
+    if (!s.registryUser.empty()) {
+        s.registryPassword = secret(config, "registry.password_file", credentialsDir);
+    } else if (has(config, "registry.password_file")) {
+        // Pushing anonymously with a password configured would hide the mistake until a push is refused.
+        throw ConfigError("registry.username: required with registry.password_file");
+    }
+
+    s.backend = string(config, "builder.backend", "cli");
+    if (s.backend != "cli" && s.backend != "api") {
+        throw ConfigError("builder.backend: unknown backend '" + s.backend + "' (cli | api)");
+    }
+    s.dockerCommand = string(config, "builder.docker_command", "docker");
+    s.dockerHost = string(config, "builder.docker_host", s.dockerHost);
+    if (s.backend == "api") {
+        // The CLI takes any DOCKER_HOST it knows; the API backend speaks only these.
+        try {
+            parseEngineEndpoint(s.dockerHost);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(std::string("builder.docker_host: ") + e.what());
+        }
+    }
+    s.concurrency = static_cast<unsigned>(integer(config, "builder.concurrency", 2, 1, 64));
+    s.keepImages = boolean(config, "builder.keep_images", false);
+    s.fetchTimeout = std::chrono::seconds(integer(config, "builder.fetch_timeout", 600, 1, 86400));
+    s.buildTimeout = std::chrono::seconds(integer(config, "builder.build_timeout", 3600, 1, 86400));
+    s.pushTimeout = std::chrono::seconds(integer(config, "builder.push_timeout", 1800, 1, 86400));
+    s.maxAttempts = static_cast<int>(integer(config, "builder.max_attempts", 3, 1, 1000));
+    s.stopTimeout = std::chrono::seconds(integer(config, "builder.stop_timeout", 240, 0, 86400));
+    s.maxLogBytes = static_cast<std::size_t>(integer(config, "builder.max_log_bytes", 10 * 1024 * 1024, 4096, 1LL << 34));
+    s.retries = static_cast<int>(integer(config, "builder.retries", 4, 0, 100));
+    s.retryDelay = std::chrono::milliseconds(integer(config, "builder.retry_delay_ms", 2000, 1, 600000));
+
+    s.stateDir = string(config, "storage.state_dir", s.stateDir);
+    if (s.stateDir.empty() || s.stateDir[0] != '/') {
+        throw ConfigError("storage.state_dir: expected an absolute path, got '" + s.stateDir + "'");
+    }
+
+    if (has(config, "api.token_file")) s.apiToken = secret(config, "api.token_file", credentialsDir);
+
+    AbstractConfiguration::Keys aliases;
+    config.keys("repo", aliases);
+    for (const std::string& alias : aliases) {
+        RepoSettings repo = loadRepo(config, alias, credentialsDir);
+        // A webhook names the repository, and must lead to one section.
+        if (const RepoSettings* other = s.repoByName(repo.name)) {
+            throw ConfigError("repo." + alias + ".name: " + repo.name + " is already repo." + other->alias + ".name");
+        }
+        s.repos.push_back(std::move(repo));
+    }
+    return s;
+}
+
+}  // namespace slipway

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/HTTPRequestHandler.h>
+
+#include "daemon/config/settings.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+// What the /api endpoints need from the rest of the daemon.
+struct ApiSettings {
+    std::string token;  // empty: /api is open
+    std::vector<RepoSettings> repos;
+    std::function<void()> jobsQueued;                       // wakes a worker
+    std::function<std::string(std::int64_t)> logPath;       // a build's log file
+    std::function<bool()> stopping;                          // true once slipwayd is stopping: follows end
+    unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a server thread
+};
+
+// /api/*: build history with filters and keyset paging, one build, its log
+// (followed live with ?follow=1), jobs, deliveries, and queueing builds by hand
+// or again. When a token is set every request must carry "Authorization: Bearer
+// <token>". Query values are validated and bound; a bad one is a 400 that names it.
+class ApiHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    ApiHandler(const ApiSettings& settings, Store& store);
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+    void listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void showBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response);
+    void sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void queueBuild(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void retryBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response);
+    void showJob(std::int64_t id, Poco::Net::HTTPServerResponse& response);
+    void listDeliveries(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    // Answers a job queued (202) or found already waiting (200) for the same commit.
+    void answerQueued(std::int64_t queued, std::int64_t pending, Poco::Net::HTTPServerResponse& response);
+
+    const ApiSettings& settings_;
+    Store& store_;
+};
+
+}  // namespace slipway

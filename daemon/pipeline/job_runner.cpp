@@ -1,0 +1,375 @@
+#include "daemon/pipeline/job_runner.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <Poco/Logger.h>
+
+#include "backends/transient_failure.h"
+#include "daemon/pipeline/build_log.h"
+#include "backends/image_name.h"
+#include "daemon/pipeline/manifest.h"
+
+namespace slipway {
+namespace {
+
+// Looked up once: Logger::get takes a lock every request thread would queue on.
+Poco::Logger& logger() {
+    static Poco::Logger& logger = Poco::Logger::get("slipway.job");
+    return logger;
+}
+
+// Reports how long a step took however it ends, failures included.
+class StepTimer {
+public:
+    explicit StepTimer(std::function<void(double)> report)
+        : report_(std::move(report)), start_(std::chrono::steady_clock::now()) {}
+    ~StepTimer() { report_(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()); }
+    StepTimer(const StepTimer&) = delete;
+    StepTimer& operator=(const StepTimer&) = delete;
+
+private:
+    std::function<void(double)> report_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+// Empty when `relative` (already a valid repository name, so no '..' and no
+// leading '/') is a real folder inside `root` holding a regular Dockerfile;
+// otherwise why not. Symbolic links are refused at every step, so a hostile
+// repository cannot point the build context at a host folder.
+std::string checkServiceFolder(const std::string& root, const std::string& relative) {
+    std::string path = root;
+    std::string::size_type start = 0;
+    while (start < relative.size()) {
+        std::string::size_type end = relative.find('/', start);
+        if (end == std::string::npos) end = relative.size();
+        path += "/" + relative.substr(start, end - start);
+        struct stat info {};
+        if (::lstat(path.c_str(), &info) != 0) return "folder " + relative + "/ is missing";
+        if (S_ISLNK(info.st_mode)) return relative.substr(0, end) + " is a symbolic link";
+        if (!S_ISDIR(info.st_mode)) return relative.substr(0, end) + " is not a folder";
+        start = end + 1;
+    }
+    struct stat info {};
+    if (::lstat((path + "/Dockerfile").c_str(), &info) != 0) return relative + "/Dockerfile is missing";
+    if (!S_ISREG(info.st_mode)) return relative + "/Dockerfile is not a regular file";
+    return {};
+}
+
+}  // namespace
+
+JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend,
+                     Metrics& metrics)
+    : settings_(std::move(settings)),
+      slots_(settings_.concurrency),
+      store_(store),
+      checkout_(checkout),
+      backend_(backend),
+      metrics_(metrics) {}
+
+std::string JobRunner::logPath(std::int64_t buildId) const {
+    return settings_.logDir + "/build-" + std::to_string(buildId) + ".log";
+}
+
+void JobRunner::run(const Job& job) {
+    const std::string tag = "job " + std::to_string(job.id);
+    try {
+        runJob(job);
+    } catch (const Interrupted&) {
+        // Left running in the store: the next start queues it again.
+        logger().warning(tag + ": interrupted by the stop; it runs again at the next start");
+    } catch (const std::exception& e) {
+        // The store itself failed (disk full, locked too long). Say so, and try
+        // once to end the job; if that fails too, a restart queues it again.
+        logger().error(tag + ": " + e.what());
+        try {
+            store_.finishJob(job.id, kFailed, std::string("slipwayd could not record the job: ") + e.what());
+        } catch (const std::exception& again) {
+            logger().error(tag + ": cannot record its failure either: " + again.what());
+        }
+    }
+}
+
+void JobRunner::runJob(const Job& job) {
+    const std::string tag = "job " + std::to_string(job.id) + " (delivery " + job.deliveryId + ", " +
+                            job.repo + "@" + job.sha.substr(0, 12) + ")";
+    logger().information(tag + ": started, attempt " + std::to_string(job.attempt));
+
+    const RepoSettings* repo = nullptr;
+    for (const RepoSettings& candidate : settings_.repos) {
+        if (candidate.alias == job.repo) repo = &candidate;
+    }
+    if (!repo) {
+        const std::string error = "repository " + job.repo + " is no longer configured";
+        logger().error(tag + ": " + error);
+        store_.finishJob(job.id, kFailed, error);
+        return;
+    }
+
+    std::vector<ServiceEntry> entries;
+    std::optional<Checkout::Lease> tree;
+    try {
+        std::string manifest;
+        withRetries(
+            settings_.retry,
+            [&] {
+                tree.emplace(checkout_.prepare(*repo, job.sha, "images.json", kMaxManifestBytes, manifest));
+            },
+            [](const std::exception& e) {
+                const auto* git = dynamic_cast<const GitError*>(&e);
+                return git && git->transient();
+            },
+            [&](const std::string& why, std::chrono::milliseconds wait, int retry) {
+                logger().warning(tag + ": " + why + "; trying again in " + std::to_string(wait.count()) + " ms (retry " +
+                                 std::to_string(retry) + " of " + std::to_string(settings_.retry.retries) + ")");
+            },
+            stopping_);
+        entries = parseManifest(manifest);
+        if (entries.empty()) throw ManifestError("images.json lists no services");
+        if (!job.service.empty()) {
+            // A retry rebuilds one service, as images.json at that commit describes it.
+            std::vector<ServiceEntry> only;
+            for (const ServiceEntry& entry : entries) {
+                if (entry.name == job.service) only.push_back(entry);
+            }
+            if (only.empty()) throw ManifestError("images.json at this commit does not list " + job.service);
+            entries = only;
+        }
+    } catch (const Interrupted&) {
+        throw;
+    } catch (const std::exception& e) {
+        if (stopping_) throw Interrupted();
+        logger().error(tag + ": " + e.what());
+        store_.finishJob(job.id, kFailed, e.what());
+        return;
+    }
+
+    // A job run again after a restart keeps the builds that already succeeded.
+    std::vector<Build> done = store_.buildsOfJob(job.id);
+    auto succeeded = [&](const ServiceEntry& entry) {
+        for (const Build& b : done) {
+            if (b.service == entry.name && b.version == entry.version && b.state == kSucceeded) return true;
+        }
+        return false;
+    };
+
+    std::vector<Build> queued;
+    int failures = 0;
+    for (const ServiceEntry& entry : entries) {
+        if (entry.error.empty() && succeeded(entry)) continue;
+        Build build;
+        build.jobId = job.id;
+        build.deliveryId = job.deliveryId;
+        build.repo = job.repo;
+        build.sha = job.sha;
+        build.service = entry.name;
+        build.version = entry.version;
+        build.attempt = job.attempt;
+        if (!entry.error.empty()) {
+            build.image = entry.name;
+            build.error = entry.error;
+            build.id = store_.addFailedBuild(build);
+            metrics_.buildFinished(kFailed);
+            logger().error(tag + ": build " + std::to_string(build.id) + ": " + entry.error);
+            ++failures;
+            continue;
+        }
+        build.image = imageReference(settings_.registryHost, entry.name, entry.version);
+        build.id = store_.addBuild(build);
+        queued.push_back(build);
+    }
+    failures += runBuilds(queued, tree->path());
+
+    if (failures == 0) {
+        store_.finishJob(job.id, kSucceeded, "");
+        logger().information(tag + ": succeeded");
+    } else {
+        const std::string error = std::to_string(failures) + " of " + std::to_string(entries.size()) +
+                                  " services failed; see their builds";
+        store_.finishJob(job.id, kFailed, error);
+        logger().warning(tag + ": " + error);
+    }
+}
+
+// Holds the lock of one image reference; the entry goes when its last user does.
+class JobRunner::ImageLock {
+public:
+    ImageLock(JobRunner& runner, const std::string& image) : runner_(runner), image_(image) {
+        {
+            std::lock_guard<std::mutex> guard(runner_.imageLocksMutex_);
+            entry_ = &runner_.imageLocks_[image_];
+            ++entry_->users;
+        }
+        entry_->mutex.lock();
+    }
+    ~ImageLock() {
+        entry_->mutex.unlock();
+        std::lock_guard<std::mutex> guard(runner_.imageLocksMutex_);
+        if (--entry_->users == 0) runner_.imageLocks_.erase(image_);
+    }
+    ImageLock(const ImageLock&) = delete;
+    ImageLock& operator=(const ImageLock&) = delete;
+
+private:
+    JobRunner& runner_;
+    std::string image_;
+    ImageLockEntry* entry_ = nullptr;
+};
+
+int JobRunner::runBuilds(const std::vector<Build>& builds, const std::string& dir) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> failures{0};
+    std::atomic<bool> halted{false};
+    std::mutex thrownMutex;
+    std::exception_ptr interrupted;
+    std::exception_ptr thrown;
+    auto work = [&] {
+        while (!halted && !stopping_) {
+            const BuildSlots::Slot slot(slots_);
+            if (halted || stopping_) return;
+            const std::size_t i = next++;
+            if (i >= builds.size()) return;
+            try {
+                if (!runBuild(builds[i], dir)) ++failures;
+            } catch (const Interrupted&) {
+                halted = true;
+                std::lock_guard<std::mutex> lock(thrownMutex);
+                if (!interrupted) interrupted = std::current_exception();
+            } catch (...) {
+                // Not a build's failure (runBuild records those): the store, say.
+                halted = true;
+                std::lock_guard<std::mutex> lock(thrownMutex);
+                if (!thrown) thrown = std::current_exception();
+            }
+        }
+    };
+    // This thread builds too; the helpers end with the job.
+    std::vector<std::thread> helpers;
+    const std::size_t parallel = std::min<std::size_t>(settings_.concurrency, builds.size());
+    for (std::size_t i = 1; i < parallel; ++i) helpers.emplace_back(work);
+    work();
+    for (std::thread& helper : helpers) helper.join();
+    if (interrupted) std::rethrow_exception(interrupted);
+    if (thrown) std::rethrow_exception(thrown);
+    // A stop that came between builds left some never started: the job is
+    // not done, and runs again at the next start.
+    if (next < builds.size()) throw Interrupted();
+    return failures;
+}
+
+bool JobRunner::runBuild(const Build& build, const std::string& dir) {
+    const std::string tag = "build " + std::to_string(build.id) + " (delivery " + build.deliveryId + ", " +
+                            build.image + ")";
+    store_.startBuild(build.id);
+    logger().information(tag + ": started");
+    BuildLog log(logPath(build.id), settings_.maxLogBytes);
+
+    const std::string problem = checkServiceFolder(dir, build.service);
+    if (!problem.empty()) {
+        const std::string error = "service " + build.service + ": " + problem;
+        log << error << "\n";
+        store_.finishBuild(build.id, kFailed, "", error);
+        metrics_.buildFinished(kFailed);
+        logger().error(tag + ": " + error);
+        return false;
+    }
+
+    const ImageLock imageLock(*this, build.image);
+    bool built = false;
+    std::string digest;
+    auto retrying = [&](const std::function<void()>& step, bool registryToo) {
+        withRetries(
+            settings_.retry, step,
+            [registryToo](const std::exception& e) {
+                return engineUnreachable(e.what()) || (registryToo && registryUnavailable(e.what()));
+            },
+            [&](const std::string& why, std::chrono::milliseconds wait, int retry) {
+                log << "\n[slipway: " << why << "; trying again in " << wait.count() << " ms (retry " << retry << " of "
+                    << settings_.retry.retries << ")]\n"
+                    << std::flush;
+                logger().warning(tag + ": " + why + "; retry " + std::to_string(retry) + " in " +
+                                 std::to_string(wait.count()) + " ms");
+            },
+            stopping_);
+    };
+    // A stop that came while another step ran starts no new one.
+    auto checkStopping = [this] {
+        if (stopping_) throw Interrupted();
+    };
+    try {
+        // A build or push that finds its image, or a layer it builds on,
+        // removed meanwhile runs once more (from the layer cache, so in
+        // moments): a killed slipwayd's removal of the same tag, and with it
+        // the untagged layers under it, may reach the engine after the job,
+        // run again, has started building.
+        for (bool again = false;; again = true) {
+            try {
+                checkStopping();
+                {
+                    StepTimer timer([this](double s) { metrics_.buildDuration(s); });
+                    retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); },
+                             false);
+                }
+                built = true;
+                checkStopping();
+                StepTimer timer([this](double s) { metrics_.pushDuration(s); });
+                retrying([&] { digest = backend_.push(build.image, log); }, true);
+                break;
+            } catch (const BackendError& e) {
+                if (again || stopping_ || !imageVanished(e.what())) throw;
+                log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
+                    << std::flush;
+                logger().warning(tag + ": an image it needs was removed meanwhile; building it again");
+            }
+        }
+        if (!settings_.keepImages) {
+            built = false;
+            try {
+                backend_.remove(build.image, log);
+            } catch (const BackendError& e) {
+                // The image is in the registry: that is the build's result. A
+                // local tag that cannot be removed (gone already, or in use)
+                // is reported, not turned into a failed build.
+                log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
+                logger().warning(tag + ": pushed, but " + e.what());
+            }
+        }
+    } catch (const Interrupted&) {
+        log << "\n[slipway: interrupted by a stop; the build runs again at the next start]\n";
+        throw;
+    } catch (const std::exception& e) {
+        if (stopping_) {
+            log << "\n[slipway: interrupted by a stop (" << e.what() << "); the build runs again at the next start]\n";
+            throw Interrupted();
+        }
+        log << "error: " << e.what() << "\n";
+        store_.finishBuild(build.id, kFailed, "", e.what());
+        metrics_.buildFinished(kFailed);
+        logger().error(tag + ": " + e.what());
+        if (built) {
+            // Do not leave the image of a failed push behind.
+            try {
+                backend_.remove(build.image, log);
+            } catch (const std::exception& removal) {
+                logger().warning(tag + ": " + removal.what());
+            }
+        }
+        return false;
+    }
+    // Recorded outside the try: a store that fails here must not turn a pushed
+    // image into a failed build (JobRunner::run reports it instead).
+    store_.finishBuild(build.id, kSucceeded, digest, "");
+    metrics_.buildFinished(kSucceeded);
+    logger().information(tag + ": pushed " + digest);
+    return true;
+}
+
+}  // namespace slipway

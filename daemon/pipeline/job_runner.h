@@ -1,0 +1,84 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "daemon/pipeline/build_slots.h"
+#include "daemon/source/checkout.h"
+#include "daemon/reporters/metrics.h"
+#include "daemon/pipeline/retry_policy.h"
+#include "daemon/config/settings.h"
+#include "storage/records.h"
+#include "storage/store.h"
+
+namespace slipway {
+
+// What a job needs to know beyond the job itself.
+struct JobRunnerSettings {
+    std::string registryHost;
+    bool keepImages = false;
+    std::string logDir;   // one log file per build
+    std::vector<RepoSettings> repos;
+    RetryPolicy retry;    // for fetches, and builds and pushes that failed for a transient reason
+    std::size_t maxLogBytes = 10 * 1024 * 1024;
+    unsigned concurrency = 1;  // builds at once, across every job (builder.concurrency)
+};
+
+// Runs one claimed job to its end: checkout, images.json, then build, push and
+// remove each service, recording every step in the store. The services of a
+// job build in parallel, up to `concurrency` builds at once across all the
+// jobs that run; a service that fails does not stop the others. Never throws:
+// every failure ends up in the job's or a build's `error`, or in the log when
+// the store itself cannot record it.
+class JobRunner {
+public:
+    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, Metrics& metrics);
+
+    void run(const Job& job);
+
+    // slipwayd is stopping: retry waits end at once, and a step that fails from
+    // now on (its child killed, say) leaves its job running in the store, for
+    // the next start to queue again, instead of recording a failure.
+    void stop() { stopping_ = true; }
+
+    // The path of build `buildId`'s log file.
+    std::string logPath(std::int64_t buildId) const;
+
+private:
+    void runJob(const Job& job);
+
+    // Runs `builds` from the checkout in `dir` in parallel, each in a build
+    // slot; returns how many failed. After a stop, no further build starts;
+    // once every started one has ended, Interrupted (or any other exception a
+    // build let through) is rethrown.
+    int runBuilds(const std::vector<Build>& builds, const std::string& dir);
+
+    // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
+    bool runBuild(const Build& build, const std::string& dir);
+
+    // Two jobs can build the same <registry>/<service>:<version> from different
+    // commits (a version that was not bumped). The tag lives on the engine, so
+    // one reference is built, pushed and removed by one build at a time, or one
+    // build could push the other's image.
+    class ImageLock;
+    struct ImageLockEntry {
+        std::mutex mutex;
+        int users = 0;
+    };
+    std::mutex imageLocksMutex_;
+    std::map<std::string, ImageLockEntry> imageLocks_;
+
+    JobRunnerSettings settings_;
+    BuildSlots slots_;
+    Store& store_;
+    Checkout& checkout_;
+    Backend& backend_;
+    Metrics& metrics_;
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace slipway

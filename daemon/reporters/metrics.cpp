@@ -1,0 +1,96 @@
+#include "daemon/reporters/metrics.h"
+
+#include <set>
+#include <sstream>
+
+namespace slipway {
+namespace {
+
+// Label values come from fixed sets, but escaping keeps the format valid whatever they hold.
+std::string label(const std::string& value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+std::string number(double value) {
+    std::ostringstream out;
+    out.precision(17);
+    out << value;
+    return out.str();
+}
+
+}  // namespace
+
+void Metrics::Histogram::observe(double value) {
+    for (std::size_t i = 0; i < kBounds.size(); ++i) {
+        if (value <= kBounds[i]) ++buckets[i];
+    }
+    ++count;
+    sum += value;
+}
+
+void Metrics::Histogram::render(std::string& out, const std::string& name, const std::string& help) const {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    for (std::size_t i = 0; i < kBounds.size(); ++i) {
+        out += name + "_bucket{le=\"" + number(kBounds[i]) + "\"} " + std::to_string(buckets[i]) + "\n";
+    }
+    out += name + "_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+    out += name + "_sum " + number(sum) + "\n";
+    out += name + "_count " + std::to_string(count) + "\n";
+}
+
+void Metrics::webhookReceived(const std::string& event, const std::string& outcome) {
+    static const std::set<std::string> known = {"ping", "pull_request", "push"};
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++webhooks_[{known.count(event) ? event : "other", outcome}];
+}
+
+void Metrics::buildFinished(const std::string& state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++builds_[state];
+}
+
+void Metrics::buildDuration(double seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    buildSeconds_.observe(seconds);
+}
+
+void Metrics::pushDuration(double seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pushSeconds_.observe(seconds);
+}
+
+std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string out;
+    out += "# HELP slipway_webhooks_total Webhook deliveries that passed the signature check, by event and outcome.\n";
+    out += "# TYPE slipway_webhooks_total counter\n";
+    for (const auto& [key, value] : webhooks_) {
+        out += "slipway_webhooks_total{event=\"" + label(key.first) + "\",outcome=\"" + label(key.second) + "\"} " +
+               std::to_string(value) + "\n";
+    }
+    out += "# HELP slipway_builds_total Builds that ended since slipwayd started, by state.\n";
+    out += "# TYPE slipway_builds_total counter\n";
+    for (const char* state : {"succeeded", "failed"}) {
+        auto it = builds_.find(state);
+        out += std::string("slipway_builds_total{state=\"") + state + "\"} " +
+               std::to_string(it == builds_.end() ? 0 : it->second) + "\n";
+    }
+    buildSeconds_.render(out, "slipway_build_duration_seconds", "Time the image build step took.");
+    pushSeconds_.render(out, "slipway_push_duration_seconds", "Time the push step took.");
+    out += "# HELP slipway_queue_depth Jobs waiting for a worker.\n# TYPE slipway_queue_depth gauge\n";
+    out += "slipway_queue_depth " + std::to_string(queuedJobs) + "\n";
+    out += "# HELP slipway_builds_running Builds running now.\n# TYPE slipway_builds_running gauge\n";
+    out += "slipway_builds_running " + std::to_string(runningBuilds) + "\n";
+    return out;
+}
+
+}  // namespace slipway

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/source/repository_mirror.h"
+#include "daemon/config/settings.h"
+#include "daemon/source/work_tree.h"
+#include "daemon/source/work_tree_pool.h"
+
+namespace slipway {
+
+// Hands out the cached mirror of each configured repository, one job at a
+// time per repository, so that concurrent jobs never fetch into the same
+// mirror; and the work trees jobs build from, kept between jobs so that a new
+// commit rewrites only the files it changes.
+class Checkout {
+public:
+    // Mirrors live in `reposDir`, one bare repository per alias; work trees in
+    // `workDir`/<alias>/<n>, as many per repository as it has jobs running at once.
+    Checkout(std::string reposDir, std::string workDir, std::chrono::seconds fetchTimeout);
+
+    // A work tree lent to one job; its repository's pool gets it back when the lease ends.
+    class Lease {
+    public:
+        Lease(Lease&& other) noexcept;
+        Lease& operator=(Lease&&) = delete;
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease();
+
+        // The folder holding the commit's tree.
+        const std::string& path() const { return tree_.path(); }
+
+    private:
+        friend class Checkout;
+        Lease(WorkTreePool& pool, WorkTree tree);
+
+        WorkTreePool* pool_;
+        WorkTree tree_;
+    };
+
+    // Fetches commit `sha` of `repo`, sets `manifest` to the content of
+    // `manifestPath` at that commit, and lends a work tree holding exactly that
+    // commit's tree. Throws std::runtime_error saying which step failed on
+    // what (a GitError, transient or not, when the fetch failed).
+    Lease prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
+                  std::size_t maxManifestBytes, std::string& manifest);
+
+    // Removes the mirrors and work trees of repositories that are no longer in
+    // `repos`, and anything else in the work folder; returns the mirrors' names.
+    std::vector<std::string> pruneUnconfigured(const std::vector<RepoSettings>& repos);
+
+private:
+    struct Entry {
+        explicit Entry(std::string workDir) : trees(std::move(workDir)) {}
+        std::mutex mutex;  // the mirror: one fetch and checkout at a time
+        std::unique_ptr<RepositoryMirror> mirror;
+        WorkTreePool trees;  // its own lock: a job ending never waits for another's fetch
+    };
+    Entry& entryFor(const std::string& alias);
+
+    std::string reposDir_;
+    std::string workDir_;
+    std::chrono::seconds fetchTimeout_;
+    std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace slipway

@@ -1,0 +1,200 @@
+#include "daemon/source/repository_mirror.h"
+
+#include <vector>
+
+#include <git2/sys/repository.h>
+
+#include <Poco/File.h>
+#include <Poco/URI.h>
+
+#include "daemon/source/local_object_copy.h"
+
+namespace slipway {
+namespace {
+
+struct FetchContext {
+    const std::string* token;
+    std::chrono::steady_clock::time_point deadline;
+    bool timedOut = false;
+};
+
+int credentials(git_credential** out, const char* /*url*/, const char* /*username*/,
+                unsigned int allowed, void* payload) {
+    auto* context = static_cast<FetchContext*>(payload);
+    if (context->token->empty() || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) return GIT_PASSTHROUGH;
+    return git_credential_userpass_plaintext_new(out, "x-access-token", context->token->c_str());
+}
+
+// libgit2 has no fetch timeout of its own; cancelling from the progress
+// callback stops a transfer that is still moving but too slow.
+int progress(const git_indexer_progress* /*stats*/, void* payload) {
+    auto* context = static_cast<FetchContext*>(payload);
+    if (std::chrono::steady_clock::now() > context->deadline) {
+        context->timedOut = true;
+        return -1;
+    }
+    return 0;
+}
+
+std::string shortSha(const std::string& sha) { return sha.substr(0, 12); }
+
+}  // namespace
+
+RepositoryMirror::RepositoryMirror(std::string path, std::string url, std::string token)
+    : path_(std::move(path)), url_(std::move(url)), token_(std::move(token)) {
+    git_repository* repo = nullptr;
+    if (git_repository_open_bare(&repo, path_.c_str()) < 0) {
+        Poco::File(path_).createDirectories();
+        checkGit(git_repository_init(&repo, path_.c_str(), /*is_bare=*/1), "creating mirror " + path_);
+    }
+    repo_.reset(repo);
+}
+
+bool RepositoryMirror::hasCommit(const std::string& sha) {
+    git_oid oid;
+    return git_oid_fromstr(&oid, sha.c_str()) == 0 && hasCommit(oid);
+}
+
+bool RepositoryMirror::hasCommit(const git_oid& oid) {
+    git_commit* commit = nullptr;
+    if (git_commit_lookup(&commit, repo_.get(), &oid) < 0) return false;
+    git_commit_free(commit);
+    return true;
+}
+
+void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout) {
+    if (!remote_) {
+        git_remote* remote = nullptr;
+        checkGit(git_remote_create_anonymous(&remote, repo_.get(), url_.c_str()), "opening remote " + url_);
+        remote_.reset(remote);
+    }
+
+    FetchContext context{&token_, std::chrono::steady_clock::now() + timeout};
+    git_fetch_options options;
+    git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
+    options.callbacks.credentials = credentials;
+    options.callbacks.transfer_progress = progress;
+    options.callbacks.payload = &context;
+    options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+
+    std::vector<char*> specs;
+    for (const std::string& spec : refspecs) specs.push_back(const_cast<char*>(spec.c_str()));
+    git_strarray array{specs.data(), specs.size()};
+    const int code = git_remote_fetch(remote_.get(), &array, &options, nullptr);
+    if (context.timedOut) {
+        throw GitError("fetch from " + url_ + " timed out after " + std::to_string(timeout.count()) + " s");
+    }
+    checkGit(code, "fetch from " + url_);
+}
+
+void RepositoryMirror::fetch(const std::string& sha, std::chrono::seconds timeout) {
+    git_oid oid;
+    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
+    if (hasCommit(oid)) return;
+    // A repository on this machine: copy what the commit adds, unless the
+    // mirror is new (then a fetch's pack beats copying the history object by object).
+    if (url_.rfind("file://", 0) == 0 && hasReferences() &&
+        copyFromLocalRepository(repo_.get(), Poco::URI(url_).getPath(), oid, kMaxCopiedObjects) && hasCommit(oid)) {
+        remember(oid);
+        return;
+    }
+    try {
+        fetchRefspecs({sha}, timeout);
+    } catch (const GitError&) {
+        // Servers that refuse unadvertised objects still serve them through refs.
+    }
+    if (hasCommit(oid)) {
+        remember(oid);
+        return;
+    }
+    fetchRefspecs({"+refs/heads/*:refs/heads/*", "+refs/pull/*/merge:refs/pull/*/merge"}, timeout);
+    if (!hasCommit(oid)) {
+        throw GitError("commit " + sha + " is not in " + url_ + " (fetched every branch and pull request)");
+    }
+    remember(oid);
+}
+
+bool RepositoryMirror::hasReferences() {
+    git_reference_iterator* iterator = nullptr;
+    checkGit(git_reference_iterator_new(&iterator, repo_.get()), "references of " + path_);
+    git_reference* reference = nullptr;
+    const bool any = git_reference_next(&reference, iterator) == 0;
+    if (any) git_reference_free(reference);
+    git_reference_iterator_free(iterator);
+    return any;
+}
+
+void RepositoryMirror::remember(const git_oid& oid) {
+    git_reference* reference = nullptr;
+    checkGit(git_reference_create(&reference, repo_.get(), "refs/slipway/fetched", &oid, /*force=*/1, nullptr),
+             "updating refs/slipway/fetched in " + path_);
+    git_reference_free(reference);
+}
+
+GitTree RepositoryMirror::treeOf(const std::string& sha) {
+    git_oid oid;
+    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
+    git_commit* commit = nullptr;
+    checkGit(git_commit_lookup(&commit, repo_.get(), &oid), "commit " + shortSha(sha));
+    GitCommit ownedCommit(commit);
+    git_tree* tree = nullptr;
+    checkGit(git_commit_tree(&tree, ownedCommit.get()), "tree of " + shortSha(sha));
+    return GitTree(tree);
+}
+
+std::string RepositoryMirror::readFile(const std::string& sha, const std::string& path, std::size_t maxBytes) {
+    GitTree tree = treeOf(sha);
+    git_tree_entry* entry = nullptr;
+    if (git_tree_entry_bypath(&entry, tree.get(), path.c_str()) < 0) {
+        throw GitError(path + " is missing from commit " + shortSha(sha));
+    }
+    GitTreeEntry ownedEntry(entry);
+    const git_filemode_t mode = git_tree_entry_filemode(ownedEntry.get());
+    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+        throw GitError(path + " in commit " + shortSha(sha) + " is not a regular file");
+    }
+    git_blob* blob = nullptr;
+    checkGit(git_blob_lookup(&blob, repo_.get(), git_tree_entry_id(ownedEntry.get())), path);
+    GitBlob ownedBlob(blob);
+    const auto size = static_cast<std::size_t>(git_blob_rawsize(ownedBlob.get()));
+    if (size > maxBytes) {
+        throw GitError(path + " in commit " + shortSha(sha) + " is " + std::to_string(size) +
+                       " bytes, over the limit of " + std::to_string(maxBytes));
+    }
+    return std::string(static_cast<const char*>(git_blob_rawcontent(ownedBlob.get())), size);
+}
+
+void RepositoryMirror::checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+                                const std::string& baseline) {
+    GitTree tree = treeOf(sha);
+    git_checkout_options options;
+    git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
+    // Whatever the folder holds that the tree does not, a file changed or left
+    // there, goes: the folder ends up as the tree, nothing more.
+    options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
+    options.target_directory = dir.c_str();
+    GitTree baselineTree;
+    GitIndex emptyIndex;
+    if (!baseline.empty()) {
+        baselineTree = treeOf(baseline);
+        options.baseline = baselineTree.get();
+    } else {
+        // Else libgit2 would take the mirror's HEAD for what the folder holds.
+        git_index* index = nullptr;
+        checkGit(git_index_new(&index), "an empty index");
+        emptyIndex.reset(index);
+        options.baseline_index = emptyIndex.get();
+    }
+    // A bare mirror has no index; libgit2 checks out through the
+    // repository's, so the folder's own stands in for it while the checkout lasts.
+    git_index* index = nullptr;
+    checkGit(git_index_open(&index, indexPath.c_str()), "opening the index " + indexPath);
+    GitIndex ownedIndex(index);
+    checkGit(git_repository_set_index(repo_.get(), ownedIndex.get()), "using the index " + indexPath);
+    const int code =
+        git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &options);
+    git_repository_set_index(repo_.get(), nullptr);
+    checkGit(code, "checkout of " + shortSha(sha) + " into " + dir);
+}
+
+}  // namespace slipway

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/source/git_handles.h"
+
+namespace slipway {
+
+// A bare mirror of one configured repository under state_dir/repos/, fetched
+// incrementally. Not thread-safe: one job at a time uses a mirror (see Checkout).
+class RepositoryMirror {
+public:
+    // Opens the mirror at `path`, creating it as a bare repository if needed.
+    // `url` comes from the configuration, never from a payload; `token`, when not
+    // empty, authenticates HTTPS fetches as GitHub's x-access-token.
+    RepositoryMirror(std::string path, std::string url, std::string token);
+
+    // Makes sure commit `sha` is in the mirror: from a file:// repository, by
+    // copying the objects it adds (see copyFromLocalRepository); else fetches
+    // that object first, then every branch and pull request ref when the
+    // server will not serve it alone. Throws GitError when the commit cannot be had.
+    void fetch(const std::string& sha, std::chrono::seconds timeout);
+
+    // The content of the file at `path` in commit `sha`, at most `maxBytes`.
+    // Throws GitError naming the path when it is missing, not a regular file, or too big.
+    std::string readFile(const std::string& sha, const std::string& path, std::size_t maxBytes);
+
+    // Whether the mirror has commit `sha`.
+    bool hasCommit(const std::string& sha);
+
+    // Makes folder `dir` hold exactly the tree of commit `sha`, keeping its
+    // index in `indexPath`. `baseline` is the commit whose tree `dir` holds,
+    // just as that index says (see WorkTree::unchanged): only the files that
+    // differ between the two are written or removed. With no baseline, `dir`
+    // must be empty.
+    void checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+                  const std::string& baseline);
+
+private:
+    // Objects a local copy may write before it gives way to a fetch.
+    static constexpr std::size_t kMaxCopiedObjects = 20000;
+
+    bool hasCommit(const git_oid& oid);
+    // Whether the mirror has any reference: a fetch filled it before.
+    bool hasReferences();
+    // Points refs/slipway/fetched at the commit just fetched, so that the
+    // mirror has a reference (see hasReferences) however it got the commit.
+    void remember(const git_oid& oid);
+    void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout);
+    GitTree treeOf(const std::string& sha);
+
+    std::string path_;
+    std::string url_;
+    std::string token_;
+    GitRepository repo_;
+    // Made once and kept: libgit2 1.5 with PCRE2 leaks about 20 KB each time
+    // it makes a remote (its config regex match data), which was 150 KB per
+    // job that fetched twice, without bound. One remote serves every fetch.
+    GitRemote remote_;
+};
+
+}  // namespace slipway

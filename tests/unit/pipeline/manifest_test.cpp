@@ -1,0 +1,110 @@
+#include "daemon/pipeline/manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+std::string entry(const std::string& name, const std::string& version) {
+    return R"({"service_name": ")" + name + R"(", "type": "Docker", "version": ")" + version + R"("})";
+}
+
+std::string errorOf(const std::string& json) {
+    const std::vector<ServiceEntry> entries = parseManifest(json);
+    EXPECT_EQ(entries.size(), 1u);
+    return entries.empty() ? "" : entries[0].error;
+}
+
+TEST(Manifest, ReadsTheDesignExample) {
+    const auto entries = parseManifest("[" + entry("api", "1.4.2") + ", " + entry("worker", "0.9.0") + "]");
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_EQ(entries[0].name, "api");
+    EXPECT_EQ(entries[0].version, "1.4.2");
+    EXPECT_EQ(entries[0].error, "");
+    EXPECT_EQ(entries[1].name, "worker");
+    EXPECT_EQ(entries[1].error, "");
+}
+
+TEST(Manifest, IgnoresOptionalFields) {
+    const auto entries = parseManifest(R"([{"service_name": "api", "type": "Docker", "version": "1", "tags": ["x"]}])");
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].error, "");
+}
+
+TEST(Manifest, RefusesPathTraversalAndOptionLikeNames) {
+    for (const char* name : {"../x", "a/../../b", "/etc/passwd", "-rf", "--help", "Api", "my service", ".."}) {
+        const std::string error = errorOf("[" + entry(name, "1.0") + "]");
+        EXPECT_NE(error.find("service_name must be"), std::string::npos) << name << ": " << error;
+        EXPECT_NE(error.find("images.json[0]"), std::string::npos) << error;
+    }
+}
+
+TEST(Manifest, RefusesBadTags) {
+    for (const char* version : {"--help", "1;rm -rf /", "", "a b", ".1"}) {
+        const std::string error = errorOf("[" + entry("api", version) + "]");
+        EXPECT_NE(error.find("is not a Docker tag"), std::string::npos) << version << ": " << error;
+        EXPECT_NE(error.find("images.json[0] (api)"), std::string::npos) << error;
+    }
+}
+
+TEST(Manifest, RefusesWrongTypes) {
+    EXPECT_NE(errorOf(R"([{"service_name": 7, "type": "Docker", "version": "1"}])").find("\"service_name\" must be a string"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"([{"service_name": "api", "type": "Docker", "version": 1.5}])").find("\"version\" must be a string"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"([{"service_name": "api", "type": null, "version": "1"}])").find("\"type\" must be a string"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"(["api"])").find("expected an object"), std::string::npos);
+}
+
+TEST(Manifest, RefusesMissingFields) {
+    EXPECT_NE(errorOf(R"([{"type": "Docker", "version": "1"}])").find("missing \"service_name\""), std::string::npos);
+    EXPECT_NE(errorOf(R"([{"service_name": "api", "version": "1"}])").find("missing \"type\""), std::string::npos);
+    EXPECT_NE(errorOf(R"([{"service_name": "api", "type": "Docker"}])").find("missing \"version\""), std::string::npos);
+}
+
+TEST(Manifest, ReportsUnsupportedTypesPerService) {
+    const auto entries = parseManifest(R"([{"service_name": "api", "type": "Helm", "version": "1"},)" +
+                                       entry("worker", "2") + "]");
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_NE(entries[0].error.find("type \"Helm\" is not supported"), std::string::npos);
+    EXPECT_EQ(entries[1].error, "");
+}
+
+TEST(Manifest, RefusesDuplicateServices) {
+    const auto entries = parseManifest("[" + entry("api", "1") + "," + entry("api", "2") + "]");
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_EQ(entries[0].error, "");
+    EXPECT_NE(entries[1].error.find("appears more than once"), std::string::npos);
+}
+
+TEST(Manifest, RefusesFilesThatAreNotAnArrayOfServices) {
+    EXPECT_THROW(parseManifest("{}"), ManifestError);
+    EXPECT_THROW(parseManifest("\"api\""), ManifestError);
+    EXPECT_THROW(parseManifest("[{"), ManifestError);
+    EXPECT_THROW(parseManifest(""), ManifestError);
+    try {
+        parseManifest("[1,]");
+        FAIL() << "no error";
+    } catch (const ManifestError& e) {
+        EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Manifest, RefusesDeepNestingWithoutRecursingIntoIt) {
+    const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+    EXPECT_THROW(parseManifest(deep), ManifestError);
+}
+
+TEST(Manifest, RefusesOversizedFiles) {
+    const std::string big = "[" + std::string(kMaxManifestBytes, ' ') + "]";
+    try {
+        parseManifest(big);
+        FAIL() << "no error";
+    } catch (const ManifestError& e) {
+        EXPECT_NE(std::string(e.what()).find("over the limit"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace slipway

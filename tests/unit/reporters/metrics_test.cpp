@@ -1,0 +1,54 @@
+#include "daemon/reporters/metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+bool has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+TEST(Metrics, CountsWebhooksByEventAndOutcome) {
+    Metrics m;
+    m.webhookReceived("push", "queued");
+    m.webhookReceived("push", "queued");
+    m.webhookReceived("ping", "ping");
+    const std::string text = m.render(0, 0);
+    EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="push",outcome="queued"} 2)")) << text;
+    EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="ping",outcome="ping"} 1)")) << text;
+}
+
+TEST(Metrics, FoldsUnknownEventsIntoOtherSoTheLabelSetStaysSmall) {
+    Metrics m;
+    m.webhookReceived("issues", "ignored");
+    m.webhookReceived("x\"}\nevil 1", "ignored");
+    const std::string text = m.render(0, 0);
+    EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="other",outcome="ignored"} 2)")) << text;
+    EXPECT_EQ(text.find("evil"), std::string::npos);
+}
+
+TEST(Metrics, RendersCumulativeHistogramBuckets) {
+    Metrics m;
+    m.buildDuration(0.5);
+    m.buildDuration(7);
+    m.buildDuration(7200);
+    const std::string text = m.render(0, 0);
+    EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="1"} 1)")) << text;
+    EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="10"} 2)")) << text;
+    EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="3600"} 2)")) << text;
+    EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="+Inf"} 3)")) << text;
+    EXPECT_TRUE(has(text, "slipway_build_duration_seconds_sum 7207.5")) << text;
+    EXPECT_TRUE(has(text, "slipway_build_duration_seconds_count 3")) << text;
+}
+
+TEST(Metrics, ReportsBuildsAndGauges) {
+    Metrics m;
+    m.buildFinished("succeeded");
+    const std::string text = m.render(4, 2);
+    EXPECT_TRUE(has(text, R"(slipway_builds_total{state="succeeded"} 1)"));
+    EXPECT_TRUE(has(text, R"(slipway_builds_total{state="failed"} 0)"));
+    EXPECT_TRUE(has(text, "slipway_queue_depth 4"));
+    EXPECT_TRUE(has(text, "slipway_builds_running 2"));
+}
+
+}  // namespace
+}  // namespace slipway

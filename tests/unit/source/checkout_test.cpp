@@ -1,0 +1,223 @@
+#include "daemon/source/checkout.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <Poco/File.h>
+
+#include "daemon/source/git_handles.h"
+#include "tests/integration/git_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace slipway {
+namespace {
+
+// Every entry under `dir`, never following a link: path -> file content,
+// "link -> target" or "folder".
+std::map<std::string, std::string> contentOf(const std::string& dir) {
+    std::map<std::string, std::string> found;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+        const std::string relative = entry.path().lexically_relative(dir).string();
+        if (entry.is_symlink()) {
+            found[relative] = "link -> " + std::filesystem::read_symlink(entry.path()).string();
+        } else if (entry.is_directory()) {
+            found[relative] = "folder";
+        } else {
+            std::ifstream file(entry.path(), std::ios::binary);
+            std::stringstream content;
+            content << file.rdbuf();
+            found[relative] = content.str();
+        }
+    }
+    return found;
+}
+
+struct stat statOf(const std::string& path) {
+    struct stat info {};
+    EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
+    return info;
+}
+
+class CheckoutTest : public ::testing::Test {
+protected:
+    CheckoutTest() {
+        repo_.alias = "exam";
+        repo_.url = git_.url();
+    }
+
+    Checkout::Lease prepare(Checkout& checkout, const std::string& sha) {
+        std::string manifest;
+        Checkout::Lease lease = checkout.prepare(repo_, sha, "images.json", 1024, manifest);
+        EXPECT_EQ(manifest, "[]");
+        return lease;
+    }
+    // Checks `sha` out and gives the work tree back, as a job that ended does; returns its folder.
+    std::string checkOutAndGiveBack(const std::string& sha) { return prepare(checkout_, sha).path(); }
+    std::string removeAndCommit(const std::string& path, const std::map<std::string, std::string>& files) {
+        Poco::File(dir_.path() + "/repo/" + path).remove(true);
+        return git_.commit(files);
+    }
+
+    GitLibrary library_;
+    testing::TempDir dir_;
+    testing::GitFixture git_{dir_.path() + "/repo"};
+    RepoSettings repo_;
+    Checkout checkout_{dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30)};
+};
+
+TEST_F(CheckoutTest, ANewCommitRewritesOnlyTheFilesItChanges) {
+    const std::string first =
+        git_.commit({{"images.json", "[]"}, {"web/kept", "same"}, {"web/changed", "old"}, {"gone/file", "bye"}});
+    const std::string path = checkOutAndGiveBack(first);
+    EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"gone", "folder"},
+                                                                    {"gone/file", "bye"},
+                                                                    {"images.json", "[]"},
+                                                                    {"web", "folder"},
+                                                                    {"web/changed", "old"},
+                                                                    {"web/kept", "same"}}));
+    const struct stat kept = statOf(path + "/web/kept");
+    const std::string second = removeAndCommit("gone", {{"web/changed", "new"}, {"web/added", "hello"}});
+
+    Checkout::Lease lease = prepare(checkout_, second);
+    EXPECT_EQ(lease.path(), path);
+    EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"images.json", "[]"},
+                                                                    {"web", "folder"},
+                                                                    {"web/added", "hello"},
+                                                                    {"web/changed", "new"},
+                                                                    {"web/kept", "same"}}));
+    // The unchanged file is the very one the first checkout wrote.
+    const struct stat after = statOf(path + "/web/kept");
+    EXPECT_EQ(after.st_ino, kept.st_ino);
+    EXPECT_EQ(after.st_mtim.tv_nsec, kept.st_mtim.tv_nsec);
+    EXPECT_EQ(after.st_mtim.tv_sec, kept.st_mtim.tv_sec);
+}
+
+TEST_F(CheckoutTest, AFolderThatReplacesASymbolicLinkIsWrittenInTheWorkTreeNotThroughTheLink) {
+    const std::string outside = dir_.path() + "/outside";
+    Poco::File(outside).createDirectories();
+    git_.symlink("svc", outside);
+    const std::string linked = git_.commit({{"images.json", "[]"}});
+    const std::string path = checkOutAndGiveBack(linked);
+    EXPECT_EQ(contentOf(path)["svc"], "link -> " + outside);
+    const std::string folder = removeAndCommit("svc", {{"svc/Dockerfile", "FROM scratch\n"}});
+    Checkout::Lease lease = prepare(checkout_, folder);
+    EXPECT_EQ(contentOf(path),
+              (std::map<std::string, std::string>{
+                  {"images.json", "[]"}, {"svc", "folder"}, {"svc/Dockerfile", "FROM scratch\n"}}));
+    EXPECT_TRUE(contentOf(outside).empty());
+}
+
+TEST_F(CheckoutTest, FilesChangedOrAddedInAKeptWorkTreeAreSetBackToTheCommit) {
+    const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}, {"b", "two"}});
+    const std::string path = checkOutAndGiveBack(first);
+    std::ofstream(path + "/a") << "tampered with";
+    std::ofstream(path + "/stray") << "left here";
+    Poco::File(path + "/b").remove();
+    const std::string second = git_.commit({{"c", "three"}});
+
+    Checkout::Lease lease = prepare(checkout_, second);
+    EXPECT_EQ(contentOf(lease.path()),
+              (std::map<std::string, std::string>{{"images.json", "[]"}, {"a", "one"}, {"b", "two"}, {"c", "three"}}));
+}
+
+TEST_F(CheckoutTest, AFileThatReplacesACommittedLinkIsWrittenInTheWorkTreeNotThroughTheLink) {
+    const std::string outside = dir_.write("outside/secret", "host file");
+    git_.symlink("x", outside);
+    const std::string linked = git_.commit({{"images.json", "[]"}});
+    const std::string path = checkOutAndGiveBack(linked);
+    EXPECT_EQ(contentOf(path)["x"], "link -> " + outside);
+    const std::string file = removeAndCommit("x", {{"x", "written by the next commit"}});
+    Checkout::Lease lease = prepare(checkout_, file);
+    EXPECT_EQ(contentOf(path), (std::map<std::string, std::string>{{"images.json", "[]"}, {"x", "written by the next commit"}}));
+    EXPECT_EQ(contentOf(dir_.path() + "/outside"), (std::map<std::string, std::string>{{"secret", "host file"}}));
+}
+
+TEST_F(CheckoutTest, NothingIsWrittenThroughALinkPutInAKeptWorkTree) {
+    const std::string outside = dir_.write("outside/secret", "host file");
+    const std::string first = git_.commit({{"images.json", "[]"}, {"changed", "old"}, {"kept", "same"}});
+    const std::string path = checkOutAndGiveBack(first);
+    // The file the next commit changes becomes a link to a host file.
+    Poco::File(path + "/changed").remove();
+    ASSERT_EQ(::symlink(outside.c_str(), (path + "/changed").c_str()), 0);
+    const std::string second = git_.commit({{"changed", "new"}});
+
+    Checkout::Lease lease = prepare(checkout_, second);
+    EXPECT_EQ(contentOf(lease.path()),
+              (std::map<std::string, std::string>{{"images.json", "[]"}, {"changed", "new"}, {"kept", "same"}}));
+    EXPECT_EQ(contentOf(dir_.path() + "/outside"), (std::map<std::string, std::string>{{"secret", "host file"}}));
+}
+
+TEST_F(CheckoutTest, ARestartKeepsNotedWorkTreesAndEmptiesOthers) {
+    const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}});
+    std::string noted;
+    std::string cutShort;
+    {
+        Checkout::Lease one = prepare(checkout_, first);
+        Checkout::Lease two = prepare(checkout_, first);
+        noted = one.path();
+        cutShort = two.path();
+    }
+    const struct stat kept = statOf(noted + "/a");
+    // As a crash in the middle of a checkout leaves it: no note, files of two commits.
+    Poco::File(cutShort + ".commit").remove();
+    std::ofstream(cutShort + "/half") << "written";
+    const std::string second = git_.commit({{"b", "two"}});
+
+    Checkout restarted(dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30));
+    Checkout::Lease lease = prepare(restarted, second);
+    EXPECT_EQ(lease.path(), noted);
+    EXPECT_EQ(statOf(noted + "/a").st_ino, kept.st_ino);
+    EXPECT_EQ(contentOf(noted), (std::map<std::string, std::string>{{"images.json", "[]"}, {"a", "one"}, {"b", "two"}}));
+    EXPECT_FALSE(Poco::File(cutShort).exists());
+    EXPECT_FALSE(Poco::File(cutShort + ".index").exists());
+    // The next new work tree is a fresh one, never the folder that was cut short.
+    Checkout::Lease other = prepare(restarted, second);
+    EXPECT_NE(other.path(), noted);
+    EXPECT_EQ(contentOf(other.path()), contentOf(noted));
+}
+
+TEST_F(CheckoutTest, JobsOfOneRepositoryAtOnceHaveWorkTreesOfTheirOwnThenShareThem) {
+    const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}});
+    const std::string second = git_.commit({{"a", "two"}});
+    std::string paths[2];
+    {
+        Checkout::Lease one = prepare(checkout_, first);
+        Checkout::Lease two = prepare(checkout_, second);
+        EXPECT_NE(one.path(), two.path());
+        EXPECT_EQ(contentOf(one.path())["a"], "one");
+        EXPECT_EQ(contentOf(two.path())["a"], "two");
+        paths[0] = one.path();
+        paths[1] = two.path();
+    }
+    // A retry of a commit gets the work tree already at that commit.
+    EXPECT_EQ(prepare(checkout_, first).path(), paths[0]);
+    EXPECT_EQ(prepare(checkout_, second).path(), paths[1]);
+    std::vector<std::string> names;
+    Poco::File(dir_.path() + "/work/exam").list(names);
+    EXPECT_EQ(names.size(), 6u) << "two folders, each with its index and note";
+}
+
+TEST_F(CheckoutTest, PrunesTheMirrorsAndWorkTreesOfRepositoriesNoLongerConfigured) {
+    dir_.write("repos/kept.git/HEAD", "ref: refs/heads/main\n");
+    dir_.write("repos/gone.git/HEAD", "ref: refs/heads/main\n");
+    dir_.write("work/kept/0/file", "kept");
+    dir_.write("work/gone/0/file", "gone");
+    dir_.write("work/job-7/file", "left by an older slipwayd");
+    RepoSettings kept;
+    kept.alias = "kept";
+    EXPECT_EQ(checkout_.pruneUnconfigured({kept}), std::vector<std::string>{"gone.git"});
+    EXPECT_TRUE(Poco::File(dir_.path() + "/repos/kept.git").exists());
+    EXPECT_FALSE(Poco::File(dir_.path() + "/repos/gone.git").exists());
+    std::vector<std::string> work;
+    Poco::File(dir_.path() + "/work").list(work);
+    EXPECT_EQ(work, std::vector<std::string>{"kept"});
+}
+
+}  // namespace
+}  // namespace slipway
