@@ -6,11 +6,28 @@
 
 namespace slipway {
 
+// Why a build, push or remove failed, as far as slipway acts on it: the
+// pipeline retries on some kinds and never reads the message to decide.
+enum class FailureKind {
+    EngineUnreachable,    // the engine is down, restarting, its socket gone: worth trying again
+    RegistryUnavailable,  // the registry did not answer, or answered 5xx: worth trying again
+    ImageVanished,        // an image the step needs (the one to push, a cached layer) was removed meanwhile
+    CredentialsRefused,   // the registry refused the credentials or the push (401, 403)
+    Other,                // anything else: a Dockerfile that fails, a timeout, a bad answer
+};
+
 // A build, push or remove that did not succeed; what() says what and why, and
-// never carries a credential.
+// never carries a credential. Its kind is set by the backend that saw the
+// failure, from what the engine or the docker CLI reported.
 class BackendError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    BackendError(FailureKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+    explicit BackendError(const std::string& what) : BackendError(FailureKind::Other, what) {}
+
+    FailureKind kind() const { return kind_; }
+
+private:
+    FailureKind kind_;
 };
 
 // What to build: a Dockerfile inside a context folder, and the tag to give it.
@@ -37,6 +54,11 @@ public:
 
     // Throws BackendError unless the engine answers now (for GET /readyz).
     virtual void ping() = 0;
+
+    // Ends every build, push and remove in progress at once: each throws
+    // BackendError. For a stop that cannot wait for them; a call that starts
+    // afterwards runs normally. Thread-safe.
+    virtual void abort() = 0;
 };
 
 }  // namespace slipway

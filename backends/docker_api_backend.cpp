@@ -7,6 +7,7 @@
 #include "backends/context_tar.h"
 #include "backends/docker_output.h"
 #include "backends/progress_stream.h"
+#include "backends/transient_failure.h"
 
 namespace slipway {
 namespace {
@@ -37,6 +38,7 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
 
     ProgressStream progress(log);
     std::string error;
+    FailureKind kind = FailureKind::Other;
     try {
         engine_.call({Poco::Net::HTTPRequest::HTTP_POST, target.getPathAndQuery(),
                       {{"Content-Type", "application/x-tar"}},
@@ -45,9 +47,13 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
         if (!progress.error().empty()) {
             const std::string& failedStep = progress.output().lastStep();
             error = step + (failedStep.empty() ? "" : " failed at step " + failedStep) + ": " + progress.error();
+            kind = failureKindOf(progress.error());
         } else if (progress.imageId().empty()) {
             error = step + ": the engine's answer ended without the id of the image it built";
         }
+    } catch (const BackendError& e) {
+        error = step + ": " + e.what();
+        kind = e.kind();
     } catch (const std::exception& e) {
         error = step + ": " + e.what();
     }
@@ -62,7 +68,7 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
             log << "removal of intermediate image " << *it << ": " << e.what() << "\n";
         }
     }
-    throw BackendError(error);
+    throw BackendError(kind, error);
 }
 
 std::string DockerApiBackend::push(const std::string& image, std::ostream& log) {
@@ -76,10 +82,14 @@ std::string DockerApiBackend::push(const std::string& image, std::ostream& log) 
         engine_.call({Poco::Net::HTTPRequest::HTTP_POST, target.getPathAndQuery(),
                       {{"X-Registry-Auth", registryAuthHeader(settings_.registry)}}, {}},
                      settings_.pushTimeout, [&](const std::string& line) { progress.consume(line); });
+    } catch (const BackendError& e) {
+        throw BackendError(e.kind(), step + ": " + e.what());
     } catch (const std::exception& e) {
         throw BackendError(step + ": " + e.what());
     }
-    if (!progress.error().empty()) throw BackendError(step + ": " + progress.error());
+    if (!progress.error().empty()) {
+        throw BackendError(failureKindOf(progress.error()), step + ": " + progress.error());
+    }
     if (progress.digest().empty()) throw BackendError(step + ": no digest in the engine's answer");
     return progress.digest();
 }
@@ -87,6 +97,8 @@ std::string DockerApiBackend::push(const std::string& image, std::ostream& log) 
 void DockerApiBackend::remove(const std::string& image, std::ostream& log) {
     try {
         deleteImage(image, log);
+    } catch (const BackendError& e) {
+        throw BackendError(e.kind(), "removal of " + image + ": " + e.what());
     } catch (const std::exception& e) {
         throw BackendError("removal of " + image + ": " + e.what());
     }
@@ -96,10 +108,14 @@ void DockerApiBackend::ping() {
     try {
         engine_.call({Poco::Net::HTTPRequest::HTTP_GET, "/_ping", {}, {}}, std::chrono::seconds(5),
                      [](const std::string&) {});
+    } catch (const BackendError& e) {
+        throw BackendError(e.kind(), std::string("engine ping: ") + e.what());
     } catch (const std::exception& e) {
         throw BackendError(std::string("engine ping: ") + e.what());
     }
 }
+
+void DockerApiBackend::abort() { engine_.abortCalls(); }
 
 void DockerApiBackend::deleteImage(const std::string& reference, std::ostream& log) {
     std::string answer;

@@ -32,6 +32,8 @@ public:
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
     void ping() override;
+    // Shuts down every engine call of this backend in progress.
+    void abort() override;
 
 private:
     // DELETE /images/{reference}; writes what the engine untagged and deleted to the log.

@@ -6,6 +6,7 @@
 
 #include "backends/docker_output.h"
 #include "backends/process_runner.h"
+#include "backends/transient_failure.h"
 
 namespace slipway {
 namespace {
@@ -60,7 +61,7 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
         // only slipwayd's death sends the signal.)
         std::vector<std::string> argv = {"--pdeathsig", "KILL", "--", settings_.dockerCommand};
         argv.insert(argv.end(), args.begin(), args.end());
-        result = runProcess("setpriv", argv, out, timeout, env, input);
+        result = runProcess("setpriv", argv, out, timeout, env, input, &children_);
     } catch (const std::exception& e) {
         throw BackendError(step + ": " + e.what());
     }
@@ -70,8 +71,9 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
         throw BackendError(step + ": timed out after " + std::to_string(timeout.count()) + " s");
     }
     if (result.exitCode != 0) {
-        throw BackendError(step + ": docker exited with status " + std::to_string(result.exitCode) +
-                           ": " + (output.unreachableLine().empty() ? output.lastLine() : output.unreachableLine()));
+        const std::string& reason = output.unreachableLine().empty() ? output.lastLine() : output.unreachableLine();
+        throw BackendError(failureKindOf(reason),
+                           step + ": docker exited with status " + std::to_string(result.exitCode) + ": " + reason);
     }
     return output;
 }
@@ -121,6 +123,8 @@ std::string DockerCliBackend::push(const std::string& image, std::ostream& log) 
 void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
     run("docker rmi of " + image, {"rmi", "--", image}, settings_.pushTimeout, log);
 }
+
+void DockerCliBackend::abort() { children_.killAll(); }
 
 void DockerCliBackend::ping() {
     std::ostringstream ignored;

@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "backends/docker_output.h"
+#include "backends/process_runner.h"
 #include "backends/registry_credentials.h"
 
 namespace slipway {
@@ -36,6 +37,8 @@ public:
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
     void ping() override;
+    // Kills every docker command this backend is waiting for.
+    void abort() override;
 
 private:
     // Runs docker with `args` (and `input` on its stdin), its output going to
@@ -48,6 +51,7 @@ private:
     void login(std::ostream& log);
 
     DockerCliSettings settings_;
+    ProcessGroup children_;  // the docker commands running now, for abort()
 };
 
 }  // namespace slipway

@@ -16,6 +16,7 @@
 #include <Poco/NumberParser.h>
 
 #include "backends/backend.h"
+#include "backends/transient_failure.h"
 
 namespace slipway {
 namespace {
@@ -24,19 +25,15 @@ using Clock = std::chrono::steady_clock;
 
 Poco::Timespan timespan(std::chrono::seconds s) { return Poco::Timespan(static_cast<long>(s.count()), 0); }
 
+}  // namespace
+
 // Shuts the call's socket down when its time is up: a read or write blocked
 // on it then returns, so no call outlives its deadline, however quiet the
 // engine is (a RUN step may print nothing for an hour).
-class Deadline;
-
-// Every call in progress, for abortEngineCalls().
-std::mutex callsMutex;
-std::set<Deadline*> calls;
-
-class Deadline {
+class EngineClient::Deadline {
 public:
-    Deadline(Poco::Net::StreamSocket socket, Clock::time_point at)
-        : watchdog_([this, socket, at]() mutable {
+    Deadline(Calls& calls, Poco::Net::StreamSocket socket, Clock::time_point at)
+        : calls_(calls), watchdog_([this, socket, at]() mutable {
               std::unique_lock<std::mutex> lock(mutex_);
               if (finished_.wait_until(lock, at, [this] { return done_ || aborted_; }) && !aborted_) return;
               expired_ = true;
@@ -46,13 +43,13 @@ public:
                   // Already closed by the engine: nothing left to interrupt.
               }
           }) {
-        std::lock_guard<std::mutex> lock(callsMutex);
-        calls.insert(this);
+        std::lock_guard<std::mutex> lock(calls_.mutex);
+        calls_.deadlines.insert(this);
     }
     ~Deadline() {
         {
-            std::lock_guard<std::mutex> lock(callsMutex);
-            calls.erase(this);
+            std::lock_guard<std::mutex> lock(calls_.mutex);
+            calls_.deadlines.erase(this);
         }
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -76,6 +73,7 @@ public:
     bool expired() const { return expired_; }
 
 private:
+    Calls& calls_;
     std::mutex mutex_;
     std::condition_variable finished_;
     bool done_ = false;
@@ -83,6 +81,8 @@ private:
     std::atomic<bool> expired_{false};
     std::thread watchdog_;  // last: it uses the members above
 };
+
+namespace {
 
 // The "message" of an engine's JSON error body, else the body itself.
 std::string messageOf(const std::string& body) {
@@ -99,9 +99,9 @@ std::string messageOf(const std::string& body) {
 
 }  // namespace
 
-void abortEngineCalls() {
-    std::lock_guard<std::mutex> lock(callsMutex);
-    for (Deadline* call : calls) call->abort();
+void EngineClient::abortCalls() const {
+    std::lock_guard<std::mutex> lock(calls_->mutex);
+    for (Deadline* call : calls_->deadlines) call->abort();
 }
 
 EngineEndpoint parseEngineEndpoint(const std::string& dockerHost) {
@@ -144,7 +144,8 @@ Poco::Net::StreamSocket EngineClient::connect(std::chrono::seconds timeout) cons
         socket.connect(address, timespan(std::min(timeout, connectTimeout_)));
         return socket;
     } catch (const Poco::Exception& e) {
-        throw BackendError("cannot reach the Docker engine at " + dockerHost_ + ": " + e.displayText());
+        throw BackendError(FailureKind::EngineUnreachable,
+                           "cannot reach the Docker engine at " + dockerHost_ + ": " + e.displayText());
     }
 }
 
@@ -157,7 +158,7 @@ void EngineClient::call(const EngineRequest& request, std::chrono::seconds timeo
     // The session is given a connected socket (Poco cannot dial a unix socket
     // itself) and, with no host of its own, never reconnects elsewhere.
     Poco::Net::HTTPClientSession session(connect(timeout));
-    const Deadline deadline(session.socket(), deadlineAt);
+    const Deadline deadline(*calls_, session.socket(), deadlineAt);
 
     Poco::Net::HTTPRequest httpRequest(request.method, request.target, Poco::Net::HTTPMessage::HTTP_1_1);
     // Go's HTTP server refuses a request without Host; over a unix socket any name does.
@@ -183,15 +184,16 @@ void EngineClient::call(const EngineRequest& request, std::chrono::seconds timeo
             std::string text(64 * 1024, '\0');  // an error body is short; never read an endless one
             in.read(text.data(), static_cast<std::streamsize>(text.size()));
             text.resize(static_cast<std::size_t>(in.gcount()));
-            throw BackendError("the Docker engine at " + dockerHost_ + " answered " +
-                               std::to_string(response.getStatus()) + " " + response.getReason() + ": " +
-                               messageOf(text));
+            const std::string message = messageOf(text);
+            throw BackendError(failureKindOf(message), "the Docker engine at " + dockerHost_ + " answered " +
+                                                           std::to_string(response.getStatus()) + " " +
+                                                           response.getReason() + ": " + message);
         }
         for (std::string line; std::getline(in, line);) {
             if (onLine) onLine(line);
         }
         if (in.bad() && !deadline.expired()) {
-            throw BackendError("lost the Docker engine at " + dockerHost_ + ": " +
+            throw BackendError(FailureKind::EngineUnreachable, "lost the Docker engine at " + dockerHost_ + ": " +
                                (session.networkException() ? session.networkException()->displayText()
                                                            : std::string("the answer broke off")));
         }
@@ -200,12 +202,12 @@ void EngineClient::call(const EngineRequest& request, std::chrono::seconds timeo
         throw;
     } catch (const Poco::Exception& e) {
         if (deadline.expired()) throw BackendError(timedOut);
-        throw BackendError("lost the Docker engine at " + dockerHost_ + ": " + e.displayText());
+        throw BackendError(FailureKind::EngineUnreachable, "lost the Docker engine at " + dockerHost_ + ": " + e.displayText());
     } catch (const std::exception&) {
         // The body writer failed; when it was the connection, say so rather than what the writer saw.
         if (deadline.expired()) throw BackendError(timedOut);
         if (session.networkException()) {
-            throw BackendError("lost the Docker engine at " + dockerHost_ + ": " +
+            throw BackendError(FailureKind::EngineUnreachable, "lost the Docker engine at " + dockerHost_ + ": " +
                                session.networkException()->displayText());
         }
         throw;

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <ostream>
 #include <string>
 
@@ -17,10 +20,6 @@ struct EngineEndpoint {
     std::string host;        // tcp://<host>:<port>
     std::uint16_t port = 0;
 };
-
-// Ends every engine call in progress in this process at once (their sockets
-// are shut down, so they throw); for a stop that cannot wait for them.
-void abortEngineCalls();
 
 // Parses "unix:///absolute/path" or "tcp://host:port"; throws
 // std::invalid_argument saying which forms it takes.
@@ -51,12 +50,24 @@ public:
     void call(const EngineRequest& request, std::chrono::seconds timeout,
               const std::function<void(const std::string&)>& onLine) const;
 
+    // Ends every call of this client in progress at once (their sockets are
+    // shut down, so they throw); for a stop that cannot wait for them.
+    void abortCalls() const;
+
 private:
+    class Deadline;  // one call's watchdog
+    // The calls in progress, for abortCalls(); a Deadline enters and leaves itself.
+    struct Calls {
+        std::mutex mutex;
+        std::set<Deadline*> deadlines;
+    };
+
     Poco::Net::StreamSocket connect(std::chrono::seconds timeout) const;
 
     std::string dockerHost_;
     EngineEndpoint endpoint_;
     std::chrono::seconds connectTimeout_;
+    std::shared_ptr<Calls> calls_ = std::make_shared<Calls>();
 };
 
 }  // namespace slipway

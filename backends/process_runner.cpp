@@ -15,17 +15,10 @@
 #include <Poco/Process.h>
 
 namespace slipway {
-namespace {
 
-// The children runProcess calls are waiting for, for killRunningChildren().
-std::mutex childrenMutex;
-std::set<Poco::ProcessHandle::PID> children;
-
-}  // namespace
-
-void killRunningChildren() {
-    std::lock_guard<std::mutex> lock(childrenMutex);
-    for (Poco::ProcessHandle::PID pid : children) {
+void ProcessGroup::killAll() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int pid : children_) {
         try {
             Poco::Process::kill(pid);
         } catch (const Poco::Exception&) {
@@ -37,7 +30,7 @@ void killRunningChildren() {
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          std::ostream& output, std::chrono::seconds timeout,
                          const std::map<std::string, std::string>& env,
-                         const std::optional<std::string>& input) {
+                         const std::optional<std::string>& input, ProcessGroup* group) {
     // Poco reports a failed exec only as exit status 72 from the child: look first.
     Poco::Path found;
     if (!Poco::Path::find(Poco::Environment::get("PATH", "/usr/bin:/bin"), program, found)) {
@@ -79,9 +72,12 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
     bool done = false;
     std::atomic<bool> timedOut{false};
     const Poco::ProcessHandle::PID pid = handle->id();
+    // A group without children to guard stands in, so that reaping below has one shape.
+    ProcessGroup alone;
+    ProcessGroup& members = group ? *group : alone;
     {
-        std::lock_guard<std::mutex> lock(childrenMutex);
-        children.insert(pid);
+        std::lock_guard<std::mutex> lock(members.mutex_);
+        members.children_.insert(pid);
     }
     // `done` is set under `mutex` in the same breath as the child is reaped, so
     // the watchdog never kills a pid that already belongs to another process.
@@ -107,11 +103,11 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
     for (;;) {
         {
             // Only this loop takes both locks, so there is no order to get wrong.
-            std::lock_guard<std::mutex> children_(childrenMutex);
+            std::lock_guard<std::mutex> children(members.mutex_);
             std::lock_guard<std::mutex> lock(mutex);
             code = handle->tryWait();
             if (code != -1) {
-                children.erase(pid);
+                members.children_.erase(pid);
                 done = true;
                 break;
             }

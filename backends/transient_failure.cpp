@@ -15,6 +15,16 @@ bool containsAny(const std::string& message, std::initializer_list<const char*> 
 
 }  // namespace
 
+FailureKind failureKindOf(const std::string& message) {
+    if (engineUnreachable(message)) return FailureKind::EngineUnreachable;
+    if (imageVanished(message)) return FailureKind::ImageVanished;
+    if (registryUnavailable(message)) return FailureKind::RegistryUnavailable;
+    if (containsAny(message, {"unauthorized", "denied", "authentication required"})) {
+        return FailureKind::CredentialsRefused;
+    }
+    return FailureKind::Other;
+}
+
 bool engineUnreachable(const std::string& message) {
     // The docker CLI's words, then the API backend's own.
     return containsAny(message, {"cannot connect to the docker daemon", "is the docker daemon running",

@@ -2,7 +2,18 @@
 
 #include <string>
 
+#include "backends/backend.h"
+
 namespace slipway {
+
+// What the backends' messages say, read inside the backends only: each sets
+// the FailureKind of the BackendError it throws from the docker CLI's or the
+// engine's own error text, and nothing past the Backend interface reads text.
+
+// The kind of failure `message` (the docker CLI's last line, or the engine's
+// error) reports: the first of the predicates below that holds, else
+// CredentialsRefused for a refusal of the registry's, else Other.
+FailureKind failureKindOf(const std::string& message);
 
 // Whether a backend failure says the engine could not be reached (down,
 // restarting, socket gone): worth trying again, unlike a Dockerfile that fails.

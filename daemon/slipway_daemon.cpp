@@ -18,18 +18,19 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
-#include "backends/engine_client.h"
-#include "backends/process_runner.h"
 #include "daemon/backend_factory.h"
+#include "daemon/config/settings.h"
+#include "daemon/http/request_router.h"
+#include "daemon/http/tls_context.h"
+#include "daemon/pipeline/build_events.h"
+#include "daemon/pipeline/job_runner.h"
+#include "daemon/pipeline/scheduler.h"
+#include "daemon/reporters/log_reporter.h"
+#include "daemon/reporters/metrics.h"
 #include "daemon/source/checkout.h"
 #include "daemon/source/git_handles.h"
-#include "daemon/pipeline/job_runner.h"
-#include "daemon/http/request_router.h"
-#include "daemon/pipeline/scheduler.h"
-#include "daemon/config/settings.h"
 #include "daemon/state_lock.h"
 #include "daemon/stderr_channel.h"
-#include "daemon/http/tls_context.h"
 #include "storage/clock.h"
 #include "storage/store.h"
 
@@ -139,7 +140,12 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     std::unique_ptr<Backend> backend = makeBackend(settings);
 
+    // Every job and build transition reaches these, announced once by the runner.
     Metrics metrics;
+    LogReporter logReporter;
+    BuildEventHub events;
+    events.add(logReporter);
+    events.add(metrics);
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {
         for (const std::string& name : checkout.pruneUnconfigured(settings.repos)) {
@@ -151,12 +157,12 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
                       settings.maxLogBytes, settings.concurrency},
-                     *store, checkout, *backend, metrics);
+                     *store, checkout, *backend, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
     std::atomic<bool> stopping{false};
-    const WebhookSettings webhook{settings.webhookSecret, settings.maxBodyBytes, settings.repos,
-                                  [&scheduler] { scheduler.wake(); }, settings.requestTimeout};
+    const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }, settings.requestTimeout};
+    const DeliveryIntake intake(settings.webhookSecret, settings.repos, *store);
     const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
                           [&runner](std::int64_t id) { return runner.logPath(id); },
                           [&stopping] { return stopping.load(); }};
@@ -179,7 +185,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         Poco::Net::ServerSocket socket = tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
                                                     : Poco::Net::ServerSocket(address);
         server = std::make_unique<Poco::Net::HTTPServer>(
-            new RequestRouter(webhook, api, settings.registryHost, *store, *backend, metrics), requestThreads, socket,
+            new RequestRouter(webhook, intake, api, settings.registryHost, *store, *backend, metrics), requestThreads, socket,
             params);
     } catch (const Poco::Exception& e) {
         log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
@@ -209,8 +215,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         log.warning(std::to_string(scheduler.busyWorkers()) +
                     " jobs still running after builder.stop_timeout; stopping them, they run again at the next start");
         runner.stop();
-        killRunningChildren();
-        abortEngineCalls();
+        backend->abort();
         if (!scheduler.waitForWorkers(std::chrono::seconds(10))) {
             log.warning("a job did not stop within 10 s; exiting without it");
             std::_Exit(EXIT_OK);  // its threads cannot be joined; the store is consistent

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "storage/records.h"
 
 namespace slipway {
 
@@ -10,7 +13,7 @@ namespace slipway {
 struct BuildQuery {
     std::string repo;
     std::string service;
-    std::string state;
+    std::optional<RunState> state;
     std::string shaPrefix;  // lowercase hex, 1 to 40 characters
     std::string since;      // RFC 3339 UTC as Store writes it; queued at or after
     std::string until;      // queued before

@@ -68,8 +68,8 @@ CREATE INDEX builds_sha ON builds (sha);
 CREATE INDEX builds_queued_at ON builds (queued_at);
 )sql",
     // Claiming the oldest queued job walked every job ever run, under the
-    // store's lock that webhooks wait on too: 1 ms per claim at 13,000 jobs.
-    // This index holds only the few jobs that wait.
+    // store's lock that webhooks wait on too, slower with every job run
+    // (bench/README.md). This index holds only the few jobs that wait.
     R"sql(
 CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
 )sql",

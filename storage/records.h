@@ -7,11 +7,31 @@
 
 namespace slipway {
 
-// States shared by jobs and builds: queued -> running -> succeeded | failed.
-inline constexpr const char* kQueued = "queued";
-inline constexpr const char* kRunning = "running";
-inline constexpr const char* kSucceeded = "succeeded";
-inline constexpr const char* kFailed = "failed";
+// The state of a job or a build: Queued -> Running -> Succeeded | Failed.
+// Decisions switch on this; its text exists only in SQL and in JSON.
+enum class RunState { Queued, Running, Succeeded, Failed };
+
+// "queued", "running", "succeeded", "failed": the text the database and the API use.
+const char* toString(RunState state);
+// The state `text` names (as toString writes it); nullopt for any other text.
+std::optional<RunState> parseRunState(const std::string& text);
+// Succeeded or Failed: nothing will change it any more.
+inline bool isFinished(RunState state) { return state == RunState::Succeeded || state == RunState::Failed; }
+
+// What a webhook delivery led to.
+enum class DeliveryOutcome {
+    Queued,        // jobs were queued
+    Pending,       // the commit was already queued or running: nothing new queued
+    Ping,          // GitHub's ping
+    Ignored,       // recorded, starts nothing (an unmerged PR, an event not configured...)
+    Unconfigured,  // names a repository that is not configured
+    Duplicate,     // a delivery id seen before: nothing recorded again
+};
+
+// "queued", "pending", "ping", "ignored", "unconfigured", "duplicate".
+const char* toString(DeliveryOutcome outcome);
+// The outcome `text` names; nullopt for any other text.
+std::optional<DeliveryOutcome> parseDeliveryOutcome(const std::string& text);
 
 // One webhook delivery as GitHub sent it, and what slipway made of it.
 struct Delivery {
@@ -19,7 +39,7 @@ struct Delivery {
     std::string event;       // X-GitHub-Event
     std::string action;      // payload "action", empty when the event has none
     std::string repo;        // configured alias, empty when none matched
-    std::string outcome;     // queued, pending, ping, ignored, unconfigured
+    DeliveryOutcome outcome = DeliveryOutcome::Ignored;
     std::string detail;      // why it was ignored, for people
     std::string receivedAt;  // RFC 3339 UTC
     std::vector<std::int64_t> jobIds;
@@ -40,7 +60,7 @@ struct Job {
     std::string deliveryId;
     std::string repo;
     std::string sha;
-    std::string state;
+    RunState state = RunState::Queued;
     std::string error;
     int attempt = 1;
     std::string service;  // when set, the job builds only this service (a retry)
@@ -57,7 +77,7 @@ struct Build {
     std::string service;
     std::string version;
     std::string image;
-    std::string state;
+    RunState state = RunState::Queued;
     std::string digest;
     std::string error;
     int attempt = 1;

@@ -1,6 +1,7 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -12,6 +13,18 @@ namespace {
 
 std::string text(const SQLite::Column& column) {
     return column.isNull() ? std::string() : column.getString();
+}
+
+// A state or outcome column, as the store wrote it; a text it does not know
+// (a newer slipwayd's, say) is an error that names the row, not a guess.
+template <typename Enum>
+Enum enumColumn(const SQLite::Column& column, std::optional<Enum> (*parse)(const std::string&), const char* what,
+                const std::string& id) {
+    const std::string value = text(column);
+    const std::optional<Enum> parsed = parse(value);
+    if (!parsed) throw std::runtime_error(std::string(what) + " " + id + " has an unknown " +
+                                          column.getName() + " '" + value + "'");
+    return *parsed;
 }
 
 void bindOptional(SQLite::Statement& stmt, int index, const std::string& value) {
@@ -31,7 +44,7 @@ Job readJob(SQLite::Statement& stmt) {
     job.deliveryId = text(stmt.getColumn(1));
     job.repo = text(stmt.getColumn(2));
     job.sha = text(stmt.getColumn(3));
-    job.state = text(stmt.getColumn(4));
+    job.state = enumColumn(stmt.getColumn(4), parseRunState, "job", std::to_string(job.id));
     job.error = text(stmt.getColumn(5));
     job.attempt = stmt.getColumn(6).getInt();
     job.queuedAt = text(stmt.getColumn(7));
@@ -55,7 +68,7 @@ Build readBuild(SQLite::Statement& stmt) {
     b.service = text(stmt.getColumn(5));
     b.version = text(stmt.getColumn(6));
     b.image = text(stmt.getColumn(7));
-    b.state = text(stmt.getColumn(8));
+    b.state = enumColumn(stmt.getColumn(8), parseRunState, "build", std::to_string(b.id));
     b.digest = text(stmt.getColumn(9));
     b.error = text(stmt.getColumn(10));
     b.attempt = stmt.getColumn(11).getInt();
@@ -115,7 +128,7 @@ RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vect
     insert->bind(2, delivery.event);
     bindOptional(*insert, 3, delivery.action);
     bindOptional(*insert, 4, delivery.repo);
-    insert->bind(5, delivery.outcome);
+    insert->bind(5, toString(delivery.outcome));
     bindOptional(*insert, 6, delivery.detail);
     insert->bind(7, at);
     if (insert->exec() == 0) {
@@ -181,10 +194,10 @@ std::optional<Job> Store::claimJob() {
     return job;
 }
 
-void Store::finishJob(std::int64_t jobId, const std::string& state, const std::string& error) {
+void Store::finishJob(std::int64_t jobId, RunState state, const std::string& error) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(db_, "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ?");
-    stmt.bind(1, state);
+    stmt.bind(1, toString(state));
     bindOptional(stmt, 2, error);
     stmt.bind(3, now());
     stmt.bind(4, jobId);
@@ -204,19 +217,19 @@ std::int64_t Store::addBuild(const Build& build) {
     stmt.bind(5, build.service);
     stmt.bind(6, build.version);
     stmt.bind(7, build.image);
-    stmt.bind(8, build.state.empty() ? std::string(kQueued) : build.state);
+    stmt.bind(8, toString(build.state));
     bindOptional(stmt, 9, build.error);
     stmt.bind(10, build.attempt);
     const std::string at = now();
     stmt.bind(11, at);
-    bindOptional(stmt, 12, build.state == kFailed ? at : std::string());
+    bindOptional(stmt, 12, isFinished(build.state) ? at : std::string());
     stmt.exec();
     return db_.getLastInsertRowid();
 }
 
 std::int64_t Store::addFailedBuild(const Build& build) {
     Build failed = build;
-    failed.state = kFailed;
+    failed.state = RunState::Failed;
     return addBuild(failed);
 }
 
@@ -228,12 +241,12 @@ void Store::startBuild(std::int64_t buildId) {
     stmt.exec();
 }
 
-void Store::finishBuild(std::int64_t buildId, const std::string& state, const std::string& digest,
+void Store::finishBuild(std::int64_t buildId, RunState state, const std::string& digest,
                         const std::string& error) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(
         db_, "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ? WHERE id = ?");
-    stmt.bind(1, state);
+    stmt.bind(1, toString(state));
     bindOptional(stmt, 2, digest);
     bindOptional(stmt, 3, error);
     stmt.bind(4, now());
@@ -307,7 +320,7 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     };
     where(query.repo, " AND repo = ?");
     where(query.service, " AND service = ?");
-    where(query.state, " AND state = ?");
+    if (query.state) where(toString(*query.state), " AND state = ?");
     if (!query.shaPrefix.empty()) {
         // SHAs are lowercase hex and 'g' sorts after every hex digit, so this
         // range is exactly the SHAs starting with the prefix, and uses the index.
@@ -351,18 +364,18 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     return builds;
 }
 
-std::int64_t Store::countBuilds(const std::string& state) {
+std::int64_t Store::countBuilds(RunState state) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(db_, "SELECT count(*) FROM builds WHERE state = ?");
-    stmt.bind(1, state);
+    stmt.bind(1, toString(state));
     stmt.executeStep();
     return stmt.getColumn(0).getInt64();
 }
 
-std::int64_t Store::countJobs(const std::string& state) {
+std::int64_t Store::countJobs(RunState state) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(db_, "SELECT count(*) FROM jobs WHERE state = ?");
-    stmt.bind(1, state);
+    stmt.bind(1, toString(state));
     stmt.executeStep();
     return stmt.getColumn(0).getInt64();
 }
@@ -389,7 +402,7 @@ std::vector<Delivery> Store::recentDeliveries(int limit) {
         d.event = text(stmt.getColumn(1));
         d.action = text(stmt.getColumn(2));
         d.repo = text(stmt.getColumn(3));
-        d.outcome = text(stmt.getColumn(4));
+        d.outcome = enumColumn(stmt.getColumn(4), parseDeliveryOutcome, "delivery", d.id);
         d.detail = text(stmt.getColumn(5));
         d.receivedAt = text(stmt.getColumn(6));
         jobsOf.reset();

@@ -12,8 +12,8 @@
 #include "storage/build_query.h"
 #include "storage/clock.h"
 #include "storage/commit_group.h"
-#include "storage/statement_cache.h"
 #include "storage/records.h"
+#include "storage/statement_cache.h"
 #include "storage/wal_checkpointer.h"
 
 namespace slipway {
@@ -41,7 +41,7 @@ public:
     std::optional<Job> claimJob();
 
     // Ends a running job as succeeded or failed (with `error`).
-    void finishJob(std::int64_t jobId, const std::string& state, const std::string& error);
+    void finishJob(std::int64_t jobId, RunState state, const std::string& error);
 
     // Queues a build of `build.service` for a running job; returns its id.
     std::int64_t addBuild(const Build& build);
@@ -50,8 +50,7 @@ public:
     std::int64_t addFailedBuild(const Build& build);
 
     void startBuild(std::int64_t buildId);
-    void finishBuild(std::int64_t buildId, const std::string& state, const std::string& digest,
-                     const std::string& error);
+    void finishBuild(std::int64_t buildId, RunState state, const std::string& digest, const std::string& error);
 
     // Jobs left running by a daemon that stopped go back to the queue with their
     // attempt raised, or fail as interrupted once `maxAttempts` of their runs
@@ -72,8 +71,8 @@ public:
     std::int64_t queueJob(const JobRequest& request, std::int64_t& pending);
 
     // How many builds are in `state` (queued and running stay few).
-    std::int64_t countBuilds(const std::string& state);
-    std::int64_t countJobs(const std::string& state);
+    std::int64_t countBuilds(RunState state);
+    std::int64_t countJobs(RunState state);
 
     // Throws unless the database accepts a write right now.
     void checkWritable();

@@ -38,11 +38,10 @@ namespace slipway {
 class WalCheckpointer {
 public:
     struct Limits {
-        // Measured with bench/webhook_ingest.sh at 64 connections, medians of 7
-        // runs: p99 9.4 ms against 11.8 ms with SQLite's own checkpoint; an
-        // inline limit of 4,000 pages gained nothing (11.2 ms).
+        // Chosen with bench/webhook_ingest.sh (bench/README.md has the runs
+        // against SQLite's own checkpoint and against other limits).
         int backgroundPages = 500;
-        int inlinePages = 8000;  // a log of ~32 MB (4 KB pages), never twice that but for an old snapshot
+        int inlinePages = 8000;  // the log's bound, in pages; never twice that but for an old snapshot
     };
 
     // Takes over checkpointing from `db` (a connection in WAL mode to the

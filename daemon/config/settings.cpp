@@ -228,18 +228,23 @@ std::pair<std::string, std::uint16_t> hostPort(const std::string& key, const std
 
 }  // namespace
 
-const RepoSettings* Settings::repoByName(const std::string& fullName) const {
+const RepoSettings* repoByName(const std::vector<RepoSettings>& repos, const std::string& fullName) {
     for (const RepoSettings& repo : repos) {
         if (Poco::icompare(repo.name, fullName) == 0) return &repo;
     }
     return nullptr;
 }
 
-const RepoSettings* Settings::repoByAlias(const std::string& alias) const {
+const RepoSettings* repoByAlias(const std::vector<RepoSettings>& repos, const std::string& alias) {
     for (const RepoSettings& repo : repos) {
         if (repo.alias == alias) return &repo;
     }
     return nullptr;
+}
+
+const RepoSettings* findRepo(const std::vector<RepoSettings>& repos, const std::string& aliasOrName) {
+    if (const RepoSettings* repo = repoByAlias(repos, aliasOrName)) return repo;
+    return repoByName(repos, aliasOrName);
 }
 
 Settings loadSettings(const AbstractConfiguration& config, const std::string& credentialsDir) {
@@ -314,7 +319,7 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     for (const std::string& alias : aliases) {
         RepoSettings repo = loadRepo(config, alias, credentialsDir);
         // A webhook names the repository, and must lead to one section.
-        if (const RepoSettings* other = s.repoByName(repo.name)) {
+        if (const RepoSettings* other = repoByName(s.repos, repo.name)) {
             throw ConfigError("repo." + alias + ".name: " + repo.name + " is already repo." + other->alias + ".name");
         }
         s.repos.push_back(std::move(repo));

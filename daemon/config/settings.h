@@ -56,11 +56,16 @@ struct Settings {
     std::string stateDir = "/var/lib/slipway";
     std::string apiToken;  // read from api.token_file; empty leaves /api open
     std::vector<RepoSettings> repos;
-
-    // The repository whose GitHub full name is `fullName` (case-insensitive), or null.
-    const RepoSettings* repoByName(const std::string& fullName) const;
-    const RepoSettings* repoByAlias(const std::string& alias) const;
 };
+
+// The one place a configured repository is looked up; each returns null when
+// none matches. By GitHub full name, owner/repo (case-insensitive, as GitHub
+// treats it): what a webhook names.
+const RepoSettings* repoByName(const std::vector<RepoSettings>& repos, const std::string& fullName);
+// By the alias of its [repo.<alias>] section: what jobs and builds record.
+const RepoSettings* repoByAlias(const std::vector<RepoSettings>& repos, const std::string& alias);
+// By alias, else by full name: what a person types (the API's repo parameter).
+const RepoSettings* findRepo(const std::vector<RepoSettings>& repos, const std::string& aliasOrName);
 
 // Reads and validates every key slipwayd uses; throws ConfigError naming the
 // first bad one. A key slipwayd does not know in one of its sections, or a

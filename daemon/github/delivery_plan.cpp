@@ -12,7 +12,7 @@ bool watches(const RepoSettings& repo, const std::string& branch) {
 }
 
 DeliveryPlan ignored(DeliveryPlan plan, const std::string& detail) {
-    plan.outcome = "ignored";
+    plan.outcome = DeliveryOutcome::Ignored;
     plan.detail = detail;
     return plan;
 }
@@ -21,19 +21,16 @@ DeliveryPlan ignored(DeliveryPlan plan, const std::string& detail) {
 
 DeliveryPlan planDelivery(const WebhookEvent& event, const std::vector<RepoSettings>& repos) {
     DeliveryPlan plan;
-    const RepoSettings* repo = nullptr;
-    for (const RepoSettings& candidate : repos) {
-        if (Poco::icompare(candidate.name, event.repo) == 0) repo = &candidate;
-    }
+    const RepoSettings* repo = repoByName(repos, event.repo);
     if (event.event == "ping") {
         if (repo) plan.repoAlias = repo->alias;
-        plan.outcome = "ping";
+        plan.outcome = DeliveryOutcome::Ping;
         return plan;
     }
     if (event.repo.empty()) return ignored(plan, "event " + event.event + " names no repository");
     if (!repo) {
         plan.unknownRepo = true;
-        plan.outcome = "unconfigured";
+        plan.outcome = DeliveryOutcome::Unconfigured;
         plan.detail = "repository " + event.repo + " is not configured";
         return plan;
     }
@@ -53,7 +50,7 @@ DeliveryPlan planDelivery(const WebhookEvent& event, const std::vector<RepoSetti
     } else {
         return ignored(plan, "event " + event.event + " starts no build");
     }
-    plan.outcome = "queued";
+    plan.outcome = DeliveryOutcome::Queued;
     plan.jobs.push_back({repo->alias, Poco::toLower(event.sha), "", 1});
     return plan;
 }

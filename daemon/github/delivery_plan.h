@@ -13,7 +13,7 @@ namespace slipway {
 struct DeliveryPlan {
     bool unknownRepo = false;  // the event names a repository that is not configured (404)
     std::string repoAlias;
-    std::string outcome;       // queued, ping, ignored, unconfigured
+    DeliveryOutcome outcome = DeliveryOutcome::Ignored;  // Queued, Ping, Ignored or Unconfigured
     std::string detail;        // why nothing is built, for people
     std::vector<JobRequest> jobs;
 };

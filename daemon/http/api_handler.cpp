@@ -1,11 +1,8 @@
 #include "daemon/http/api_handler.h"
 
-#include <openssl/crypto.h>
-
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <initializer_list>
 #include <regex>
 #include <set>
 #include <thread>
@@ -21,10 +18,10 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
-#include "daemon/http/http_response.h"
 #include "backends/image_name.h"
-#include "daemon/http/record_json.h"
 #include "daemon/github/webhook_event.h"
+#include "daemon/http/http_response.h"
+#include "daemon/http/record_json.h"
 #include "storage/records.h"
 
 namespace slipway {
@@ -32,14 +29,7 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 
-// A request that is not what it should be; becomes a 4xx naming the problem.
-struct BadRequest {
-    HTTPResponse::HTTPStatus status;
-    std::string error;
-    std::string detail;
-};
-
-BadRequest badParameter(const std::string& name, const std::string& reason) {
+HttpError badParameter(const std::string& name, const std::string& reason) {
     return {HTTPResponse::HTTP_BAD_REQUEST, "bad parameter " + name, reason};
 }
 
@@ -47,20 +37,13 @@ constexpr std::size_t kMaxParameterLength = 256;
 constexpr int kMaxPageSize = 200;
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 
-bool authorized(const std::string& token, const Poco::Net::HTTPServerRequest& request) {
-    if (token.empty()) return true;
-    const std::string expected = "Bearer " + token;
-    const std::string given = request.get("Authorization", "");
-    return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
-}
-
 // The query string, refusing parameters the endpoint does not know and values
 // that are too long to be anything legitimate.
 void readQuery(Poco::Net::HTTPServerRequest& request, const std::set<std::string>& known, Poco::Net::HTMLForm& query) {
     try {
         query.load(request);
     } catch (const Poco::Exception& e) {
-        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad query string", e.message()};
+        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad query string", e.message()};
     }
     for (const auto& [name, value] : query) {
         if (!known.count(name)) throw badParameter(name, "unknown parameter");
@@ -98,12 +81,10 @@ std::string timeParameter(const Poco::Net::HTMLForm& query, const std::string& n
     return formatRfc3339(parsed.timestamp());
 }
 
-std::string stateParameter(const Poco::Net::HTMLForm& query) {
-    if (!query.has("state")) return {};
-    const std::string state = query.get("state");
-    if (state != kQueued && state != kRunning && state != kSucceeded && state != kFailed) {
-        throw badParameter("state", "must be queued, running, succeeded or failed");
-    }
+std::optional<RunState> stateParameter(const Poco::Net::HTMLForm& query) {
+    if (!query.has("state")) return std::nullopt;
+    const std::optional<RunState> state = parseRunState(query.get("state"));
+    if (!state) throw badParameter("state", "must be queued, running, succeeded or failed");
     return state;
 }
 
@@ -115,14 +96,6 @@ std::string shaParameter(const Poco::Net::HTMLForm& query) {
     return sha;
 }
 
-// The configured repository a user named by alias or GitHub full name.
-const RepoSettings* findRepo(const std::vector<RepoSettings>& repos, const std::string& name) {
-    for (const RepoSettings& repo : repos) {
-        if (repo.alias == name || Poco::icompare(repo.name, name) == 0) return &repo;
-    }
-    return nullptr;
-}
-
 std::string repoParameter(const Poco::Net::HTMLForm& query, const std::vector<RepoSettings>& repos) {
     if (!query.has("repo")) return {};
     const RepoSettings* repo = findRepo(repos, query.get("repo"));
@@ -130,75 +103,13 @@ std::string repoParameter(const Poco::Net::HTMLForm& query, const std::vector<Re
     return repo->alias;
 }
 
-bool finished(const std::string& state) { return state == kSucceeded || state == kFailed; }
-
 }  // namespace
 
 ApiHandler::ApiHandler(const ApiSettings& settings, Store& store) : settings_(settings), store_(store) {}
 
-void ApiHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
-    // Only POST /api/builds reads a body, and not when it refuses the request
-    // first. Left unread, a body would be taken for the next request on a
-    // kept-alive connection: the connection is closed after the answer instead.
-    if (request.getChunkedTransferEncoding() || request.getContentLength64() > 0) response.setKeepAlive(false);
-    if (!authorized(settings_.token, request)) {
-        response.set("WWW-Authenticate", "Bearer");
-        sendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <api token>");
-        return;
-    }
-    const std::string path = request.getURI().substr(0, request.getURI().find('?'));
-    const std::string& method = request.getMethod();
-    static const std::regex build("/api/builds/([0-9]{1,18})(/log|/retry)?");
-    static const std::regex job("/api/jobs/([0-9]{1,18})");
-    std::smatch match;
-    try {
-        auto allow = [&](std::initializer_list<const char*> allowed) {
-            std::string list;
-            for (const char* m : allowed) {
-                if (method == m) return;
-                list += (list.empty() ? "" : ", ") + std::string(m);
-            }
-            response.set("Allow", list);
-            throw BadRequest{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method not allowed", method + " " + path};
-        };
-        // What takes no query parameter refuses one, as those that do refuse an unknown one.
-        auto noQuery = [&] {
-            Poco::Net::HTMLForm query;
-            readQuery(request, {}, query);
-        };
-        if (path == "/api/builds") {
-            allow({"GET", "POST"});
-            if (method == "GET") return listBuilds(request, response);
-            noQuery();
-            return queueBuild(request, response);
-        }
-        if (path == "/api/deliveries") {
-            allow({"GET"});
-            return listDeliveries(request, response);
-        }
-        if (std::regex_match(path, match, build)) {
-            const std::int64_t id = std::stoll(match[1]);
-            if (match[2] == "/retry") {
-                allow({"POST"});
-                noQuery();
-                return retryBuild(id, response);
-            }
-            allow({"GET"});
-            if (match[2] == "/log") return sendLog(id, request, response);
-            noQuery();
-            return showBuild(id, response);
-        }
-        if (std::regex_match(path, match, job)) {
-            allow({"GET"});
-            noQuery();
-            return showJob(std::stoll(match[1]), response);
-        }
-        sendError(response, HTTPResponse::HTTP_NOT_FOUND, "not found", path);
-    } catch (const BadRequest& bad) {
-        sendError(response, bad.status, bad.error, bad.detail);
-    } catch (const std::exception& e) {
-        sendError(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "store unavailable", e.what());
-    }
+void ApiHandler::refuseQuery(Poco::Net::HTTPServerRequest& request) {
+    Poco::Net::HTMLForm query;
+    readQuery(request, {}, query);
 }
 
 void ApiHandler::listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
@@ -233,7 +144,7 @@ void ApiHandler::listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 
 void ApiHandler::showBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response) {
     const std::optional<Build> build = store_.build(id);
-    if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
+    if (!build) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
     sendJson(response, HTTPResponse::HTTP_OK, *buildToJson(*build));
 }
 
@@ -242,11 +153,11 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     readQuery(request, {"follow"}, query);
     const bool follow = integerParameter(query, "follow", 0, 0, 1) == 1;
     std::optional<Build> build = store_.build(id);
-    if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
+    if (!build) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
     // Ended without running (refused for its images.json entry, or still
     // queued when slipwayd stopped): no log was ever written.
-    if (finished(build->state) && build->startedAt.empty()) {
-        throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no log",
+    if (isFinished(build->state) && build->startedAt.empty()) {
+        throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no log",
                          "build " + std::to_string(id) + " never ran: " + build->error};
     }
     // Followers are few so that webhooks always find a server thread.
@@ -262,7 +173,7 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     } follower(follow);
     if (follow && followers > settings_.maxFollowers) {
         response.set("Retry-After", "10");
-        throw BadRequest{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "too many followed logs",
+        throw HttpError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "too many followed logs",
                          std::to_string(settings_.maxFollowers) + " are being followed; try again, or read without follow"};
     }
 
@@ -281,7 +192,7 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
     copyNew();
     // Following ends when the build has ended and everything it wrote was sent,
     // or when the client goes away (the write fails).
-    while (follow && out && !finished(build->state) && !settings_.stopping()) {
+    while (follow && out && !isFinished(build->state) && !settings_.stopping()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         build = store_.build(id);
         copyNew();
@@ -314,7 +225,7 @@ void ApiHandler::queueBuild(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
         text.append(buffer, static_cast<std::size_t>(in.gcount()));
     }
     if (text.size() > kMaxRequestBody) {
-        throw BadRequest{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is 65536 bytes"};
+        throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "body too large", "limit is 65536 bytes"};
     }
     const std::string expected = R"(expected {"repo": "...", "sha": "..."})";
     Poco::Dynamic::Var parsed;
@@ -323,31 +234,31 @@ void ApiHandler::queueBuild(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
         parser.setDepth(8);
         parsed = parser.parse(text);
     } catch (const Poco::Exception& e) {
-        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not valid JSON (" + e.message() + "); " + expected};
+        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not valid JSON (" + e.message() + "); " + expected};
     }
     if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
-        throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not a JSON object; " + expected};
+        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "not a JSON object; " + expected};
     }
     const Poco::JSON::Object::Ptr body = parsed.extract<Poco::JSON::Object::Ptr>();
     // A field it would ignore is refused: {"service": "api"} would build every service.
     for (const std::string& name : body->getNames()) {
         if (name != "repo" && name != "sha") {
-            throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body",
+            throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad body",
                              "unknown field \"" + name + "\": a build by hand takes \"repo\" and \"sha\" and builds every "
                              "service of that commit; " + expected};
         }
     }
     auto field = [&](const std::string& name) {
         if (!body->has(name) || !body->get(name).isString()) {
-            throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "\"" + name + "\" must be a string"};
+            throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "\"" + name + "\" must be a string"};
         }
         return body->getValue<std::string>(name);
     };
     const std::string repoName = field("repo");
     const std::string sha = Poco::toLower(field("sha"));
-    if (!isCommitSha(sha)) throw BadRequest{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "\"sha\" must be 40 hex characters"};
+    if (!isCommitSha(sha)) throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "bad body", "\"sha\" must be 40 hex characters"};
     const RepoSettings* repo = findRepo(settings_.repos, repoName);
-    if (!repo) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "repository not configured", repoName};
+    if (!repo) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "repository not configured", repoName};
 
     std::int64_t pending = 0;
     const std::int64_t queued = store_.queueJob({repo->alias, sha, "", 1}, pending);
@@ -356,9 +267,9 @@ void ApiHandler::queueBuild(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 
 void ApiHandler::retryBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response) {
     const std::optional<Build> build = store_.build(id);
-    if (!build) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
-    if (build->state != kFailed) {
-        throw BadRequest{HTTPResponse::HTTP_CONFLICT, "not failed", "build " + std::to_string(id) + " is " + build->state};
+    if (!build) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
+    if (build->state != RunState::Failed) {
+        throw HttpError{HTTPResponse::HTTP_CONFLICT, "not failed", "build " + std::to_string(id) + " is " + toString(build->state)};
     }
     std::int64_t pending = 0;
     const std::int64_t queued =
@@ -368,7 +279,7 @@ void ApiHandler::retryBuild(std::int64_t id, Poco::Net::HTTPServerResponse& resp
 
 void ApiHandler::showJob(std::int64_t id, Poco::Net::HTTPServerResponse& response) {
     const std::optional<Job> job = store_.job(id);
-    if (!job) throw BadRequest{HTTPResponse::HTTP_NOT_FOUND, "no such job", std::to_string(id)};
+    if (!job) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no such job", std::to_string(id)};
     Poco::JSON::Object::Ptr body = jobToJson(*job);
     Poco::JSON::Array::Ptr builds = new Poco::JSON::Array;
     for (const Build& b : store_.buildsOfJob(id)) builds->add(buildToJson(b));

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
 
 #include "daemon/config/settings.h"
 #include "storage/store.h"
@@ -22,16 +23,16 @@ struct ApiSettings {
     unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a server thread
 };
 
-// /api/*: build history with filters and keyset paging, one build, its log
-// (followed live with ?follow=1), jobs, deliveries, and queueing builds by hand
-// or again. When a token is set every request must carry "Authorization: Bearer
-// <token>". Query values are validated and bound; a bad one is a 400 that names it.
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
+// The /api endpoints: build history with filters and keyset paging, one
+// build, its log (followed live with ?follow=1), jobs, deliveries, and queueing
+// builds by hand or again. The router (request_router.h) checks the token and
+// the method first. Query values are validated and bound; a bad one is an
+// HttpError 400 that names it. Each endpoint may also throw what the store
+// throws (answered 503).
+class ApiHandler {
 public:
     ApiHandler(const ApiSettings& settings, Store& store);
-    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
-private:
     void listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
     void showBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response);
     void sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -39,6 +40,12 @@ private:
     void retryBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response);
     void showJob(std::int64_t id, Poco::Net::HTTPServerResponse& response);
     void listDeliveries(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+    // Refuses any query parameter, for the paths that take none, as those
+    // that do refuse an unknown one.
+    static void refuseQuery(Poco::Net::HTTPServerRequest& request);
+
+private:
     // Answers a job queued (202) or found already waiting (200) for the same commit.
     void answerQueued(std::int64_t queued, std::int64_t pending, Poco::Net::HTTPServerResponse& response);
 

@@ -13,7 +13,7 @@ MetricsHandler::MetricsHandler(const Metrics& metrics, Store& store) : metrics_(
 void MetricsHandler::handleRequest(Poco::Net::HTTPServerRequest& /*request*/, Poco::Net::HTTPServerResponse& response) {
     std::string text;
     try {
-        text = metrics_.render(store_.countJobs(kQueued), store_.countBuilds(kRunning));
+        text = metrics_.render(store_.countJobs(RunState::Queued), store_.countBuilds(RunState::Running));
     } catch (const std::exception& e) {
         sendError(response, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "store unavailable", e.what());
         return;

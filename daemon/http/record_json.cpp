@@ -25,7 +25,7 @@ Poco::JSON::Object::Ptr buildToJson(const Build& b) {
     o->set("service", b.service);
     setText(*o, "version", b.version);
     o->set("image", b.image);
-    o->set("state", b.state);
+    o->set("state", toString(b.state));
     setText(*o, "digest", b.digest);
     setText(*o, "error", b.error);
     o->set("attempt", b.attempt);
@@ -41,7 +41,7 @@ Poco::JSON::Object::Ptr jobToJson(const Job& j) {
     setText(*o, "delivery", j.deliveryId);
     o->set("repo", j.repo);
     o->set("sha", j.sha);
-    o->set("state", j.state);
+    o->set("state", toString(j.state));
     setText(*o, "error", j.error);
     o->set("attempt", j.attempt);
     setText(*o, "service", j.service);
@@ -57,7 +57,7 @@ Poco::JSON::Object::Ptr deliveryToJson(const Delivery& d) {
     o->set("event", d.event);
     setText(*o, "action", d.action);
     setText(*o, "repo", d.repo);
-    o->set("outcome", d.outcome);
+    o->set("outcome", toString(d.outcome));
     setText(*o, "detail", d.detail);
     setText(*o, "received_at", d.receivedAt);
     Poco::JSON::Array::Ptr jobs = new Poco::JSON::Array;

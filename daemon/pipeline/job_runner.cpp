@@ -13,9 +13,8 @@
 
 #include <Poco/Logger.h>
 
-#include "backends/transient_failure.h"
-#include "daemon/pipeline/build_log.h"
 #include "backends/image_name.h"
+#include "daemon/pipeline/build_log.h"
 #include "daemon/pipeline/manifest.h"
 
 namespace slipway {
@@ -67,13 +66,28 @@ std::string checkServiceFolder(const std::string& root, const std::string& relat
 }  // namespace
 
 JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend,
-                     Metrics& metrics)
+                     BuildEvents& events)
     : settings_(std::move(settings)),
       slots_(settings_.concurrency),
       store_(store),
       checkout_(checkout),
       backend_(backend),
-      metrics_(metrics) {}
+      events_(events) {}
+
+void JobRunner::finishJob(Job job, RunState state, const std::string& error) {
+    store_.finishJob(job.id, state, error);
+    job.state = state;
+    job.error = error;
+    events_.jobFinished(job);
+}
+
+void JobRunner::finishBuild(Build build, RunState state, const std::string& digest, const std::string& error) {
+    store_.finishBuild(build.id, state, digest, error);
+    build.state = state;
+    build.digest = digest;
+    build.error = error;
+    events_.buildFinished(build);
+}
 
 std::string JobRunner::logPath(std::int64_t buildId) const {
     return settings_.logDir + "/build-" + std::to_string(buildId) + ".log";
@@ -85,13 +99,13 @@ void JobRunner::run(const Job& job) {
         runJob(job);
     } catch (const Interrupted&) {
         // Left running in the store: the next start queues it again.
-        logger().warning(tag + ": interrupted by the stop; it runs again at the next start");
+        events_.jobFinished(job);
     } catch (const std::exception& e) {
         // The store itself failed (disk full, locked too long). Say so, and try
         // once to end the job; if that fails too, a restart queues it again.
         logger().error(tag + ": " + e.what());
         try {
-            store_.finishJob(job.id, kFailed, std::string("slipwayd could not record the job: ") + e.what());
+            finishJob(job, RunState::Failed, std::string("slipwayd could not record the job: ") + e.what());
         } catch (const std::exception& again) {
             logger().error(tag + ": cannot record its failure either: " + again.what());
         }
@@ -101,18 +115,10 @@ void JobRunner::run(const Job& job) {
 void JobRunner::runJob(const Job& job) {
     const std::string tag = "job " + std::to_string(job.id) + " (delivery " + job.deliveryId + ", " +
                             job.repo + "@" + job.sha.substr(0, 12) + ")";
-    logger().information(tag + ": started, attempt " + std::to_string(job.attempt));
+    events_.jobStarted(job);
 
-    const RepoSettings* repo = nullptr;
-    for (const RepoSettings& candidate : settings_.repos) {
-        if (candidate.alias == job.repo) repo = &candidate;
-    }
-    if (!repo) {
-        const std::string error = "repository " + job.repo + " is no longer configured";
-        logger().error(tag + ": " + error);
-        store_.finishJob(job.id, kFailed, error);
-        return;
-    }
+    const RepoSettings* repo = repoByAlias(settings_.repos, job.repo);
+    if (!repo) return finishJob(job, RunState::Failed, "repository " + job.repo + " is no longer configured");
 
     std::vector<ServiceEntry> entries;
     std::optional<Checkout::Lease> tree;
@@ -147,16 +153,14 @@ void JobRunner::runJob(const Job& job) {
         throw;
     } catch (const std::exception& e) {
         if (stopping_) throw Interrupted();
-        logger().error(tag + ": " + e.what());
-        store_.finishJob(job.id, kFailed, e.what());
-        return;
+        return finishJob(job, RunState::Failed, e.what());
     }
 
     // A job run again after a restart keeps the builds that already succeeded.
     std::vector<Build> done = store_.buildsOfJob(job.id);
     auto succeeded = [&](const ServiceEntry& entry) {
         for (const Build& b : done) {
-            if (b.service == entry.name && b.version == entry.version && b.state == kSucceeded) return true;
+            if (b.service == entry.name && b.version == entry.version && b.state == RunState::Succeeded) return true;
         }
         return false;
     };
@@ -177,26 +181,21 @@ void JobRunner::runJob(const Job& job) {
             build.image = entry.name;
             build.error = entry.error;
             build.id = store_.addFailedBuild(build);
-            metrics_.buildFinished(kFailed);
-            logger().error(tag + ": build " + std::to_string(build.id) + ": " + entry.error);
+            build.state = RunState::Failed;
+            events_.buildFinished(build);
             ++failures;
             continue;
         }
         build.image = imageReference(settings_.registryHost, entry.name, entry.version);
         build.id = store_.addBuild(build);
+        events_.buildQueued(build);
         queued.push_back(build);
     }
     failures += runBuilds(queued, tree->path());
 
-    if (failures == 0) {
-        store_.finishJob(job.id, kSucceeded, "");
-        logger().information(tag + ": succeeded");
-    } else {
-        const std::string error = std::to_string(failures) + " of " + std::to_string(entries.size()) +
-                                  " services failed; see their builds";
-        store_.finishJob(job.id, kFailed, error);
-        logger().warning(tag + ": " + error);
-    }
+    if (failures == 0) return finishJob(job, RunState::Succeeded, "");
+    finishJob(job, RunState::Failed,
+              std::to_string(failures) + " of " + std::to_string(entries.size()) + " services failed; see their builds");
 }
 
 // Holds the lock of one image reference; the entry goes when its last user does.
@@ -265,20 +264,17 @@ int JobRunner::runBuilds(const std::vector<Build>& builds, const std::string& di
     return failures;
 }
 
-bool JobRunner::runBuild(const Build& build, const std::string& dir) {
-    const std::string tag = "build " + std::to_string(build.id) + " (delivery " + build.deliveryId + ", " +
-                            build.image + ")";
+bool JobRunner::runBuild(Build build, const std::string& dir) {
     store_.startBuild(build.id);
-    logger().information(tag + ": started");
+    build.state = RunState::Running;
+    events_.buildStarted(build);
     BuildLog log(logPath(build.id), settings_.maxLogBytes);
 
     const std::string problem = checkServiceFolder(dir, build.service);
     if (!problem.empty()) {
         const std::string error = "service " + build.service + ": " + problem;
         log << error << "\n";
-        store_.finishBuild(build.id, kFailed, "", error);
-        metrics_.buildFinished(kFailed);
-        logger().error(tag + ": " + error);
+        finishBuild(build, RunState::Failed, "", error);
         return false;
     }
 
@@ -289,14 +285,16 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
         withRetries(
             settings_.retry, step,
             [registryToo](const std::exception& e) {
-                return engineUnreachable(e.what()) || (registryToo && registryUnavailable(e.what()));
+                const auto* failure = dynamic_cast<const BackendError*>(&e);
+                if (!failure) return false;
+                return failure->kind() == FailureKind::EngineUnreachable ||
+                       (registryToo && failure->kind() == FailureKind::RegistryUnavailable);
             },
             [&](const std::string& why, std::chrono::milliseconds wait, int retry) {
                 log << "\n[slipway: " << why << "; trying again in " << wait.count() << " ms (retry " << retry << " of "
                     << settings_.retry.retries << ")]\n"
                     << std::flush;
-                logger().warning(tag + ": " + why + "; retry " + std::to_string(retry) + " in " +
-                                 std::to_string(wait.count()) + " ms");
+                events_.buildRetrying(build, why, wait, retry, settings_.retry.retries);
             },
             stopping_);
     };
@@ -314,20 +312,21 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
             try {
                 checkStopping();
                 {
-                    StepTimer timer([this](double s) { metrics_.buildDuration(s); });
+                    StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
                     retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); },
                              false);
                 }
                 built = true;
                 checkStopping();
-                StepTimer timer([this](double s) { metrics_.pushDuration(s); });
+                StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
                 retrying([&] { digest = backend_.push(build.image, log); }, true);
                 break;
             } catch (const BackendError& e) {
-                if (again || stopping_ || !imageVanished(e.what())) throw;
+                if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;
                 log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
                     << std::flush;
-                logger().warning(tag + ": an image it needs was removed meanwhile; building it again");
+                events_.buildRetrying(build, std::string(e.what()) + "; an image it needs was removed meanwhile",
+                                      std::chrono::milliseconds(0), 1, 1);
             }
         }
         if (!settings_.keepImages) {
@@ -339,7 +338,6 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
                 // local tag that cannot be removed (gone already, or in use)
                 // is reported, not turned into a failed build.
                 log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
-                logger().warning(tag + ": pushed, but " + e.what());
             }
         }
     } catch (const Interrupted&) {
@@ -351,24 +349,20 @@ bool JobRunner::runBuild(const Build& build, const std::string& dir) {
             throw Interrupted();
         }
         log << "error: " << e.what() << "\n";
-        store_.finishBuild(build.id, kFailed, "", e.what());
-        metrics_.buildFinished(kFailed);
-        logger().error(tag + ": " + e.what());
+        finishBuild(build, RunState::Failed, "", e.what());
         if (built) {
             // Do not leave the image of a failed push behind.
             try {
                 backend_.remove(build.image, log);
             } catch (const std::exception& removal) {
-                logger().warning(tag + ": " + removal.what());
+                log << "\n[slipway: the image of the failed push was not removed: " << removal.what() << "]\n";
             }
         }
         return false;
     }
     // Recorded outside the try: a store that fails here must not turn a pushed
     // image into a failed build (JobRunner::run reports it instead).
-    store_.finishBuild(build.id, kSucceeded, digest, "");
-    metrics_.buildFinished(kSucceeded);
-    logger().information(tag + ": pushed " + digest);
+    finishBuild(build, RunState::Succeeded, digest, "");
     return true;
 }
 

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "daemon/pipeline/build_slots.h"
-#include "daemon/source/checkout.h"
-#include "daemon/reporters/metrics.h"
-#include "daemon/pipeline/retry_policy.h"
 #include "daemon/config/settings.h"
+#include "daemon/pipeline/build_events.h"
+#include "daemon/pipeline/build_slots.h"
+#include "daemon/pipeline/retry_policy.h"
+#include "daemon/source/checkout.h"
 #include "storage/records.h"
 #include "storage/store.h"
 
@@ -29,14 +29,15 @@ struct JobRunnerSettings {
 };
 
 // Runs one claimed job to its end: checkout, images.json, then build, push and
-// remove each service, recording every step in the store. The services of a
-// job build in parallel, up to `concurrency` builds at once across all the
-// jobs that run; a service that fails does not stop the others. Never throws:
-// every failure ends up in the job's or a build's `error`, or in the log when
-// the store itself cannot record it.
+// remove each service. Every transition is recorded in the store (which hands
+// out the ids) and then announced once to `events`. The services of a job
+// build in parallel, up to `concurrency` builds at once across all the jobs
+// that run; a service that fails does not stop the others. Never throws: every
+// failure ends up in the job's or a build's `error`, or in the log when the
+// store itself cannot record it.
 class JobRunner {
 public:
-    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, Metrics& metrics);
+    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, BuildEvents& events);
 
     void run(const Job& job);
 
@@ -58,7 +59,11 @@ private:
     int runBuilds(const std::vector<Build>& builds, const std::string& dir);
 
     // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
-    bool runBuild(const Build& build, const std::string& dir);
+    bool runBuild(Build build, const std::string& dir);
+
+    // Records the end of `job` or `build` in the store, then announces it.
+    void finishJob(Job job, RunState state, const std::string& error);
+    void finishBuild(Build build, RunState state, const std::string& digest, const std::string& error);
 
     // Two jobs can build the same <registry>/<service>:<version> from different
     // commits (a version that was not bumped). The tag lives on the engine, so
@@ -77,7 +82,7 @@ private:
     Store& store_;
     Checkout& checkout_;
     Backend& backend_;
-    Metrics& metrics_;
+    BuildEvents& events_;
     std::atomic<bool> stopping_{false};
 };
 

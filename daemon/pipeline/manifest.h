@@ -24,7 +24,7 @@ struct ServiceEntry {
 // The largest images.json slipway reads; anything bigger is refused unread.
 inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
 
-// Parses and validates images.json (see DESIGN.md). Throws ManifestError when
+// Parses and validates images.json (docs/architecture.md states the format). Throws ManifestError when
 // the text is too large, not JSON, nested too deep, or not an array.
 std::vector<ServiceEntry> parseManifest(const std::string& text);
 

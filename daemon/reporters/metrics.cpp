@@ -47,25 +47,20 @@ void Metrics::Histogram::render(std::string& out, const std::string& name, const
     out += name + "_count " + std::to_string(count) + "\n";
 }
 
-void Metrics::webhookReceived(const std::string& event, const std::string& outcome) {
+void Metrics::webhookReceived(const std::string& event, DeliveryOutcome outcome) {
     static const std::set<std::string> known = {"ping", "pull_request", "push"};
     std::lock_guard<std::mutex> lock(mutex_);
     ++webhooks_[{known.count(event) ? event : "other", outcome}];
 }
 
-void Metrics::buildFinished(const std::string& state) {
+void Metrics::buildFinished(const Build& build) {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++builds_[state];
+    ++builds_[build.state];
 }
 
-void Metrics::buildDuration(double seconds) {
+void Metrics::stepTimed(const Build&, BuildStep step, double seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
-    buildSeconds_.observe(seconds);
-}
-
-void Metrics::pushDuration(double seconds) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    pushSeconds_.observe(seconds);
+    (step == BuildStep::Build ? buildSeconds_ : pushSeconds_).observe(seconds);
 }
 
 std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds) const {
@@ -74,14 +69,14 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
     out += "# HELP slipway_webhooks_total Webhook deliveries that passed the signature check, by event and outcome.\n";
     out += "# TYPE slipway_webhooks_total counter\n";
     for (const auto& [key, value] : webhooks_) {
-        out += "slipway_webhooks_total{event=\"" + label(key.first) + "\",outcome=\"" + label(key.second) + "\"} " +
+        out += "slipway_webhooks_total{event=\"" + label(key.first) + "\",outcome=\"" + toString(key.second) + "\"} " +
                std::to_string(value) + "\n";
     }
     out += "# HELP slipway_builds_total Builds that ended since slipwayd started, by state.\n";
     out += "# TYPE slipway_builds_total counter\n";
-    for (const char* state : {"succeeded", "failed"}) {
+    for (RunState state : {RunState::Succeeded, RunState::Failed}) {
         auto it = builds_.find(state);
-        out += std::string("slipway_builds_total{state=\"") + state + "\"} " +
+        out += std::string("slipway_builds_total{state=\"") + toString(state) + "\"} " +
                std::to_string(it == builds_.end() ? 0 : it->second) + "\n";
     }
     buildSeconds_.render(out, "slipway_build_duration_seconds", "Time the image build step took.");

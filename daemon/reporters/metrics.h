@@ -7,21 +7,29 @@
 #include <string>
 #include <utility>
 
+#include "daemon/pipeline/build_events.h"
+#include "storage/records.h"
+
 namespace slipway {
 
 // The counters and histograms slipwayd keeps in memory since it started, and
 // their rendering in the Prometheus text exposition format (version 0.0.4).
-// Thread-safe.
-class Metrics {
+// Builds are counted as a listener of build events. Thread-safe.
+class Metrics final : public BuildEvents {
 public:
     // A webhook that passed the signature check. Events other than the ones
     // slipway knows are counted as "other", so a sender cannot grow the label set.
-    void webhookReceived(const std::string& event, const std::string& outcome);
+    void webhookReceived(const std::string& event, DeliveryOutcome outcome);
 
-    // A build that ended, with how long its docker build and its push took.
-    void buildFinished(const std::string& state);
-    void buildDuration(double seconds);
-    void pushDuration(double seconds);
+    // A build that ended, by its state; how long its docker build and its push took.
+    void buildFinished(const Build& build) override;
+    void stepTimed(const Build& build, BuildStep step, double seconds) override;
+    // Not counted: the gauges are read from the store at scrape time.
+    void jobStarted(const Job&) override {}
+    void jobFinished(const Job&) override {}
+    void buildQueued(const Build&) override {}
+    void buildStarted(const Build&) override {}
+    void buildRetrying(const Build&, const std::string&, std::chrono::milliseconds, int, int) override {}
 
     // The text for GET /metrics; `queuedJobs` and `runningBuilds` are read from
     // the store by the caller at scrape time.
@@ -38,8 +46,8 @@ private:
     };
 
     mutable std::mutex mutex_;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> webhooks_;
-    std::map<std::string, std::uint64_t> builds_;
+    std::map<std::pair<std::string, DeliveryOutcome>, std::uint64_t> webhooks_;
+    std::map<RunState, std::uint64_t> builds_;
     Histogram buildSeconds_;
     Histogram pushSeconds_;
 };

@@ -50,9 +50,7 @@ Checkout::Entry& Checkout::entryFor(const std::string& alias) {
 }
 
 std::vector<std::string> Checkout::pruneUnconfigured(const std::vector<RepoSettings>& repos) {
-    auto configured = [&](const std::string& alias) {
-        return std::any_of(repos.begin(), repos.end(), [&](const RepoSettings& repo) { return repo.alias == alias; });
-    };
+    auto configured = [&](const std::string& alias) { return repoByAlias(repos, alias) != nullptr; };
     std::vector<std::string> removed;
     for (const std::string& name : namesIn(reposDir_)) {
         if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0 &&

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/source/repository_mirror.h"
 #include "daemon/config/settings.h"
+#include "daemon/source/repository_mirror.h"
 #include "daemon/source/work_tree.h"
 #include "daemon/source/work_tree_pool.h"
 

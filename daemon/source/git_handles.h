@@ -33,8 +33,8 @@ public:
         // Objects are hashed when they enter a mirror (a fetch's pack is
         // indexed, a copied object is written by its content) and zlib's
         // checksum still guards each one read. Hashing every object again on
-        // every read, as libgit2 does by default, was 40% of checking out a
-        // 50 MB commit (bench/checkout.sh); git does not do it either.
+        // every read, as libgit2 does by default, was the largest cost of a
+        // checkout (bench/README.md, Checkout); git does not do it either.
         git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     }
     ~GitLibrary() { git_libgit2_shutdown(); }

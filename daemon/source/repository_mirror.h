@@ -56,9 +56,9 @@ private:
     std::string url_;
     std::string token_;
     GitRepository repo_;
-    // Made once and kept: libgit2 1.5 with PCRE2 leaks about 20 KB each time
-    // it makes a remote (its config regex match data), which was 150 KB per
-    // job that fetched twice, without bound. One remote serves every fetch.
+    // Made once and kept: libgit2 1.5 with PCRE2 leaks each time it makes a
+    // remote (its config regex match data), so memory grew with every job
+    // (bench/README.md has the figures). One remote serves every fetch.
     GitRemote remote_;
 };
 

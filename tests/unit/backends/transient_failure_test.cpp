@@ -35,5 +35,15 @@ TEST(TransientFailure, RecognisesAnImageRemovedBeforeItsBuildOrPushUsedIt) {
     EXPECT_FALSE(imageVanished("received unexpected HTTP status: 503 Service Unavailable"));
 }
 
+TEST(TransientFailure, NamesTheKindOfAFailureFromItsMessage) {
+    EXPECT_EQ(failureKindOf("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon "
+                            "running?"),
+              FailureKind::EngineUnreachable);
+    EXPECT_EQ(failureKindOf("received unexpected HTTP status: 503 Service Unavailable"), FailureKind::RegistryUnavailable);
+    EXPECT_EQ(failureKindOf("An image does not exist locally with the tag: localhost:5443/web"), FailureKind::ImageVanished);
+    EXPECT_EQ(failureKindOf("unauthorized: authentication required"), FailureKind::CredentialsRefused);
+    EXPECT_EQ(failureKindOf("The command '/bin/sh -c false' returned a non-zero code: 1"), FailureKind::Other);
+}
+
 }  // namespace
 }  // namespace slipway

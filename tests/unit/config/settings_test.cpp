@@ -62,7 +62,7 @@ TEST_F(SettingsTest, ReadsTheDesignExampleWithItsInlineComments) {
     EXPECT_TRUE(s.repos[0].onPullRequest);
     EXPECT_FALSE(s.repos[0].onPush);
     EXPECT_EQ(s.repos[0].branches, std::vector<std::string>{"main"});
-    EXPECT_EQ(s.repoByName("YOSOYAFA/sd2018b-exam2"), &s.repos[0]);
+    EXPECT_EQ(repoByName(s.repos, "YOSOYAFA/sd2018b-exam2"), &s.repos[0]);
 }
 
 TEST_F(SettingsTest, NamesTheBadKey) {

@@ -31,7 +31,7 @@ WebhookEvent pr(const std::string& action, bool merged, const std::string& base 
 
 TEST(DeliveryPlan, QueuesTheMergeCommitOfAMergedPullRequest) {
     const DeliveryPlan plan = planDelivery(pr("closed", true), repos());
-    EXPECT_EQ(plan.outcome, "queued");
+    EXPECT_EQ(plan.outcome, DeliveryOutcome::Queued);
     EXPECT_EQ(plan.repoAlias, "exam");
     ASSERT_EQ(plan.jobs.size(), 1u);
     EXPECT_EQ(plan.jobs[0].repo, "exam");
@@ -40,7 +40,7 @@ TEST(DeliveryPlan, QueuesTheMergeCommitOfAMergedPullRequest) {
 
 TEST(DeliveryPlan, IgnoresUnmergedAndOpenedPullRequests) {
     EXPECT_TRUE(planDelivery(pr("closed", false), repos()).jobs.empty());
-    EXPECT_EQ(planDelivery(pr("closed", false), repos()).outcome, "ignored");
+    EXPECT_EQ(planDelivery(pr("closed", false), repos()).outcome, DeliveryOutcome::Ignored);
     EXPECT_TRUE(planDelivery(pr("opened", false), repos()).jobs.empty());
 }
 
@@ -62,7 +62,7 @@ TEST(DeliveryPlan, AnswersPingsEvenWithoutRepository) {
     WebhookEvent e;
     e.event = "ping";
     const DeliveryPlan plan = planDelivery(e, repos());
-    EXPECT_EQ(plan.outcome, "ping");
+    EXPECT_EQ(plan.outcome, DeliveryOutcome::Ping);
     EXPECT_FALSE(plan.unknownRepo);
 }
 
@@ -82,7 +82,7 @@ TEST(DeliveryPlan, IgnoresAnEventThatNamesNoRepository) {
     WebhookEvent e;
     e.event = "installation";
     const DeliveryPlan plan = planDelivery(e, repos());
-    EXPECT_EQ(plan.outcome, "ignored");
+    EXPECT_EQ(plan.outcome, DeliveryOutcome::Ignored);
     EXPECT_EQ(plan.detail, "event installation names no repository");
     EXPECT_FALSE(plan.unknownRepo);
 }
@@ -92,7 +92,7 @@ TEST(DeliveryPlan, IgnoresOtherEvents) {
     e.event = "issues";
     e.repo = "acme/exam";
     const DeliveryPlan plan = planDelivery(e, repos());
-    EXPECT_EQ(plan.outcome, "ignored");
+    EXPECT_EQ(plan.outcome, DeliveryOutcome::Ignored);
     EXPECT_TRUE(plan.jobs.empty());
 }
 

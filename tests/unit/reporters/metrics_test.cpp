@@ -9,9 +9,9 @@ bool has(const std::string& text, const std::string& line) { return text.find(li
 
 TEST(Metrics, CountsWebhooksByEventAndOutcome) {
     Metrics m;
-    m.webhookReceived("push", "queued");
-    m.webhookReceived("push", "queued");
-    m.webhookReceived("ping", "ping");
+    m.webhookReceived("push", DeliveryOutcome::Queued);
+    m.webhookReceived("push", DeliveryOutcome::Queued);
+    m.webhookReceived("ping", DeliveryOutcome::Ping);
     const std::string text = m.render(0, 0);
     EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="push",outcome="queued"} 2)")) << text;
     EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="ping",outcome="ping"} 1)")) << text;
@@ -19,8 +19,8 @@ TEST(Metrics, CountsWebhooksByEventAndOutcome) {
 
 TEST(Metrics, FoldsUnknownEventsIntoOtherSoTheLabelSetStaysSmall) {
     Metrics m;
-    m.webhookReceived("issues", "ignored");
-    m.webhookReceived("x\"}\nevil 1", "ignored");
+    m.webhookReceived("issues", DeliveryOutcome::Ignored);
+    m.webhookReceived("x\"}\nevil 1", DeliveryOutcome::Ignored);
     const std::string text = m.render(0, 0);
     EXPECT_TRUE(has(text, R"(slipway_webhooks_total{event="other",outcome="ignored"} 2)")) << text;
     EXPECT_EQ(text.find("evil"), std::string::npos);
@@ -28,9 +28,10 @@ TEST(Metrics, FoldsUnknownEventsIntoOtherSoTheLabelSetStaysSmall) {
 
 TEST(Metrics, RendersCumulativeHistogramBuckets) {
     Metrics m;
-    m.buildDuration(0.5);
-    m.buildDuration(7);
-    m.buildDuration(7200);
+    const Build build;
+    m.stepTimed(build, BuildStep::Build, 0.5);
+    m.stepTimed(build, BuildStep::Build, 7);
+    m.stepTimed(build, BuildStep::Build, 7200);
     const std::string text = m.render(0, 0);
     EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="1"} 1)")) << text;
     EXPECT_TRUE(has(text, R"(slipway_build_duration_seconds_bucket{le="10"} 2)")) << text;
@@ -42,7 +43,9 @@ TEST(Metrics, RendersCumulativeHistogramBuckets) {
 
 TEST(Metrics, ReportsBuildsAndGauges) {
     Metrics m;
-    m.buildFinished("succeeded");
+    Build build;
+    build.state = RunState::Succeeded;
+    m.buildFinished(build);
     const std::string text = m.render(4, 2);
     EXPECT_TRUE(has(text, R"(slipway_builds_total{state="succeeded"} 1)"));
     EXPECT_TRUE(has(text, R"(slipway_builds_total{state="failed"} 0)"));

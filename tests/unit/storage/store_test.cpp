@@ -30,7 +30,7 @@ protected:
         d.event = "pull_request";
         d.action = "closed";
         d.repo = "exam";
-        d.outcome = "queued";
+        d.outcome = DeliveryOutcome::Queued;
         return d;
     }
 
@@ -57,7 +57,7 @@ TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
     ASSERT_EQ(r.queued.size(), 1u);
     const auto job = store_.job(r.queued[0]);
     ASSERT_TRUE(job);
-    EXPECT_EQ(job->state, kQueued);
+    EXPECT_EQ(job->state, RunState::Queued);
     EXPECT_EQ(job->deliveryId, "d1");
     EXPECT_EQ(job->queuedAt, "2026-11-18T11:06:40.000Z");
     const auto deliveries = store_.recentDeliveries(10);
@@ -81,7 +81,7 @@ TEST_F(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) 
         const std::string id = "before-" + outcome;
         Delivery first = delivery(id);
         first.repo = outcome == "unconfigured" ? "" : "exam";
-        first.outcome = outcome;
+        first.outcome = *parseDeliveryOutcome(outcome);
         first.detail = "not built then";
         const std::string firstReceived = formatRfc3339(clock_.now());
         EXPECT_FALSE(store_.recordDelivery(first, {}).duplicate);
@@ -93,7 +93,7 @@ TEST_F(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) 
         ASSERT_EQ(again.queued.size(), 1u);
         const Delivery recorded = store_.recentDeliveries(1).at(0);
         EXPECT_EQ(recorded.id, id);
-        EXPECT_EQ(recorded.outcome, "queued");
+        EXPECT_EQ(recorded.outcome, DeliveryOutcome::Queued);
         EXPECT_EQ(recorded.repo, "exam");
         EXPECT_EQ(recorded.detail, "");
         EXPECT_EQ(recorded.receivedAt, firstReceived);
@@ -109,13 +109,13 @@ TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
     const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(replay.queued.empty());
     EXPECT_EQ(replay.pending, first.queued);
-    EXPECT_EQ(store_.recentDeliveries(1)[0].outcome, "pending");
+    EXPECT_EQ(store_.recentDeliveries(1)[0].outcome, DeliveryOutcome::Pending);
 
     const auto claimed = store_.claimJob();
     ASSERT_TRUE(claimed);
     EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha, "", 1}}).queued.empty());
 
-    store_.finishJob(claimed->id, kSucceeded, "");
+    store_.finishJob(claimed->id, RunState::Succeeded, "");
     EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
 }
 
@@ -125,7 +125,7 @@ TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
     EXPECT_EQ(store_.claimJob()->id, a);
     EXPECT_EQ(store_.claimJob()->id, b);
     EXPECT_FALSE(store_.claimJob());
-    EXPECT_EQ(store_.job(a)->state, kRunning);
+    EXPECT_EQ(store_.job(a)->state, RunState::Running);
 }
 
 TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
@@ -134,12 +134,12 @@ TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
     Build b = buildOf(jobId, "api");
     b.deliveryId = "d1";
     const auto id = store_.addBuild(b);
-    EXPECT_EQ(store_.build(id)->state, kQueued);
+    EXPECT_EQ(store_.build(id)->state, RunState::Queued);
     store_.startBuild(id);
-    EXPECT_EQ(store_.build(id)->state, kRunning);
-    store_.finishBuild(id, kSucceeded, "sha256:abc", "");
+    EXPECT_EQ(store_.build(id)->state, RunState::Running);
+    store_.finishBuild(id, RunState::Succeeded, "sha256:abc", "");
     const Build done = *store_.build(id);
-    EXPECT_EQ(done.state, kSucceeded);
+    EXPECT_EQ(done.state, RunState::Succeeded);
     EXPECT_EQ(done.digest, "sha256:abc");
     EXPECT_EQ(done.finishedAt, "2026-11-18T11:06:40.000Z");
     EXPECT_EQ(store_.buildsOfJob(jobId).size(), 1u);
@@ -214,9 +214,9 @@ TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
     store_.startBuild(buildId);
 
     EXPECT_EQ(store_.requeueInterrupted(3), 1);
-    EXPECT_EQ(store_.job(jobId)->state, kQueued);
+    EXPECT_EQ(store_.job(jobId)->state, RunState::Queued);
     EXPECT_EQ(store_.job(jobId)->attempt, 2);
-    EXPECT_EQ(store_.build(buildId)->state, kFailed);
+    EXPECT_EQ(store_.build(buildId)->state, RunState::Failed);
     EXPECT_NE(store_.build(buildId)->error.find("interrupted"), std::string::npos);
 }
 
@@ -227,7 +227,7 @@ TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
     store_.claimJob();
     EXPECT_EQ(store_.requeueInterrupted(2), 0);  // attempt 2 of 2: no more
     const Job job = *store_.job(jobId);
-    EXPECT_EQ(job.state, kFailed);
+    EXPECT_EQ(job.state, RunState::Failed);
     EXPECT_EQ(job.error, "interrupted 2 times by a stop of slipwayd (builder.max_attempts = 2)");
     EXPECT_FALSE(store_.claimJob());
 }
@@ -237,7 +237,7 @@ TEST_F(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
     const auto jobId = store_.queueJob({"exam", kSha, "api", 5}, pending);  // a fifth attempt, by hand
     store_.claimJob();
     EXPECT_EQ(store_.requeueInterrupted(2), 1);
-    EXPECT_EQ(store_.job(jobId)->state, kQueued);
+    EXPECT_EQ(store_.job(jobId)->state, RunState::Queued);
     EXPECT_EQ(store_.job(jobId)->attempt, 6);
 }
 
@@ -287,7 +287,7 @@ TEST_F(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
         for (std::int64_t pending : pendingFor[commit]) EXPECT_EQ(pending, jobs[0]) << commit;
     }
     for (const auto& [commit, jobs] : pendingFor) EXPECT_EQ(queuedFor.count(commit), 1u) << commit;
-    EXPECT_EQ(store_.countJobs(kQueued), static_cast<std::int64_t>(queuedFor.size()));
+    EXPECT_EQ(store_.countJobs(RunState::Queued), static_cast<std::int64_t>(queuedFor.size()));
     EXPECT_EQ(store_.recentDeliveries(10000).size(), firstTimes.size());
     EXPECT_LE(store_.deliveryCommits(), static_cast<std::size_t>(kThreads * kEach));
 }
@@ -296,7 +296,7 @@ TEST_F(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
     store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_EQ(store_.deliveryCommits(), 2u);
-    EXPECT_EQ(store_.countJobs(kQueued), 1);
+    EXPECT_EQ(store_.countJobs(RunState::Queued), 1);
 }
 
 // SQLite's own checkpoint would copy nothing before the log holds 1,000

@@ -1,0 +1,123 @@
+#include "daemon/github/delivery_intake.h"
+
+#include <cctype>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/Logger.h>
+
+#include "daemon/github/delivery_plan.h"
+#include "daemon/github/webhook_event.h"
+#include "daemon/github/webhook_verifier.h"
+
+namespace slipway {
+namespace {
+
+using Poco::Net::HTTPResponse;
+
+// Looked up once: Logger::get takes a lock every request thread would queue on.
+Poco::Logger& logger() {
+    static Poco::Logger& logger = Poco::Logger::get("slipway.webhook");
+    return logger;
+}
+
+bool validDeliveryId(const std::string& id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    }
+    return true;
+}
+
+Poco::JSON::Array::Ptr idArray(const std::vector<std::int64_t>& ids) {
+    Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+    for (std::int64_t id : ids) array->add(id);
+    return array;
+}
+
+}  // namespace
+
+WebhookAnswer refusal(HTTPResponse::HTTPStatus status, const std::string& error, const std::string& detail) {
+    WebhookAnswer answer;
+    answer.status = status;
+    answer.body.set("error", error);
+    answer.body.set("detail", detail);
+    return answer;
+}
+
+DeliveryIntake::DeliveryIntake(const std::string& secret, const std::vector<RepoSettings>& repos, Store& store)
+    : secret_(secret), repos_(repos), store_(store) {}
+
+WebhookAnswer DeliveryIntake::accept(const WebhookRequest& request) const {
+    if (request.signature.empty()) {
+        return refusal(HTTPResponse::HTTP_UNAUTHORIZED, "missing signature", "X-Hub-Signature-256 is required");
+    }
+    if (!verifySignature(secret_, request.body, request.signature)) {
+        logger().warning("refused a webhook from " + request.client + ": X-Hub-Signature-256 does not match");
+        return refusal(HTTPResponse::HTTP_UNAUTHORIZED, "bad signature",
+                       "X-Hub-Signature-256 does not match the body under the configured secret");
+    }
+    if (request.event.empty()) {
+        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "missing header", "X-GitHub-Event is required");
+    }
+    if (!validDeliveryId(request.deliveryId)) {
+        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "bad header",
+                       "X-GitHub-Delivery must be 1 to 128 letters, digits, '-', '_' or '.'");
+    }
+
+    WebhookEvent event;
+    try {
+        event = parseWebhook(request.event, request.contentType, request.body);
+    } catch (const WebhookError& e) {
+        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "malformed " + request.event + " event", e.what());
+    }
+    const DeliveryPlan plan = planDelivery(event, repos_);
+
+    Delivery delivery;
+    delivery.id = request.deliveryId;
+    delivery.event = request.event;
+    delivery.action = event.action;
+    delivery.repo = plan.repoAlias;
+    delivery.outcome = plan.outcome;
+    delivery.detail = plan.detail;
+    RecordedDelivery recorded;
+    try {
+        recorded = store_.recordDelivery(delivery, plan.jobs);
+    } catch (const std::exception& e) {
+        logger().error("delivery " + request.deliveryId + ": cannot record: " + e.what());
+        return refusal(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot record the delivery",
+                       "the database did not accept it; redeliver later");
+    }
+
+    WebhookAnswer answer;
+    answer.body.set("delivery", request.deliveryId);
+    answer.outcome = recorded.duplicate         ? DeliveryOutcome::Duplicate
+                     : !recorded.queued.empty()  ? DeliveryOutcome::Queued
+                     : !recorded.pending.empty() ? DeliveryOutcome::Pending
+                                                 : plan.outcome;
+    if (recorded.duplicate) {
+        logger().information("delivery " + request.deliveryId + ": seen before, nothing queued");
+        answer.body.set("outcome", toString(DeliveryOutcome::Duplicate));
+        return answer;
+    }
+    logger().information("delivery " + request.deliveryId + ": " + request.event +
+                         (event.action.empty() ? "" : "/" + event.action) + " " + event.repo + ": " +
+                         toString(plan.outcome) + (plan.detail.empty() ? "" : " (" + plan.detail + ")"));
+    if (plan.unknownRepo) {
+        WebhookAnswer unknown = refusal(HTTPResponse::HTTP_NOT_FOUND, "repository not configured", plan.detail);
+        unknown.outcome = answer.outcome;
+        return unknown;
+    }
+    answer.body.set("jobs", idArray(recorded.queued));
+    if (!recorded.queued.empty()) {
+        answer.status = HTTPResponse::HTTP_ACCEPTED;
+        answer.body.set("outcome", toString(DeliveryOutcome::Queued));
+        answer.jobsQueued = true;
+        return answer;
+    }
+    answer.body.set("outcome", toString(*answer.outcome));
+    answer.body.set("pending", idArray(recorded.pending));
+    if (!plan.detail.empty()) answer.body.set("detail", plan.detail);
+    return answer;
+}
+
+}  // namespace slipway

@@ -1,0 +1,49 @@
+#include "storage/records.h"
+
+#include <array>
+#include <utility>
+
+namespace slipway {
+namespace {
+
+constexpr std::array<std::pair<RunState, const char*>, 4> kRunStates = {{
+    {RunState::Queued, "queued"},
+    {RunState::Running, "running"},
+    {RunState::Succeeded, "succeeded"},
+    {RunState::Failed, "failed"},
+}};
+
+constexpr std::array<std::pair<DeliveryOutcome, const char*>, 6> kOutcomes = {{
+    {DeliveryOutcome::Queued, "queued"},
+    {DeliveryOutcome::Pending, "pending"},
+    {DeliveryOutcome::Ping, "ping"},
+    {DeliveryOutcome::Ignored, "ignored"},
+    {DeliveryOutcome::Unconfigured, "unconfigured"},
+    {DeliveryOutcome::Duplicate, "duplicate"},
+}};
+
+template <typename Enum, std::size_t N>
+const char* nameOf(const std::array<std::pair<Enum, const char*>, N>& names, Enum value) {
+    for (const auto& [candidate, name] : names) {
+        if (candidate == value) return name;
+    }
+    return "unknown";  // unreachable: every enumerator is in its table
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> valueOf(const std::array<std::pair<Enum, const char*>, N>& names, const std::string& text) {
+    for (const auto& [value, name] : names) {
+        if (text == name) return value;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const char* toString(RunState state) { return nameOf(kRunStates, state); }
+std::optional<RunState> parseRunState(const std::string& text) { return valueOf(kRunStates, text); }
+
+const char* toString(DeliveryOutcome outcome) { return nameOf(kOutcomes, outcome); }
+std::optional<DeliveryOutcome> parseDeliveryOutcome(const std::string& text) { return valueOf(kOutcomes, text); }
+
+}  // namespace slipway
