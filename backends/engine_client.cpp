@@ -184,10 +184,12 @@ void EngineClient::call(const EngineRequest& request, std::chrono::seconds timeo
             std::string text(64 * 1024, '\0');  // an error body is short; never read an endless one
             in.read(text.data(), static_cast<std::streamsize>(text.size()));
             text.resize(static_cast<std::size_t>(in.gcount()));
-            const std::string message = messageOf(text);
-            throw BackendError(failureKindOf(message), "the Docker engine at " + dockerHost_ + " answered " +
-                                                           std::to_string(response.getStatus()) + " " +
-                                                           response.getReason() + ": " + message);
+            // The status line is part of what decides the kind: a 5xx from a
+            // proxy in front of the engine is an outage like any other.
+            const std::string answered = std::to_string(response.getStatus()) + " " + response.getReason() + ": " +
+                                         messageOf(text);
+            throw BackendError(failureKindOf(answered),
+                               "the Docker engine at " + dockerHost_ + " answered " + answered);
         }
         for (std::string line; std::getline(in, line);) {
             if (onLine) onLine(line);

@@ -17,8 +17,8 @@ bool containsAny(const std::string& message, std::initializer_list<const char*> 
 
 FailureKind failureKindOf(const std::string& message) {
     if (engineUnreachable(message)) return FailureKind::EngineUnreachable;
-    if (imageVanished(message)) return FailureKind::ImageVanished;
     if (registryUnavailable(message)) return FailureKind::RegistryUnavailable;
+    if (imageVanished(message)) return FailureKind::ImageVanished;
     if (containsAny(message, {"unauthorized", "denied", "authentication required"})) {
         return FailureKind::CredentialsRefused;
     }

@@ -11,8 +11,9 @@ namespace slipway {
 // engine's own error text, and nothing past the Backend interface reads text.
 
 // The kind of failure `message` (the docker CLI's last line, or the engine's
-// error) reports: the first of the predicates below that holds, else
-// CredentialsRefused for a refusal of the registry's, else Other.
+// error with its status) reports: EngineUnreachable, RegistryUnavailable or
+// ImageVanished when the predicate below of that name holds (in that order),
+// else CredentialsRefused for a refusal of the registry's, else Other.
 FailureKind failureKindOf(const std::string& message);
 
 // Whether a backend failure says the engine could not be reached (down,

@@ -338,6 +338,7 @@ bool JobRunner::runBuild(Build build, const std::string& dir) {
                 // local tag that cannot be removed (gone already, or in use)
                 // is reported, not turned into a failed build.
                 log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
+                logger().warning("build " + std::to_string(build.id) + ": pushed, but " + e.what());
             }
         }
     } catch (const Interrupted&) {
@@ -355,7 +356,7 @@ bool JobRunner::runBuild(Build build, const std::string& dir) {
             try {
                 backend_.remove(build.image, log);
             } catch (const std::exception& removal) {
-                log << "\n[slipway: the image of the failed push was not removed: " << removal.what() << "]\n";
+                logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
             }
         }
         return false;

@@ -50,7 +50,7 @@ void Metrics::Histogram::render(std::string& out, const std::string& name, const
 void Metrics::webhookReceived(const std::string& event, DeliveryOutcome outcome) {
     static const std::set<std::string> known = {"ping", "pull_request", "push"};
     std::lock_guard<std::mutex> lock(mutex_);
-    ++webhooks_[{known.count(event) ? event : "other", outcome}];
+    ++webhooks_[{known.count(event) ? event : "other", toString(outcome)}];
 }
 
 void Metrics::buildFinished(const Build& build) {
@@ -69,7 +69,7 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
     out += "# HELP slipway_webhooks_total Webhook deliveries that passed the signature check, by event and outcome.\n";
     out += "# TYPE slipway_webhooks_total counter\n";
     for (const auto& [key, value] : webhooks_) {
-        out += "slipway_webhooks_total{event=\"" + label(key.first) + "\",outcome=\"" + toString(key.second) + "\"} " +
+        out += "slipway_webhooks_total{event=\"" + label(key.first) + "\",outcome=\"" + label(key.second) + "\"} " +
                std::to_string(value) + "\n";
     }
     out += "# HELP slipway_builds_total Builds that ended since slipwayd started, by state.\n";

@@ -46,7 +46,7 @@ private:
     };
 
     mutable std::mutex mutex_;
-    std::map<std::pair<std::string, DeliveryOutcome>, std::uint64_t> webhooks_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> webhooks_;  // (event, outcome): rendered in this order
     std::map<RunState, std::uint64_t> builds_;
     Histogram buildSeconds_;
     Histogram pushSeconds_;

@@ -168,18 +168,21 @@ TEST_F(DockerApiBackendTest, AnEngineThatIsDownFailsEachStepSayingSo) {
         FAIL() << "no error";
     } catch (const BackendError& e) {
         EXPECT_EQ(std::string(e.what()).rfind("build of " + kImage + ": " + unreachable, 0), 0u) << e.what();
+        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
     }
     try {
         backend.push(kImage, log_);
         FAIL() << "no error";
     } catch (const BackendError& e) {
         EXPECT_EQ(std::string(e.what()).rfind("push of " + kImage + ": " + unreachable, 0), 0u) << e.what();
+        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
     }
     try {
         backend.remove(kImage, log_);
         FAIL() << "no error";
     } catch (const BackendError& e) {
         EXPECT_EQ(std::string(e.what()).rfind("removal of " + kImage + ": " + unreachable, 0), 0u) << e.what();
+        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
     }
 }
 

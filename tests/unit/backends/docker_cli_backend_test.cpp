@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <Poco/File.h>
@@ -35,6 +36,7 @@ protected:
             "  login) cat > \"$here/stdin\"\n"
             "         if [ -e \"$here/loginFails\" ]; then echo 'Error response from daemon: 401 Unauthorized'; exit 1; fi\n"
             "         echo 'Login Succeeded' ;;\n"
+            "  build) exec sleep 30 ;;\n"
             "  push) echo 'The push refers to repository [localhost:5443/api]'\n"
             "        echo '1: digest: " + kDigest + " size: 528' ;;\n"
             "esac\n");
@@ -81,9 +83,24 @@ TEST_F(DockerCliBackendTest, AFailedLoginFailsThePushWithoutTheLoginsSecret) {
         EXPECT_NE(error.find("docker login to localhost:5443 as ci-bot"), std::string::npos) << error;
         EXPECT_NE(error.find("401 Unauthorized"), std::string::npos) << error;
         EXPECT_EQ(error.find(kPassword), std::string::npos) << error;
+        EXPECT_EQ(e.kind(), FailureKind::CredentialsRefused);
     }
     EXPECT_EQ(calls().find("push"), std::string::npos) << "pushed after a failed login";
     EXPECT_EQ(log.str().find(kPassword), std::string::npos) << log.str();
+}
+
+TEST_F(DockerCliBackendTest, AbortEndsTheDockerCommandsItIsWaitingFor) {
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread aborter([&] {
+        // Once the build's docker command runs (it records its call first).
+        while (calls().find("build") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        backend.abort();
+    });
+    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1"}, log), BackendError);
+    aborter.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << "the build ran its 30 s";
 }
 
 TEST(DockerCliBackend, ReportsAMissingDockerCommandAsABackendError) {

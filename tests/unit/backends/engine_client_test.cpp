@@ -115,6 +115,36 @@ TEST(EngineClient, ReportsAnErrorAnswerWithTheEnginesMessage) {
     EXPECT_FALSE(called) << "an error answer was handed over as progress";
 }
 
+TEST(EngineClient, SetsTheKindOfAFailureFromTheAnswer) {
+    auto kindOf = [](int status, const std::string& message) {
+        FakeDockerEngine engine([&](const RecordedRequest&) {
+            return FakeAnswer{status, "{\"message\":\"" + message + "\"}\n"};
+        });
+        const EngineClient client(engine.dockerHost(), seconds(5));
+        try {
+            client.call({"POST", "/v1.41/images/x/push?tag=1", {}, {}}, seconds(5), {});
+        } catch (const BackendError& e) {
+            return e.kind();
+        }
+        ADD_FAILURE() << "no error for " << status;
+        return FailureKind::Other;
+    };
+    EXPECT_EQ(kindOf(404, "No such image: x:1"), FailureKind::ImageVanished);
+    // A proxy in front of the engine: the status alone says it is an outage.
+    EXPECT_EQ(kindOf(503, "try later"), FailureKind::RegistryUnavailable);
+    EXPECT_EQ(kindOf(500, "unauthorized: authentication required"), FailureKind::CredentialsRefused);
+    EXPECT_EQ(kindOf(400, "invalid reference format"), FailureKind::Other);
+
+    testing::TempDir dir;
+    const EngineClient gone("unix://" + dir.path() + "/docker.sock", seconds(5));
+    try {
+        gone.call({"GET", "/v1.41/_ping", {}, {}}, seconds(5), {});
+        ADD_FAILURE() << "no error";
+    } catch (const BackendError& e) {
+        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
+    }
+}
+
 TEST(EngineClient, PassesOnWhatTheBodyWriterThrows) {
     FakeDockerEngine engine([](const RecordedRequest&) { return FakeAnswer{200, ""}; });
     const EngineClient client(engine.dockerHost(), seconds(5));
