@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,8 @@ struct BuildRequest {
     std::string contextDir;  // absolute path of the build context
     std::string dockerfile;  // path of the Dockerfile, relative to contextDir
     std::string image;       // <registry>/<service>:<version>
+    std::map<std::string, std::string> buildArgs;  // ARG values: --build-arg NAME=VALUE
+    std::map<std::string, std::string> labels;     // set on the image: --label NAME=VALUE
 };
 
 // Turns a context into an image in the registry. Implementations write what the

@@ -1,5 +1,8 @@
 #include "backends/docker_api_backend.h"
 
+#include <sstream>
+
+#include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/URI.h>
@@ -23,6 +26,15 @@ std::pair<std::string, std::string> splitReference(const std::string& image) {
     return {image.substr(0, colon), image.substr(colon + 1)};
 }
 
+// {"name": "value", ...}, escaped as JSON strings.
+std::string jsonObject(const std::map<std::string, std::string>& values) {
+    Poco::JSON::Object object;
+    for (const auto& [name, value] : values) object.set(name, value);
+    std::ostringstream text;
+    object.stringify(text);
+    return text.str();
+}
+
 }  // namespace
 
 DockerApiBackend::DockerApiBackend(DockerApiSettings settings)
@@ -35,6 +47,9 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
     target.addQueryParameter("dockerfile", request.dockerfile);
     target.addQueryParameter("rm", "1");
     target.addQueryParameter("forcerm", "1");
+    // JSON objects, as the Engine API takes them.
+    if (!request.buildArgs.empty()) target.addQueryParameter("buildargs", jsonObject(request.buildArgs));
+    if (!request.labels.empty()) target.addQueryParameter("labels", jsonObject(request.labels));
 
     ProgressStream progress(log);
     std::string error;

@@ -83,10 +83,14 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
     TeeBuffer tee(log, output);
     std::ostream out(&tee);
     try {
-        run("docker build of " + request.image,
-            {"build", "--force-rm", "--file", request.contextDir + "/" + request.dockerfile, "--tag",
-             request.image, "--", request.contextDir},
-            settings_.buildTimeout, out);
+        // Each value is an argument of its own after its option, so that one
+        // starting with '-' stays a value.
+        std::vector<std::string> args = {"build", "--force-rm", "--file", request.contextDir + "/" + request.dockerfile,
+                                          "--tag", request.image};
+        for (const auto& [name, value] : request.buildArgs) args.insert(args.end(), {"--build-arg", name + "=" + value});
+        for (const auto& [name, value] : request.labels) args.insert(args.end(), {"--label", name + "=" + value});
+        args.insert(args.end(), {"--", request.contextDir});
+        run("docker build of " + request.image, args, settings_.buildTimeout, out);
     } catch (const BackendError&) {
         out.flush();
         output.finish();

@@ -26,6 +26,7 @@
 #include "daemon/pipeline/job_runner.h"
 #include "daemon/pipeline/scheduler.h"
 #include "daemon/reporters/log_reporter.h"
+#include "daemon/registry/registry_client.h"
 #include "daemon/reporters/metrics.h"
 #include "daemon/source/checkout.h"
 #include "daemon/source/git_handles.h"
@@ -154,10 +155,13 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     } catch (const Poco::Exception& e) {
         log.warning("cannot prune the mirrors and work trees of repositories no longer configured: " + e.displayText());
     }
+    // The release rules ask the registry with the pushes' credentials.
+    RegistryClient registry({settings.registryHost, settings.registryUser, settings.registryPassword},
+                            std::chrono::seconds(30));
     JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
-                      settings.maxLogBytes, settings.concurrency},
-                     *store, checkout, *backend, events);
+                      settings.maxLogBytes, settings.concurrency, settings.republish},
+                     *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
     std::atomic<bool> stopping{false};

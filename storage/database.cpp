@@ -73,6 +73,13 @@ CREATE INDEX builds_queued_at ON builds (queued_at);
     R"sql(
 CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
 )sql",
+    // Releases: what a build was made from (its content key), and whether it
+    // reused an image the registry already had from that content instead of
+    // building (succeeded, with the registry's digest).
+    R"sql(
+ALTER TABLE builds ADD COLUMN content_key TEXT;
+ALTER TABLE builds ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

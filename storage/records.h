@@ -82,6 +82,8 @@ struct Build {
     std::string error;
     int attempt = 1;
     std::string queuedAt, startedAt, finishedAt;
+    std::string contentKey;  // what the image is made from (see content_key.h); empty until known
+    bool reused = false;     // succeeded without building: the registry had the same content under the tag
 };
 
 // What recording a delivery did.

@@ -56,7 +56,7 @@ Job readJob(SQLite::Statement& stmt) {
 
 const char* const kBuildColumns =
     "id, job_id, delivery_id, repo, sha, service, version, image, state, digest, error, attempt, "
-    "queued_at, started_at, finished_at";
+    "queued_at, started_at, finished_at, content_key, reused";
 
 Build readBuild(SQLite::Statement& stmt) {
     Build b;
@@ -75,6 +75,8 @@ Build readBuild(SQLite::Statement& stmt) {
     b.queuedAt = text(stmt.getColumn(12));
     b.startedAt = text(stmt.getColumn(13));
     b.finishedAt = text(stmt.getColumn(14));
+    b.contentKey = text(stmt.getColumn(15));
+    b.reused = stmt.getColumn(16).getInt() != 0;
     return b;
 }
 
@@ -209,7 +211,7 @@ std::int64_t Store::addBuild(const Build& build) {
     SQLite::Statement stmt(
         db_,
         "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
-        "attempt, queued_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "attempt, queued_at, finished_at, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     stmt.bind(1, build.jobId);
     bindOptional(stmt, 2, build.deliveryId);
     stmt.bind(3, build.repo);
@@ -223,6 +225,7 @@ std::int64_t Store::addBuild(const Build& build) {
     const std::string at = now();
     stmt.bind(11, at);
     bindOptional(stmt, 12, isFinished(build.state) ? at : std::string());
+    bindOptional(stmt, 13, build.contentKey);
     stmt.exec();
     return db_.getLastInsertRowid();
 }
@@ -242,15 +245,16 @@ void Store::startBuild(std::int64_t buildId) {
 }
 
 void Store::finishBuild(std::int64_t buildId, RunState state, const std::string& digest,
-                        const std::string& error) {
+                        const std::string& error, bool reused) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(
-        db_, "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ? WHERE id = ?");
+        db_, "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ? WHERE id = ?");
     stmt.bind(1, toString(state));
     bindOptional(stmt, 2, digest);
     bindOptional(stmt, 3, error);
     stmt.bind(4, now());
-    stmt.bind(5, buildId);
+    stmt.bind(5, reused ? 1 : 0);
+    stmt.bind(6, buildId);
     stmt.exec();
 }
 

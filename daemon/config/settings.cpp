@@ -24,8 +24,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"webhook", {"secret_file", "max_body_bytes"}},
     {"registry", {"host", "username", "password_file"}},
     {"builder",
-     {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "fetch_timeout", "build_timeout",
-      "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
+     {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "republish", "fetch_timeout",
+      "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
     {"storage", {"state_dir"}},
     {"api", {"token_file"}},
     {"repo.*", {"name", "url", "events", "branches", "token_file"}},
@@ -298,6 +298,11 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     }
     s.concurrency = static_cast<unsigned>(integer(config, "builder.concurrency", 2, 1, 64));
     s.keepImages = boolean(config, "builder.keep_images", false);
+    const std::string republish = string(config, "builder.republish", "refuse");
+    if (republish != "refuse" && republish != "overwrite") {
+        throw ConfigError("builder.republish: unknown value '" + republish + "' (refuse | overwrite)");
+    }
+    s.republish = republish == "overwrite" ? Republish::Overwrite : Republish::Refuse;
     s.fetchTimeout = std::chrono::seconds(integer(config, "builder.fetch_timeout", 600, 1, 86400));
     s.buildTimeout = std::chrono::seconds(integer(config, "builder.build_timeout", 3600, 1, 86400));
     s.pushTimeout = std::chrono::seconds(integer(config, "builder.push_timeout", 1800, 1, 86400));

@@ -17,6 +17,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// builder.republish: what a merge may do to a tag already published from
+// other content (or by something other than slipway).
+enum class Republish {
+    Refuse,     // fail that service, saying to bump its version (the default)
+    Overwrite,  // build and push over it, without asking the registry first
+};
+
 // One [repo.<alias>] section.
 struct RepoSettings {
     std::string alias;
@@ -45,6 +52,7 @@ struct Settings {
     std::string dockerHost = "unix:///var/run/docker.sock";
     unsigned concurrency = 2;
     bool keepImages = false;
+    Republish republish = Republish::Refuse;
     std::chrono::seconds fetchTimeout{600};
     std::chrono::seconds buildTimeout{3600};
     std::chrono::seconds pushTimeout{1800};

@@ -6,7 +6,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "daemon/http/http_response.h"
-#include "daemon/http/registry_probe.h"
+#include "daemon/registry/registry_probe.h"
 
 namespace slipway {
 

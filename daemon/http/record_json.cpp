@@ -26,12 +26,14 @@ Poco::JSON::Object::Ptr buildToJson(const Build& b) {
     setText(*o, "version", b.version);
     o->set("image", b.image);
     o->set("state", toString(b.state));
+    o->set("reused", b.reused);
     setText(*o, "digest", b.digest);
     setText(*o, "error", b.error);
     o->set("attempt", b.attempt);
     setText(*o, "queued_at", b.queuedAt);
     setText(*o, "started_at", b.startedAt);
     setText(*o, "finished_at", b.finishedAt);
+    setText(*o, "content_key", b.contentKey);
     return o;
 }
 

@@ -12,10 +12,14 @@
 #include <thread>
 
 #include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
 
 #include "backends/image_name.h"
 #include "daemon/pipeline/build_log.h"
+#include "daemon/pipeline/content_key.h"
 #include "daemon/pipeline/manifest.h"
+#include "daemon/pipeline/release.h"
+#include "storage/clock.h"
 
 namespace slipway {
 namespace {
@@ -41,37 +45,42 @@ private:
 };
 
 // Empty when `relative` (already a valid repository name, so no '..' and no
-// leading '/') is a real folder inside `root` holding a regular Dockerfile;
-// otherwise why not. Symbolic links are refused at every step, so a hostile
-// repository cannot point the build context at a host folder.
-std::string checkServiceFolder(const std::string& root, const std::string& relative) {
+// leading '/') is a real folder inside `root` holding a regular file at
+// `dockerfile` (a path checked by the manifest: no '..' either); otherwise
+// why not. Symbolic links are refused at every step, so a hostile repository
+// cannot point the build context or its Dockerfile at a host file.
+std::string checkServiceFolder(const std::string& root, const std::string& relative, const std::string& dockerfile) {
+    const std::string full = relative + "/" + dockerfile;
     std::string path = root;
     std::string::size_type start = 0;
-    while (start < relative.size()) {
-        std::string::size_type end = relative.find('/', start);
-        if (end == std::string::npos) end = relative.size();
-        path += "/" + relative.substr(start, end - start);
+    while (start < full.size()) {
+        std::string::size_type end = full.find('/', start);
+        const bool last = end == std::string::npos;
+        if (last) end = full.size();
+        path += "/" + full.substr(start, end - start);
+        const bool inFolder = end <= relative.size();
         struct stat info {};
-        if (::lstat(path.c_str(), &info) != 0) return "folder " + relative + "/ is missing";
-        if (S_ISLNK(info.st_mode)) return relative.substr(0, end) + " is a symbolic link";
-        if (!S_ISDIR(info.st_mode)) return relative.substr(0, end) + " is not a folder";
+        if (::lstat(path.c_str(), &info) != 0) {
+            return inFolder ? "folder " + relative + "/ is missing" : full + " is missing";
+        }
+        if (last && !S_ISREG(info.st_mode)) return full + " is not a regular file";
+        if (S_ISLNK(info.st_mode)) return full.substr(0, end) + " is a symbolic link";
+        if (!last && !S_ISDIR(info.st_mode)) return full.substr(0, end) + " is not a folder";
         start = end + 1;
     }
-    struct stat info {};
-    if (::lstat((path + "/Dockerfile").c_str(), &info) != 0) return relative + "/Dockerfile is missing";
-    if (!S_ISREG(info.st_mode)) return relative + "/Dockerfile is not a regular file";
     return {};
 }
 
 }  // namespace
 
 JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend,
-                     BuildEvents& events)
+                     ImageRegistry& registry, BuildEvents& events)
     : settings_(std::move(settings)),
       slots_(settings_.concurrency),
       store_(store),
       checkout_(checkout),
       backend_(backend),
+      registry_(registry),
       events_(events) {}
 
 void JobRunner::finishJob(Job job, RunState state, const std::string& error) {
@@ -81,11 +90,13 @@ void JobRunner::finishJob(Job job, RunState state, const std::string& error) {
     events_.jobFinished(job);
 }
 
-void JobRunner::finishBuild(Build build, RunState state, const std::string& digest, const std::string& error) {
-    store_.finishBuild(build.id, state, digest, error);
+void JobRunner::finishBuild(Build build, RunState state, const std::string& digest, const std::string& error,
+                            bool reused) {
+    store_.finishBuild(build.id, state, digest, error, reused);
     build.state = state;
     build.digest = digest;
     build.error = error;
+    build.reused = reused;
     events_.buildFinished(build);
 }
 
@@ -165,7 +176,7 @@ void JobRunner::runJob(const Job& job) {
         return false;
     };
 
-    std::vector<Build> queued;
+    std::vector<PlannedBuild> queued;
     int failures = 0;
     for (const ServiceEntry& entry : entries) {
         if (entry.error.empty() && succeeded(entry)) continue;
@@ -187,9 +198,16 @@ void JobRunner::runJob(const Job& job) {
             continue;
         }
         build.image = imageReference(settings_.registryHost, entry.name, entry.version);
-        build.id = store_.addBuild(build);
-        events_.buildQueued(build);
-        queued.push_back(build);
+        PlannedBuild planned{build, entry, "", repo->url};
+        try {
+            planned.tree = tree->folderTree(entry.name);
+            planned.build.contentKey = contentKey({planned.tree, entry.dockerfile, entry.buildArgs});
+        } catch (const GitError&) {
+            // No such folder at this commit: the build fails saying so (checkServiceFolder).
+        }
+        planned.build.id = store_.addBuild(planned.build);
+        events_.buildQueued(planned.build);
+        queued.push_back(std::move(planned));
     }
     failures += runBuilds(queued, tree->path());
 
@@ -223,7 +241,7 @@ private:
     ImageLockEntry* entry_ = nullptr;
 };
 
-int JobRunner::runBuilds(const std::vector<Build>& builds, const std::string& dir) {
+int JobRunner::runBuilds(const std::vector<PlannedBuild>& builds, const std::string& dir) {
     std::atomic<std::size_t> next{0};
     std::atomic<int> failures{0};
     std::atomic<bool> halted{false};
@@ -264,15 +282,18 @@ int JobRunner::runBuilds(const std::vector<Build>& builds, const std::string& di
     return failures;
 }
 
-bool JobRunner::runBuild(Build build, const std::string& dir) {
+bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
+    Build build = planned.build;
+    const ServiceEntry& entry = planned.entry;
     store_.startBuild(build.id);
     build.state = RunState::Running;
     events_.buildStarted(build);
     BuildLog log(logPath(build.id), settings_.maxLogBytes);
 
-    const std::string problem = checkServiceFolder(dir, build.service);
-    if (!problem.empty()) {
-        const std::string error = "service " + build.service + ": " + problem;
+    const std::string problem = checkServiceFolder(dir, build.service, entry.dockerfile);
+    if (!problem.empty() || build.contentKey.empty()) {
+        const std::string error = "service " + build.service + ": " +
+                                  (problem.empty() ? "its folder's tree cannot be read from the commit" : problem);
         log << error << "\n";
         finishBuild(build, RunState::Failed, "", error);
         return false;
@@ -285,6 +306,7 @@ bool JobRunner::runBuild(Build build, const std::string& dir) {
         withRetries(
             settings_.retry, step,
             [registryToo](const std::exception& e) {
+                if (const auto* registry = dynamic_cast<const RegistryError*>(&e)) return registry->transient();
                 const auto* failure = dynamic_cast<const BackendError*>(&e);
                 if (!failure) return false;
                 return failure->kind() == FailureKind::EngineUnreachable ||
@@ -302,7 +324,47 @@ bool JobRunner::runBuild(Build build, const std::string& dir) {
     auto checkStopping = [this] {
         if (stopping_) throw Interrupted();
     };
+    // The other tags of the entry ("latest"...) follow the version's image.
+    auto moveTags = [&] {
+        for (const std::string& tag : entry.tags) {
+            retrying([&] { registry_.retag(build.service, build.version, tag); }, true);
+            log << "[slipway: " << settings_.registryHost << "/" << build.service << ":" << tag << " now names "
+                << build.version << "]\n";
+        }
+    };
     try {
+        // Before anything reaches Docker: is this version published already,
+        // and from what? The registry, not the store, knows (another slipway,
+        // a person, a state folder started afresh may have pushed it).
+        if (settings_.republish == Republish::Refuse) {
+            std::optional<PublishedImage> published;
+            checkStopping();
+            retrying([&] { published = registry_.find(build.service, build.version); }, true);
+            const ReleaseDecision decision =
+                decideRelease({build.service, build.version, build.contentKey, planned.tree}, published);
+            if (decision.action == ReleaseAction::Refuse) {
+                log << "error: " << decision.reason << "\n";
+                finishBuild(build, RunState::Failed, "", decision.reason);
+                return false;
+            }
+            if (decision.action == ReleaseAction::Reuse) {
+                log << "[slipway: " << decision.reason << "]\n";
+                moveTags();
+                finishBuild(build, RunState::Succeeded, decision.digest, "", true);
+                return true;
+            }
+        }
+        BuildRequest request{dir + "/" + build.service, entry.dockerfile, build.image, entry.buildArgs, {}};
+        request.labels = {
+            {kLabelRevision, build.sha},
+            // The configuration refuses a URL that carries credentials.
+            {kLabelSource, planned.source},
+            {kLabelVersion, build.version},
+            {kLabelCreated, formatRfc3339(Poco::Timestamp())},
+            {kLabelContentKey, build.contentKey},
+            {kLabelTree, planned.tree},
+            {kLabelBuild, std::to_string(build.id)},
+        };
         // A build or push that finds its image, or a layer it builds on,
         // removed meanwhile runs once more (from the layer cache, so in
         // moments): a killed slipwayd's removal of the same tag, and with it
@@ -313,13 +375,13 @@ bool JobRunner::runBuild(Build build, const std::string& dir) {
                 checkStopping();
                 {
                     StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
-                    retrying([&] { backend_.build({dir + "/" + build.service, "Dockerfile", build.image}, log); },
-                             false);
+                    retrying([&] { backend_.build(request, log); }, false);
                 }
                 built = true;
                 checkStopping();
                 StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
                 retrying([&] { digest = backend_.push(build.image, log); }, true);
+                moveTags();
                 break;
             } catch (const BackendError& e) {
                 if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;

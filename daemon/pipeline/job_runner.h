@@ -10,6 +10,8 @@
 #include "daemon/config/settings.h"
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/build_slots.h"
+#include "daemon/pipeline/manifest.h"
+#include "daemon/registry/image_registry.h"
 #include "daemon/pipeline/retry_policy.h"
 #include "daemon/source/checkout.h"
 #include "storage/records.h"
@@ -26,18 +28,24 @@ struct JobRunnerSettings {
     RetryPolicy retry;    // for fetches, and builds and pushes that failed for a transient reason
     std::size_t maxLogBytes = 10 * 1024 * 1024;
     unsigned concurrency = 1;  // builds at once, across every job (builder.concurrency)
+    // A published tag made from other content: refused (the build fails
+    // saying so), or built and pushed over as before releases were checked.
+    Republish republish = Republish::Refuse;
 };
 
-// Runs one claimed job to its end: checkout, images.json, then build, push and
-// remove each service. Every transition is recorded in the store (which hands
-// out the ids) and then announced once to `events`. The services of a job
+// Runs one claimed job to its end: checkout, images.json, then for each
+// service the release rule (release.h: a tag already published from the same
+// content is reused, from other content refused), then build, push, move its
+// other tags and remove. Every transition is recorded in the store (which
+// hands out the ids) and then announced once to `events`. The services of a job
 // build in parallel, up to `concurrency` builds at once across all the jobs
 // that run; a service that fails does not stop the others. Never throws: every
 // failure ends up in the job's or a build's `error`, or in the log when the
 // store itself cannot record it.
 class JobRunner {
 public:
-    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, BuildEvents& events);
+    JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkout, Backend& backend, ImageRegistry& registry,
+              BuildEvents& events);
 
     void run(const Job& job);
 
@@ -50,20 +58,30 @@ public:
     std::string logPath(std::int64_t buildId) const;
 
 private:
+    // A queued build with what the job learned for it from the commit.
+    struct PlannedBuild {
+        Build build;         // as queued, its content key set when its folder could be read
+        ServiceEntry entry;  // its images.json entry
+        std::string tree;    // the service folder's tree id
+        std::string source;  // the repository's configured URL
+    };
+
     void runJob(const Job& job);
 
     // Runs `builds` from the checkout in `dir` in parallel, each in a build
     // slot; returns how many failed. After a stop, no further build starts;
     // once every started one has ended, Interrupted (or any other exception a
     // build let through) is rethrown.
-    int runBuilds(const std::vector<Build>& builds, const std::string& dir);
+    int runBuilds(const std::vector<PlannedBuild>& builds, const std::string& dir);
 
-    // Builds one queued build from the checkout in `dir`; returns whether it succeeded.
-    bool runBuild(Build build, const std::string& dir);
+    // Builds one queued build from the checkout in `dir`, or reuses what the
+    // registry has; returns whether it succeeded.
+    bool runBuild(const PlannedBuild& planned, const std::string& dir);
 
     // Records the end of `job` or `build` in the store, then announces it.
     void finishJob(Job job, RunState state, const std::string& error);
-    void finishBuild(Build build, RunState state, const std::string& digest, const std::string& error);
+    void finishBuild(Build build, RunState state, const std::string& digest, const std::string& error,
+                     bool reused = false);
 
     // Two jobs can build the same <registry>/<service>:<version> from different
     // commits (a version that was not bumped). The tag lives on the engine, so
@@ -82,6 +100,7 @@ private:
     Store& store_;
     Checkout& checkout_;
     Backend& backend_;
+    ImageRegistry& registry_;
     BuildEvents& events_;
     std::atomic<bool> stopping_{false};
 };

@@ -1,5 +1,7 @@
 #include "daemon/pipeline/manifest.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <Poco/Exception.h>
@@ -14,6 +16,126 @@ namespace {
 
 // images.json is an array of flat objects; nothing legitimate nests deeper.
 constexpr std::size_t kMaxDepth = 16;
+// Bounds on the optional keys, far past any real use, so that one entry
+// cannot make every build's command line or label set huge.
+constexpr std::size_t kMaxBuildArgs = 64;
+constexpr std::size_t kMaxBuildArgBytes = 4096;
+constexpr std::size_t kMaxTags = 16;
+constexpr std::size_t kMaxDockerfilePath = 255;
+
+const std::set<std::string> kKnownKeys = {"service_name", "type", "version", "dockerfile", "build_args", "tags"};
+
+// A path inside the service folder: relative, without "." or ".." or empty
+// components, in characters a file name can safely have.
+bool isInsidePath(const std::string& path) {
+    if (path.empty() || path.size() > kMaxDockerfilePath || path.front() == '/' || path.back() == '/') return false;
+    std::string::size_type start = 0;
+    while (start <= path.size()) {
+        std::string::size_type end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        const std::string component = path.substr(start, end - start);
+        if (component.empty() || component == "." || component == ".." || component.front() == '-') return false;
+        for (char c : component) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                            c == '_' || c == '-';
+            if (!ok) return false;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
+// A build argument's name as Dockerfiles' ARG takes it.
+bool isArgName(const std::string& name) {
+    if (name.empty() || name.size() > 128) return false;
+    if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+    for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    }
+    return true;
+}
+
+// Reads the optional keys of a valid entry; sets `entry.error` on the first bad one.
+void readOptional(const Poco::JSON::Object& object, const std::string& where, ServiceEntry& entry) {
+    for (const std::string& key : object.getNames()) {
+        if (!kKnownKeys.count(key) && key.rfind("x-", 0) != 0) {
+            entry.error = where + ": unknown key \"" + key +
+                          "\" (known: service_name, type, version, dockerfile, build_args, tags; "
+                          "keys of your own start with \"x-\")";
+            return;
+        }
+    }
+    if (object.has("dockerfile")) {
+        const Poco::Dynamic::Var value = object.get("dockerfile");
+        if (!value.isString() || !isInsidePath(value.extract<std::string>())) {
+            entry.error = where + ": \"dockerfile\" must be a path inside the service folder, such as "
+                                  "\"Dockerfile.prod\" or \"docker/Dockerfile\" (no '..', no leading '/' or '-')";
+            return;
+        }
+        entry.dockerfile = value.extract<std::string>();
+    }
+    if (object.has("build_args")) {
+        const Poco::Dynamic::Var value = object.get("build_args");
+        if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+            entry.error = where + ": \"build_args\" must be an object of names to strings";
+            return;
+        }
+        const Poco::JSON::Object& args = *value.extract<Poco::JSON::Object::Ptr>();
+        if (args.size() > kMaxBuildArgs) {
+            entry.error = where + ": \"build_args\" has more than " + std::to_string(kMaxBuildArgs) + " arguments";
+            return;
+        }
+        for (const std::string& name : args.getNames()) {
+            const Poco::Dynamic::Var arg = args.get(name);
+            if (!isArgName(name)) {
+                entry.error = where + ": build_args name \"" + name + "\" is not an ARG name ([A-Za-z_][A-Za-z0-9_]*)";
+                return;
+            }
+            if (!arg.isString()) {
+                entry.error = where + ": build_args \"" + name + "\" must be a string";
+                return;
+            }
+            const std::string text = arg.extract<std::string>();
+            if (text.size() > kMaxBuildArgBytes || text.find('\0') != std::string::npos) {
+                entry.error = where + ": build_args \"" + name + "\" is longer than " +
+                              std::to_string(kMaxBuildArgBytes) + " bytes or holds a NUL byte";
+                return;
+            }
+            entry.buildArgs[name] = text;
+        }
+    }
+    if (object.has("tags")) {
+        const Poco::Dynamic::Var value = object.get("tags");
+        if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+            entry.error = where + ": \"tags\" must be an array of Docker tags";
+            return;
+        }
+        const Poco::JSON::Array& tags = *value.extract<Poco::JSON::Array::Ptr>();
+        if (tags.size() > kMaxTags) {
+            entry.error = where + ": \"tags\" lists more than " + std::to_string(kMaxTags);
+            return;
+        }
+        for (std::size_t i = 0; i < tags.size(); ++i) {
+            const Poco::Dynamic::Var tag = tags.get(static_cast<unsigned>(i));
+            const std::string text = tag.isString() ? tag.extract<std::string>() : std::string();
+            if (!tag.isString() || !isValidTag(text)) {
+                entry.error = where + ": tags[" + std::to_string(i) +
+                              "] is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
+                return;
+            }
+            if (text == entry.version) {
+                entry.error = where + ": tags[" + std::to_string(i) + "] \"" + text +
+                              "\" is the version itself, which is published anyway";
+                return;
+            }
+            if (std::find(entry.tags.begin(), entry.tags.end(), text) != entry.tags.end()) {
+                entry.error = where + ": tags lists \"" + text + "\" twice";
+                return;
+            }
+            entry.tags.push_back(text);
+        }
+    }
+}
 
 std::string describe(std::size_t index, const std::string& name) {
     std::string where = "images.json[" + std::to_string(index) + "]";
@@ -64,7 +186,9 @@ ServiceEntry readEntry(const Poco::Dynamic::Var& item, std::size_t index) {
     if (!isValidTag(entry.version)) {
         entry.error = where + ": version \"" + entry.version +
                       "\" is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
+        return entry;
     }
+    readOptional(object, where, entry);
     return entry;
 }
 

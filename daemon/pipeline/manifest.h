@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,24 @@ public:
 // fails only its own service, with `error` saying why.
 struct ServiceEntry {
     std::string name;     // service_name: folder, context and image repository
-    std::string version;  // the image tag
+    std::string version;  // the image tag, immutable once published
+    // "dockerfile": the Dockerfile's path inside the service folder.
+    std::string dockerfile = "Dockerfile";
+    // "build_args": --build-arg NAME=VALUE for each, sorted by name.
+    std::map<std::string, std::string> buildArgs;
+    // "tags": further tags (such as "latest") that move to this image on every merge.
+    std::vector<std::string> tags;
     std::string error;
 };
 
 // The largest images.json slipway reads; anything bigger is refused unread.
 inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
 
-// Parses and validates images.json (docs/architecture.md states the format). Throws ManifestError when
-// the text is too large, not JSON, nested too deep, or not an array.
+// Parses and validates images.json (docs/architecture.md states the format):
+// service_name, type and version are required; dockerfile, build_args and
+// tags are optional; any other key is an error naming it unless it starts
+// with "x-" (kept for tools of the team's own). Throws ManifestError when the
+// text is too large, not JSON, nested too deep, or not an array.
 std::vector<ServiceEntry> parseManifest(const std::string& text);
 
 }  // namespace slipway

@@ -32,10 +32,19 @@ void discard(const std::optional<WorkTree>& tree) {
 Checkout::Checkout(std::string reposDir, std::string workDir, std::chrono::seconds fetchTimeout)
     : reposDir_(std::move(reposDir)), workDir_(std::move(workDir)), fetchTimeout_(fetchTimeout) {}
 
-Checkout::Lease::Lease(WorkTreePool& pool, WorkTree tree) : pool_(&pool), tree_(std::move(tree)) {}
+Checkout::Lease::Lease(WorkTreePool& pool, WorkTree tree, std::string mirrorPath, std::string sha)
+    : pool_(&pool), tree_(std::move(tree)), mirrorPath_(std::move(mirrorPath)), sha_(std::move(sha)) {}
 
-Checkout::Lease::Lease(Lease&& other) noexcept : pool_(other.pool_), tree_(std::move(other.tree_)) {
+Checkout::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_),
+      tree_(std::move(other.tree_)),
+      mirrorPath_(std::move(other.mirrorPath_)),
+      sha_(std::move(other.sha_)) {
     other.pool_ = nullptr;
+}
+
+std::string Checkout::Lease::folderTree(const std::string& folder) const {
+    return folderTreeId(mirrorPath_, sha_, folder);
 }
 
 Checkout::Lease::~Lease() {
@@ -104,7 +113,7 @@ Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& s
         discard(tree);
         throw std::runtime_error(what + e.what());
     }
-    return Lease(entry.trees, std::move(*tree));
+    return Lease(entry.trees, std::move(*tree), reposDir_ + "/" + repo.alias + ".git", sha);
 }
 
 }  // namespace slipway

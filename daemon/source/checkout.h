@@ -36,12 +36,17 @@ public:
         // The folder holding the commit's tree.
         const std::string& path() const { return tree_.path(); }
 
+        // The Git tree id of `folder` in the commit (see folderTreeId).
+        std::string folderTree(const std::string& folder) const;
+
     private:
         friend class Checkout;
-        Lease(WorkTreePool& pool, WorkTree tree);
+        Lease(WorkTreePool& pool, WorkTree tree, std::string mirrorPath, std::string sha);
 
         WorkTreePool* pool_;
         WorkTree tree_;
+        std::string mirrorPath_;
+        std::string sha_;
     };
 
     // Fetches commit `sha` of `repo`, sets `manifest` to the content of

@@ -131,6 +131,31 @@ void RepositoryMirror::remember(const git_oid& oid) {
     git_reference_free(reference);
 }
 
+std::string folderTreeId(const std::string& path, const std::string& sha, const std::string& folder) {
+    git_repository* raw = nullptr;
+    checkGit(git_repository_open_bare(&raw, path.c_str()), "mirror " + path);
+    GitRepository repo(raw);
+    git_oid oid;
+    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
+    git_commit* commit = nullptr;
+    checkGit(git_commit_lookup(&commit, repo.get(), &oid), "commit " + shortSha(sha));
+    GitCommit ownedCommit(commit);
+    git_tree* tree = nullptr;
+    checkGit(git_commit_tree(&tree, ownedCommit.get()), "tree of " + shortSha(sha));
+    GitTree ownedTree(tree);
+    git_tree_entry* entry = nullptr;
+    if (git_tree_entry_bypath(&entry, ownedTree.get(), folder.c_str()) < 0) {
+        throw GitError(folder + "/ is missing from commit " + shortSha(sha));
+    }
+    GitTreeEntry ownedEntry(entry);
+    if (git_tree_entry_type(ownedEntry.get()) != GIT_OBJECT_TREE) {
+        throw GitError(folder + " in commit " + shortSha(sha) + " is not a folder");
+    }
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, git_tree_entry_id(ownedEntry.get()));
+    return hex;
+}
+
 GitTree RepositoryMirror::treeOf(const std::string& sha) {
     git_oid oid;
     checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);

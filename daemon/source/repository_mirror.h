@@ -9,6 +9,13 @@
 
 namespace slipway {
 
+// The Git tree id (40 hex digits) of folder `folder` in commit `sha` of the
+// repository at `path`, read through a handle of its own, so that it needs
+// no lock on a mirror another job may be fetching into: the commit's objects
+// are already there and are never rewritten. Throws GitError when the
+// commit is missing or `folder` is not a folder in it.
+std::string folderTreeId(const std::string& path, const std::string& sha, const std::string& folder);
+
 // A bare mirror of one configured repository under state_dir/repos/, fetched
 // incrementally. Not thread-safe: one job at a time uses a mirror (see Checkout).
 class RepositoryMirror {

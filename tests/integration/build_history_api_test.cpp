@@ -38,12 +38,19 @@ class BuildHistoryApi : public PipelineTest {
 protected:
     void SetUp() override {
         PipelineTest::SetUp();
-        good_ = unique("hist-good");
-        broken_ = unique("hist-broken");
+        // Names of each test's own: the registry is shared, and a service
+        // another test published would be reused, not built.
+        static int tests = 0;
+        const std::string n = std::to_string(++tests);
+        good_ = unique("hist-good-" + n);
+        broken_ = unique("hist-broken-" + n);
         const std::string images = imagesJson({{good_, "1"}, {broken_, "1"}});
         first_ = git_->commit(files({service(good_), service(broken_, "false"), {{"images.json", images}}}));
-        second_ = git_->commit({{good_ + "/payload.txt", "second\n"}});
-        third_ = git_->commit({{good_ + "/payload.txt", "third\n"}});
+        // Each commit changes the good service and bumps its version, as a release must.
+        second_ = git_->commit(
+            {{good_ + "/payload.txt", "second\n"}, {"images.json", imagesJson({{good_, "2"}, {broken_, "1"}})}});
+        third_ = git_->commit(
+            {{good_ + "/payload.txt", "third\n"}, {"images.json", imagesJson({{good_, "3"}, {broken_, "1"}})}});
 
         DaemonOptions options = defaultOptions();
         options.apiToken = kToken;

@@ -54,7 +54,8 @@ TEST_P(Outage, BuildsWaitForAnEngineThatIsBackSoonAndFailClearlyWhenItIsNot) {
     EXPECT_NE(logOf(daemon, ended).find("trying again in"), std::string::npos) << logOf(daemon, ended);
 
     // Away for longer than the retries: the build fails saying the engine could not be reached...
-    const std::string second = git_->commit({{svc + "/payload.txt", "second\n"}});
+    const std::string second =
+        git_->commit({{svc + "/payload.txt", "second\n"}, {"images.json", imagesJson({{svc, "2"}})}});
     engine.stop();
     const std::int64_t failed = deliverMerge(second, "outage-engine-2-" + GetParam());
     ended = daemon.waitForJob(failed);

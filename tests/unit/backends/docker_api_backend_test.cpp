@@ -38,7 +38,7 @@ protected:
 
     BuildRequest request() {
         context_.write("Dockerfile", "FROM base\nRUN false\n");
-        return {context_.path(), "Dockerfile", kImage};
+        return {context_.path(), "Dockerfile", kImage, {}, {}};
     }
 
     testing::TempDir context_;

@@ -98,7 +98,7 @@ TEST_F(DockerCliBackendTest, AbortEndsTheDockerCommandsItIsWaitingFor) {
         while (calls().find("build") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         backend.abort();
     });
-    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1"}, log), BackendError);
+    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
     aborter.join();
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << "the build ran its 30 s";
 }

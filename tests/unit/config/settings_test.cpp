@@ -71,6 +71,8 @@ TEST_F(SettingsTest, NamesTheBadKey) {
     EXPECT_NE(errorOf(minimal() + "[builder]\nconcurrency = 0\n").find("builder.concurrency"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[builder]\nkeep_images = maybe\n").find("builder.keep_images"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[builder]\nbackend = podman\n").find("builder.backend"), std::string::npos);
+    EXPECT_EQ(errorOf(minimal() + "[builder]\nrepublish = always\n"),
+              "builder.republish: unknown value 'always' (refuse | overwrite)");
     EXPECT_NE(errorOf(minimal() + "[server]\nlisten = 8080\n").find("server.listen"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[storage]\nstate_dir = relative\n").find("storage.state_dir"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[repo.x]\nurl = file:///x\n").find("repo.x.name: required"), std::string::npos);

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/pipeline/build_events.h"
+#include "daemon/pipeline/content_key.h"
 #include "daemon/reporters/metrics.h"
 #include "daemon/source/git_handles.h"
 #include "storage/clock.h"
@@ -34,6 +35,11 @@ public:
             while (!released) std::this_thread::sleep_for(std::chrono::milliseconds(5));
             --running_;
             throw BackendError("docker build of " + request.image + ": killed");  // as by abort()
+        }
+        {
+            std::lock_guard<std::mutex> lock(labelsMutex_);
+            labelsOf[request.image] = request.labels;
+            argsOf[request.image] = request.buildArgs;
         }
         const int now = ++running_;
         int seen = most_;
@@ -72,6 +78,10 @@ public:
     void abort() override {}
 
     int most() const { return most_; }
+
+    // The labels and build arguments of each image's last build.
+    std::map<std::string, std::map<std::string, std::string>> labelsOf;
+    std::map<std::string, std::map<std::string, std::string>> argsOf;
     int running() const { return running_; }
 
     // Builds and pushes that fail as if an image they need had been removed meanwhile.
@@ -84,8 +94,33 @@ public:
     std::atomic<bool> released{false};
 
 private:
+    std::mutex labelsMutex_;
     std::atomic<int> running_{0};
     std::atomic<int> most_{0};
+};
+
+// Stands in for the registry's API: what each tag names, set by the test.
+class FakeImageRegistry : public ImageRegistry {
+public:
+    std::optional<PublishedImage> find(const std::string& repository, const std::string& tag) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++finds;
+        auto it = tags.find(repository + ":" + tag);
+        if (it == tags.end()) return std::nullopt;
+        return it->second;
+    }
+    void retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        tags[repository + ":" + toTag] = tags[repository + ":" + fromTag];
+        retagged.push_back(repository + ":" + toTag);
+    }
+
+    std::map<std::string, PublishedImage> tags;  // "service:tag"
+    std::vector<std::string> retagged;
+    int finds = 0;
+
+private:
+    std::mutex mutex_;
 };
 
 class JobRunnerTest : public ::testing::Test {
@@ -118,7 +153,8 @@ protected:
         settings.retry = RetryPolicy{retries_, std::chrono::milliseconds(1), std::chrono::milliseconds(1)};
         settings.concurrency = concurrency;
         Poco::File(settings.logDir).createDirectories();
-        JobRunner runner(settings, store_, checkout_, backend_, *events_);
+        settings.republish = republish_;
+        JobRunner runner(settings, store_, checkout_, backend_, registry_, *events_);
         std::int64_t pending = 0;
         const std::int64_t id = store_.queueJob({"exam", sha, "", 1}, pending);
         const std::optional<Job> job = store_.claimJob();
@@ -137,6 +173,8 @@ protected:
     Store store_{dir_.path() + "/slipway.db", clock_};
     Checkout checkout_{dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30)};
     SlowBackend backend_;
+    FakeImageRegistry registry_;
+    Republish republish_ = Republish::Refuse;
     Metrics metrics_;
     BuildEvents* events_ = &metrics_;  // what the runner announces to
     int retries_ = 0;                  // of a step that failed for a transient reason
@@ -272,6 +310,90 @@ TEST_F(JobRunnerTest, AListenerHearsEveryTransitionOfABuildThatSucceedsOneThatFa
     const std::string metrics = metrics_.render(0, 0);
     EXPECT_NE(metrics.find("slipway_builds_total{state=\"succeeded\"} 2"), std::string::npos) << metrics;
     EXPECT_NE(metrics.find("slipway_builds_total{state=\"failed\"} 1"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("slipway_build_duration_seconds_count 3"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("slipway_push_duration_seconds_count 2"), std::string::npos) << metrics;
+}
+
+TEST_F(JobRunnerTest, LabelsEachImageWithWhereItCameFromAndPassesItsBuildArgs) {
+    const std::string sha = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"},
+         {"images.json", R"([{"service_name": "a", "type": "Docker", "version": "1.0", "build_args": {"V": "7"}}])"}});
+    const Job job = run(sha, 1);
+    EXPECT_EQ(job.state, RunState::Succeeded) << job.error;
+    const std::map<std::string, std::string> labels = backend_.labelsOf.at("localhost:5999/a:1.0");
+    EXPECT_EQ(labels.at("org.opencontainers.image.revision"), sha);
+    EXPECT_EQ(labels.at("org.opencontainers.image.version"), "1.0");
+    EXPECT_EQ(labels.at("org.opencontainers.image.source"), git_.url());
+    EXPECT_EQ(labels.at("io.slipway.tree").size(), 40u);
+    EXPECT_EQ(labels.at("io.slipway.content-key"),
+              contentKey({labels.at("io.slipway.tree"), "Dockerfile", {{"V", "7"}}}));
+    EXPECT_EQ(labels.at("io.slipway.content-key"), store_.buildsOfJob(job.id).at(0).contentKey);
+    EXPECT_EQ(backend_.argsOf.at("localhost:5999/a:1.0"), (std::map<std::string, std::string>{{"V", "7"}}));
+}
+
+TEST_F(JobRunnerTest, ReusesATagPublishedFromTheSameContentAndRefusesOneFromOther) {
+    const std::string first = commitServices({"a", "b"});
+    ASSERT_EQ(run(first, 2).state, RunState::Succeeded);
+    ASSERT_EQ(backend_.builds, 2);
+    // What the registry now holds, as those builds labelled it.
+    const std::string digestA = "sha256:" + std::string(64, 'a');
+    const std::string digestB = "sha256:" + std::string(64, 'b');
+    registry_.tags["a:1.0"] = {digestA, backend_.labelsOf.at("localhost:5999/a:1.0"), false};
+    registry_.tags["b:1.0"] = {digestB, backend_.labelsOf.at("localhost:5999/b:1.0"), false};
+
+    // A merge that changes b/ alone, without a version bump.
+    const std::string second = git_.commit({{"b/extra.txt", "changed\n"}});
+    const Job job = run(second, 2);
+    EXPECT_EQ(job.state, RunState::Failed);
+    EXPECT_EQ(backend_.builds, 2) << "nothing was handed to the backend";
+    std::map<std::string, Build> builds;
+    for (const Build& b : store_.buildsOfJob(job.id)) builds[b.service] = b;
+    EXPECT_EQ(builds["a"].state, RunState::Succeeded);
+    EXPECT_TRUE(builds["a"].reused);
+    EXPECT_EQ(builds["a"].digest, digestA);
+    EXPECT_EQ(builds["b"].state, RunState::Failed);
+    EXPECT_FALSE(builds["b"].reused);
+    const std::string tree = backend_.labelsOf.at("localhost:5999/b:1.0").at("io.slipway.tree");
+    EXPECT_EQ(builds["b"].error.rfind("b:1.0 is already published from tree " + tree.substr(0, 12) + " (commit " +
+                                          first.substr(0, 12) + ", build ",
+                                      0),
+              0u)
+        << builds["b"].error;
+    EXPECT_NE(builds["b"].error.find("; this commit changes b/ (tree "), std::string::npos) << builds["b"].error;
+    EXPECT_NE(builds["b"].error.find("bump its version in images.json"), std::string::npos) << builds["b"].error;
+
+    // builder.republish = overwrite: built and pushed, without asking the registry.
+    republish_ = Republish::Overwrite;
+    const int asked = registry_.finds;
+    EXPECT_EQ(run(second, 2).state, RunState::Succeeded);
+    EXPECT_EQ(backend_.builds, 4);
+    EXPECT_EQ(registry_.finds, asked);
+}
+
+TEST_F(JobRunnerTest, ATagSlipwayDidNotPushIsRefused) {
+    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'c'), {{"maintainer", "someone"}}, false};
+    const Job job = run(commitServices({"a"}), 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    EXPECT_EQ(backend_.builds, 0);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_NE(build.error.find("a:1.0 is already published, but not by slipway"), std::string::npos) << build.error;
+}
+
+TEST_F(JobRunnerTest, OtherTagsFollowTheVersionWhetherBuiltOrReused) {
+    const std::string sha = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"},
+         {"images.json", R"([{"service_name": "a", "type": "Docker", "version": "1.0", "tags": ["latest", "stable"]}])"}});
+    // The tag is absent: built and pushed, then the others point at it.
+    ASSERT_EQ(run(sha, 1).state, RunState::Succeeded);
+    EXPECT_EQ(registry_.retagged, (std::vector<std::string>{"a:latest", "a:stable"}));
+
+    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'd'), backend_.labelsOf.at("localhost:5999/a:1.0"), false};
+    registry_.retagged.clear();
+    const Job again = run(git_.commit({{"unrelated.txt", "x\n"}}), 1);
+    EXPECT_EQ(again.state, RunState::Succeeded) << again.error;
+    EXPECT_TRUE(store_.buildsOfJob(again.id).at(0).reused);
+    EXPECT_EQ(registry_.retagged, (std::vector<std::string>{"a:latest", "a:stable"}));
+    EXPECT_EQ(registry_.tags["a:latest"].digest, "sha256:" + std::string(64, 'd'));
 }
 
 TEST_F(JobRunnerTest, AStopLeavesTheJobRunningAndStartsNoFurtherBuild) {

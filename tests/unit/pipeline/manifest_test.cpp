@@ -25,10 +25,51 @@ TEST(Manifest, ReadsTheDesignExample) {
     EXPECT_EQ(entries[1].error, "");
 }
 
-TEST(Manifest, IgnoresOptionalFields) {
-    const auto entries = parseManifest(R"([{"service_name": "api", "type": "Docker", "version": "1", "tags": ["x"]}])");
+TEST(Manifest, ReadsTheOptionalKeys) {
+    const auto entries = parseManifest(
+        R"([{"service_name": "api", "type": "Docker", "version": "1", "tags": ["latest", "stable"],
+             "dockerfile": "docker/Dockerfile.prod", "build_args": {"GO_VERSION": "1.22", "_x": ""},
+             "x-owner": "team-a"}])");
     ASSERT_EQ(entries.size(), 1u);
     EXPECT_EQ(entries[0].error, "");
+    EXPECT_EQ(entries[0].tags, (std::vector<std::string>{"latest", "stable"}));
+    EXPECT_EQ(entries[0].dockerfile, "docker/Dockerfile.prod");
+    EXPECT_EQ(entries[0].buildArgs, (std::map<std::string, std::string>{{"GO_VERSION", "1.22"}, {"_x", ""}}));
+}
+
+TEST(Manifest, TheThreeOriginalKeysStillMakeAnEntry) {
+    const auto entries = parseManifest("[" + entry("api", "1.4.2") + "]");
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].error, "");
+    EXPECT_EQ(entries[0].dockerfile, "Dockerfile");
+    EXPECT_TRUE(entries[0].tags.empty());
+    EXPECT_TRUE(entries[0].buildArgs.empty());
+}
+
+TEST(Manifest, NamesAnUnknownKeyUnlessItStartsWithX) {
+    const std::string error = errorOf(R"([{"service_name": "api", "type": "Docker", "version": "1", "tag": "x"}])");
+    EXPECT_NE(error.find("images.json[0] (api): unknown key \"tag\""), std::string::npos) << error;
+}
+
+TEST(Manifest, RefusesBadOptionalKeysSayingWhich) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"("dockerfile": "../Dockerfile")", "\"dockerfile\" must be a path inside the service folder"},
+        {R"("dockerfile": "/etc/passwd")", "\"dockerfile\" must be a path inside the service folder"},
+        {R"("dockerfile": "-f")", "\"dockerfile\" must be a path inside the service folder"},
+        {R"("dockerfile": 7)", "\"dockerfile\" must be a path inside the service folder"},
+        {R"("build_args": ["A=1"])", "\"build_args\" must be an object"},
+        {R"("build_args": {"A-B": "1"})", "build_args name \"A-B\" is not an ARG name"},
+        {R"("build_args": {"A": 1})", "build_args \"A\" must be a string"},
+        {R"("tags": "latest")", "\"tags\" must be an array"},
+        {R"("tags": ["ok", "no way"])", "tags[1] is not a Docker tag"},
+        {R"("tags": ["1"])", "tags[0] \"1\" is the version itself"},
+        {R"("tags": ["a", "a"])", "tags lists \"a\" twice"},
+    };
+    for (const auto& [json, expected] : cases) {
+        const std::string error =
+            errorOf(R"([{"service_name": "api", "type": "Docker", "version": "1", )" + json + "}]");
+        EXPECT_NE(error.find(expected), std::string::npos) << json << ": " << error;
+    }
 }
 
 TEST(Manifest, RefusesPathTraversalAndOptionLikeNames) {

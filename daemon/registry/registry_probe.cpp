@@ -1,22 +1,18 @@
-#include "daemon/http/registry_probe.h"
+#include "daemon/registry/registry_probe.h"
 
 #include <stdexcept>
 
-#include <Poco/File.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 
+#include "daemon/registry/registry_client.h"
+
 namespace slipway {
 
 void probeRegistry(const std::string& host) {
-    const std::string ca = "/etc/docker/certs.d/" + host + "/ca.crt";
-    const bool ownCa = Poco::File(ca).exists();
     try {
-        Poco::Net::Context::Ptr context =
-            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", ownCa ? ca : "",
-                                   Poco::Net::Context::VERIFY_STRICT, 9, /*loadDefaultCAs=*/!ownCa);
+        Poco::Net::Context::Ptr context = registryTlsContext(host);
         const auto colon = host.rfind(':');
         const std::string name = colon == std::string::npos ? host : host.substr(0, colon);
         const Poco::UInt16 port =

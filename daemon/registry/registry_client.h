@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <Poco/Net/Context.h>
+
+#include "backends/registry_credentials.h"
+#include "daemon/registry/image_registry.h"
+
+namespace slipway {
+
+// The TLS context slipway talks to `host` with: the CA Docker trusts for it
+// (/etc/docker/certs.d/<host>/ca.crt) when there is one, so that slipway and
+// the engine agree on whom they trust, and the system's CAs otherwise.
+Poco::Net::Context::Ptr registryTlsContext(const std::string& host);
+
+// ImageRegistry over the registry's HTTP API v2, over TLS, with the same
+// credentials as the pushes (HTTP basic authentication, as docker-registry's
+// htpasswd and most private registries take it). Reads Docker's schema 2
+// manifests, manifest lists, OCI manifests and OCI indexes. A registry that
+// asks for token authentication is refused with an error saying so. Each
+// call makes its own connections: thread-safe.
+class RegistryClient final : public ImageRegistry {
+public:
+    RegistryClient(RegistryCredentials credentials, std::chrono::seconds timeout);
+
+    std::optional<PublishedImage> find(const std::string& repository, const std::string& tag) override;
+    void retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) override;
+
+private:
+    struct Answer;
+    // Sends one request to the registry, following its redirects (a blob may
+    // live elsewhere); credentials go to the registry's own host only.
+    Answer send(const std::string& method, const std::string& path, const std::string& accept,
+                const std::string& contentType = "", const std::string& body = "") const;
+
+    RegistryCredentials credentials_;
+    std::chrono::seconds timeout_;
+    Poco::Net::Context::Ptr context_;
+};
+
+}  // namespace slipway
