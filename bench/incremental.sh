@@ -57,7 +57,9 @@ scripts/start-registry.sh "$work/registry-$now_port" "$now_port" >/dev/null
 scripts/start-registry.sh "$work/registry-$before_port" "$before_port" >/dev/null
 
 # The repository: 10 services of 2 x 1 MB random files each, a COPY and a RUN.
-repo=$work/repo
+# Each command gets a copy of its own, so that every run of it sees exactly one
+# service changed since its previous run.
+repo=$work/template
 git init -q --initial-branch=main "$repo"
 for service in "${services[@]}"; do
   mkdir -p "$repo/$service/data"
@@ -82,28 +84,35 @@ write_manifest() {
 write_manifest
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "ten services"
-git -C "$repo" rev-parse HEAD >"$work/head"
-# Each run: a new commit that changes the next service in turn and bumps its version.
+for name in shell before now; do
+  git clone -q "$repo" "$work/repo-$name"
+  echo 0 >"$work/round-$name"
+  git -C "$work/repo-$name" rev-parse HEAD >"$work/head-$name"
+done
+# Before each run of command NAME: a new commit in its repository that changes
+# the next service in turn and bumps its version.
 cat >"$work/new-commit.sh" <<SCRIPT
 #!/usr/bin/env bash
 set -euo pipefail
+name=\$1
+repo=$work/repo-\$name
 services=(${services[*]})
-round=\$(( \$(cat "$work/round") + 1 ))
-echo "\$round" >"$work/round"
+round=\$(( \$(cat "$work/round-\$name") + 1 ))
+echo "\$round" >"$work/round-\$name"
 service=\${services[\$(( round % \${#services[@]} ))]}
-date +%s%N | cut -c1-12 >"$repo/\$service/nonce"
+date +%s%N | cut -c1-12 >"\$repo/\$service/nonce"
 $(declare -f write_manifest)
-repo=$repo
 write_manifest
-git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "change \$service"
-git -C "$repo" rev-parse HEAD >"$work/head"
+git -C "\$repo" add -A
+git -C "\$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "change \$service"
+git -C "\$repo" rev-parse HEAD >"$work/head-\$name"
 SCRIPT
 chmod +x "$work/new-commit.sh"
 
 secret=$work/secret
 echo "bench-$RANDOM$RANDOM" >"$secret"
-# Starts slipwayd NAME from BINARY pushing to localhost:PORT; sets $url to its address.
+# Starts slipwayd NAME from BINARY pushing to localhost:PORT, building
+# repo-NAME; sets $url to its address.
 start_slipwayd() {
   local name=$1 binary=$2 registry_port=$3 port
   port=$(free_port)
@@ -122,7 +131,7 @@ concurrency = 1
 state_dir = $work/$name
 [repo.bench]
 name = bench/incremental
-url = file://$repo
+url = file://$work/repo-$name
 branches = main
 INI
   "$binary" --config "$work/$name/slipway.ini" >"$work/$name/daemon.log" 2>&1 &
@@ -140,11 +149,12 @@ trigger=bench/pipeline_trigger.sh
 cat >"$work/baseline.sh" <<SCRIPT
 #!/usr/bin/env bash
 set -euo pipefail
+repo=$work/repo-shell
 entries=()
 for service in ${services[*]}; do
-  entries+=("\$service:\$(git -C "$repo" show HEAD:images.json | tr '{' '\n' | grep "\"\$service\"" | sed 's/.*"version": "\([^"]*\)".*/\1/')")
+  entries+=("\$service:\$(git -C "\$repo" show HEAD:images.json | tr '{' '\n' | grep "\"\$service\"" | sed 's/.*"version": "\([^"]*\)".*/\1/')")
 done
-exec bench/pipeline_baseline.sh "file://$repo" "localhost:$before_port" "\${entries[@]}"
+exec bench/pipeline_baseline.sh "file://\$repo" "localhost:$before_port" "\${entries[@]}"
 SCRIPT
 chmod +x "$work/baseline.sh"
 
@@ -153,11 +163,12 @@ for round in $(seq 1 "$runs"); do
   warmup=0
   [ "$round" = 1 ] && warmup=1
   echo "round $round of $runs" >&2
-  hyperfine --style none --shell bash --runs 1 --warmup "$warmup" --prepare "$work/new-commit.sh" \
+  hyperfine --style none --shell bash --runs 1 --warmup "$warmup" \
+    --prepare "$work/new-commit.sh shell" --prepare "$work/new-commit.sh before" --prepare "$work/new-commit.sh now" \
     --export-json "$work/round-$round.json" \
     -n "shell pipeline (all 10, sequential)" "$work/baseline.sh" \
-    -n "slipwayd before (every service, concurrency 1)" "$trigger $before $secret bench/incremental $work/head" \
-    -n "slipwayd now (changed service only, concurrency 1)" "$trigger $now $secret bench/incremental $work/head" >/dev/null
+    -n "slipwayd before (every service, concurrency 1)" "$trigger $before $secret bench/incremental $work/head-before" \
+    -n "slipwayd now (changed service only, concurrency 1)" "$trigger $now $secret bench/incremental $work/head-now" >/dev/null
 done
 
 summary() {

@@ -198,12 +198,13 @@ void JobRunner::runJob(const Job& job) {
             continue;
         }
         build.image = imageReference(settings_.registryHost, entry.name, entry.version);
-        PlannedBuild planned{build, entry, "", repo->url};
+        PlannedBuild planned{build, entry, "", "", repo->url};
         try {
             planned.tree = tree->folderTree(entry.name);
             planned.build.contentKey = contentKey({planned.tree, entry.dockerfile, entry.buildArgs});
-        } catch (const GitError&) {
-            // No such folder at this commit: the build fails saying so (checkServiceFolder).
+        } catch (const GitError& e) {
+            // Said when the build starts, unless a missing folder says more (checkServiceFolder).
+            planned.treeError = e.what();
         }
         planned.build.id = store_.addBuild(planned.build);
         events_.buildQueued(planned.build);
@@ -290,10 +291,10 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     events_.buildStarted(build);
     BuildLog log(logPath(build.id), settings_.maxLogBytes);
 
-    const std::string problem = checkServiceFolder(dir, build.service, entry.dockerfile);
-    if (!problem.empty() || build.contentKey.empty()) {
-        const std::string error = "service " + build.service + ": " +
-                                  (problem.empty() ? "its folder's tree cannot be read from the commit" : problem);
+    std::string problem = checkServiceFolder(dir, build.service, entry.dockerfile);
+    if (problem.empty() && build.contentKey.empty()) problem = "cannot read its folder's tree: " + planned.treeError;
+    if (!problem.empty()) {
+        const std::string error = "service " + build.service + ": " + problem;
         log << error << "\n";
         finishBuild(build, RunState::Failed, "", error);
         return false;
@@ -301,7 +302,13 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
 
     const ImageLock imageLock(*this, build.image);
     bool built = false;
+    // How the build ends, recorded once the try below is left: a store that
+    // fails then must not turn a published image into a failed build
+    // (JobRunner::run reports it instead).
+    RunState state = RunState::Succeeded;
     std::string digest;
+    std::string error;
+    bool reused = false;
     auto retrying = [&](const std::function<void()>& step, bool registryToo) {
         withRetries(
             settings_.retry, step,
@@ -324,15 +331,31 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     auto checkStopping = [this] {
         if (stopping_) throw Interrupted();
     };
-    // The other tags of the entry ("latest"...) follow the version's image.
-    auto moveTags = [&] {
+    // Points the entry's other tags ("latest"...) at the version. After a
+    // build, each is moved; after a reuse only an absent one is made, so that
+    // an older commit built again never moves "latest" back. A tag that is a
+    // published version (its image's version label says so) is never moved.
+    auto pointTags = [&](bool move) {
         for (const std::string& tag : entry.tags) {
+            std::optional<PublishedImage> current;
+            retrying([&] { current = registry_.find(build.service, tag); }, true);
+            if (current && current->labels.count(kLabelVersion) && current->labels.at(kLabelVersion) == tag) {
+                throw std::runtime_error("tags lists \"" + tag + "\", a published version of " + build.service +
+                                         ", which slipway never moves");
+            }
+            if (current && current->digest == digest) continue;
+            if (current && !move) {
+                log << "[slipway: " << build.service << ":" << tag << " names another image; a reused version "
+                    << "does not move it]\n";
+                continue;
+            }
             retrying([&] { registry_.retag(build.service, build.version, tag); }, true);
             log << "[slipway: " << settings_.registryHost << "/" << build.service << ":" << tag << " now names "
                 << build.version << "]\n";
         }
     };
     try {
+        bool mustBuild = true;
         // Before anything reaches Docker: is this version published already,
         // and from what? The registry, not the store, knows (another slipway,
         // a person, a state folder started afresh may have pushed it).
@@ -344,63 +367,82 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
                 decideRelease({build.service, build.version, build.contentKey, planned.tree}, published);
             if (decision.action == ReleaseAction::Refuse) {
                 log << "error: " << decision.reason << "\n";
-                finishBuild(build, RunState::Failed, "", decision.reason);
-                return false;
-            }
-            if (decision.action == ReleaseAction::Reuse) {
+                state = RunState::Failed;
+                error = decision.reason;
+                mustBuild = false;
+            } else if (decision.action == ReleaseAction::Reuse) {
                 log << "[slipway: " << decision.reason << "]\n";
-                moveTags();
-                finishBuild(build, RunState::Succeeded, decision.digest, "", true);
-                return true;
-            }
-        }
-        BuildRequest request{dir + "/" + build.service, entry.dockerfile, build.image, entry.buildArgs, {}};
-        request.labels = {
-            {kLabelRevision, build.sha},
-            // The configuration refuses a URL that carries credentials.
-            {kLabelSource, planned.source},
-            {kLabelVersion, build.version},
-            {kLabelCreated, formatRfc3339(Poco::Timestamp())},
-            {kLabelContentKey, build.contentKey},
-            {kLabelTree, planned.tree},
-            {kLabelBuild, std::to_string(build.id)},
-        };
-        // A build or push that finds its image, or a layer it builds on,
-        // removed meanwhile runs once more (from the layer cache, so in
-        // moments): a killed slipwayd's removal of the same tag, and with it
-        // the untagged layers under it, may reach the engine after the job,
-        // run again, has started building.
-        for (bool again = false;; again = true) {
-            try {
-                checkStopping();
-                {
-                    StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
-                    retrying([&] { backend_.build(request, log); }, false);
+                digest = decision.digest;
+                reused = true;
+                mustBuild = false;
+                try {
+                    pointTags(false);
+                } catch (const std::exception& e) {
+                    if (stopping_) throw;
+                    state = RunState::Failed;
+                    reused = false;
+                    error = build.image + " is published (" + digest + "), but " + e.what();
+                    log << "error: " << error << "\n";
                 }
-                built = true;
-                checkStopping();
-                StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
-                retrying([&] { digest = backend_.push(build.image, log); }, true);
-                moveTags();
-                break;
-            } catch (const BackendError& e) {
-                if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;
-                log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
-                    << std::flush;
-                events_.buildRetrying(build, std::string(e.what()) + "; an image it needs was removed meanwhile",
-                                      std::chrono::milliseconds(0), 1, 1);
             }
         }
-        if (!settings_.keepImages) {
-            built = false;
+        if (mustBuild) {
+            BuildRequest request{dir + "/" + build.service, entry.dockerfile, build.image, entry.buildArgs, {}};
+            request.labels = {
+                {kLabelRevision, build.sha},
+                // The configuration refuses a URL that carries credentials.
+                {kLabelSource, planned.source},
+                {kLabelVersion, build.version},
+                {kLabelCreated, formatRfc3339(Poco::Timestamp())},
+                {kLabelContentKey, build.contentKey},
+                {kLabelTree, planned.tree},
+                {kLabelBuild, std::to_string(build.id)},
+            };
+            // A build or push that finds its image, or a layer it builds on,
+            // removed meanwhile runs once more (from the layer cache, so in
+            // moments): a killed slipwayd's removal of the same tag, and with it
+            // the untagged layers under it, may reach the engine after the job,
+            // run again, has started building.
+            for (bool again = false;; again = true) {
+                try {
+                    checkStopping();
+                    {
+                        StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
+                        retrying([&] { backend_.build(request, log); }, false);
+                    }
+                    built = true;
+                    checkStopping();
+                    StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
+                    retrying([&] { digest = backend_.push(build.image, log); }, true);
+                    built = false;  // in the registry now: kept or removed below as configured
+                    break;
+                } catch (const BackendError& e) {
+                    if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;
+                    log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
+                        << std::flush;
+                    events_.buildRetrying(build, std::string(e.what()) + "; an image it needs was removed meanwhile",
+                                          std::chrono::milliseconds(0), 1, 1);
+                }
+            }
             try {
-                backend_.remove(build.image, log);
-            } catch (const BackendError& e) {
-                // The image is in the registry: that is the build's result. A
-                // local tag that cannot be removed (gone already, or in use)
-                // is reported, not turned into a failed build.
-                log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
-                logger().warning("build " + std::to_string(build.id) + ": pushed, but " + e.what());
+                pointTags(true);
+            } catch (const std::exception& e) {
+                // The version is published, with this digest: said as such.
+                if (stopping_) throw;
+                state = RunState::Failed;
+                error = "pushed " + build.image + " (" + digest + "), but " + e.what();
+                log << "error: " << error << "\n";
+            }
+            if (!settings_.keepImages) {
+                try {
+                    backend_.remove(build.image, log);
+                } catch (const BackendError& e) {
+                    // The image is in the registry: that is the build's result. A
+                    // local tag that cannot be removed (gone already, or in use)
+                    // is reported, not turned into a failed build.
+                    log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
+                    logger().warning("build " + std::to_string(build.id) + ": pushed, but " + e.what());
+                }
             }
         }
     } catch (const Interrupted&) {
@@ -412,21 +454,22 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             throw Interrupted();
         }
         log << "error: " << e.what() << "\n";
-        finishBuild(build, RunState::Failed, "", e.what());
-        if (built) {
-            // Do not leave the image of a failed push behind.
-            try {
-                backend_.remove(build.image, log);
-            } catch (const std::exception& removal) {
-                logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
-            }
-        }
-        return false;
+        // Nothing was published: the failure came before a push ended.
+        state = RunState::Failed;
+        error = e.what();
+        digest.clear();
+        reused = false;
     }
-    // Recorded outside the try: a store that fails here must not turn a pushed
-    // image into a failed build (JobRunner::run reports it instead).
-    finishBuild(build, RunState::Succeeded, digest, "");
-    return true;
+    if (built) {
+        // Do not leave the image of a failed build or push behind.
+        try {
+            backend_.remove(build.image, log);
+        } catch (const std::exception& removal) {
+            logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
+        }
+    }
+    finishBuild(build, state, digest, error, reused);
+    return state == RunState::Succeeded;
 }
 
 }  // namespace slipway

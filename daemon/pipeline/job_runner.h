@@ -62,8 +62,9 @@ private:
     struct PlannedBuild {
         Build build;         // as queued, its content key set when its folder could be read
         ServiceEntry entry;  // its images.json entry
-        std::string tree;    // the service folder's tree id
-        std::string source;  // the repository's configured URL
+        std::string tree;       // the service folder's tree id
+        std::string treeError;  // why it could not be read, when it could not
+        std::string source;     // the repository's configured URL
     };
 
     void runJob(const Job& job);

@@ -69,7 +69,9 @@ void readOptional(const Poco::JSON::Object& object, const std::string& where, Se
         const Poco::Dynamic::Var value = object.get("dockerfile");
         if (!value.isString() || !isInsidePath(value.extract<std::string>())) {
             entry.error = where + ": \"dockerfile\" must be a path inside the service folder, such as "
-                                  "\"Dockerfile.prod\" or \"docker/Dockerfile\" (no '..', no leading '/' or '-')";
+                                  "\"Dockerfile.prod\" or \"docker/Dockerfile\": components of [A-Za-z0-9._-], "
+                                  "none of them empty, '.' or '..', none starting with '-', at most 255 characters";
+            if (value.isString()) entry.error += ", not \"" + value.extract<std::string>().substr(0, 300) + "\"";
             return;
         }
         entry.dockerfile = value.extract<std::string>();
@@ -119,8 +121,9 @@ void readOptional(const Poco::JSON::Object& object, const std::string& where, Se
             const Poco::Dynamic::Var tag = tags.get(static_cast<unsigned>(i));
             const std::string text = tag.isString() ? tag.extract<std::string>() : std::string();
             if (!tag.isString() || !isValidTag(text)) {
-                entry.error = where + ": tags[" + std::to_string(i) +
-                              "] is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
+                entry.error = where + ": tags[" + std::to_string(i) + "] " +
+                              (tag.isString() ? "\"" + text.substr(0, 300) + "\" " : std::string()) +
+                              "is not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
                 return;
             }
             if (text == entry.version) {

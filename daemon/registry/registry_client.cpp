@@ -1,15 +1,17 @@
 #include "daemon/registry/registry_client.h"
 
+#include <Poco/DigestEngine.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPBasicCredentials.h>
-#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/URI.h>
 
 namespace slipway {
@@ -40,14 +42,53 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text, const std::string& 
     throw RegistryError(what + " is not a JSON object", false);
 }
 
+std::string sha256Of(const std::string& bytes) {
+    Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
+    sha256.update(bytes);
+    return "sha256:" + Poco::DigestEngine::digestToHex(sha256.digest());
+}
+
+bool isSha256Digest(const std::string& digest) {
+    if (digest.size() != 71 || digest.rfind("sha256:", 0) != 0) return false;
+    return digest.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
+// The bytes a registry sent under `digest` must be those bytes: a storage
+// host a blob is redirected to, or anything on the way, cannot hand slipway
+// other labels than the ones published.
+void checkDigest(const std::string& bytes, const std::string& digest, const std::string& what) {
+    if (sha256Of(bytes) != digest) throw RegistryError(what + ": its content does not match its digest " + digest, false);
+}
+
+// Says what a status other than the expected ones means, as an error.
+[[noreturn]] void refuse(const std::string& what, int status, const std::string& reason,
+                         const std::string& wwwAuthenticate, const std::string& body) {
+    if (status == 401 && wwwAuthenticate.rfind("Bearer", 0) == 0) {
+        throw RegistryError(what + ": the registry asks for token authentication (WWW-Authenticate: Bearer), "
+                                   "which slipway's registry requests (the release check and moving tags) do "
+                                   "not speak; use a registry that takes basic authentication",
+                            false);
+    }
+    if (status == 401 || status == 403) {
+        throw RegistryError(what + ": the registry refused the credentials (" + std::to_string(status) + " " +
+                                reason + "); check registry.username and registry.password_file",
+                            false);
+    }
+    // Busy (429), a request it gave up waiting for (408), or down: worth another try.
+    const bool transient = status >= 500 || status == 429 || status == 408;
+    throw RegistryError(what + ": the registry answered " + std::to_string(status) + " " + reason + ": " +
+                            body.substr(0, 200),
+                        transient);
+}
+
 }  // namespace
 
 struct RegistryClient::Answer {
     int status = 0;
+    std::string reason;  // the status line's text, "Unauthorized"
     std::string contentType;
     std::string digest;  // Docker-Content-Digest
     std::string body;
-    std::string reason;  // the status line's text, "Unauthorized"
     std::string wwwAuthenticate;
 };
 
@@ -64,37 +105,30 @@ RegistryClient::RegistryClient(RegistryCredentials credentials, std::chrono::sec
 RegistryClient::Answer RegistryClient::send(const std::string& method, const std::string& path,
                                             const std::string& accept, const std::string& contentType,
                                             const std::string& body) const {
-    const std::string registry = credentials_.serverAddress;
-    Poco::URI uri("https://" + registry + path);
+    const Poco::URI registry("https://" + credentials_.serverAddress);
+    Poco::URI uri("https://" + credentials_.serverAddress + path);
     const std::string what = method + " " + uri.toString();
     try {
         for (int hop = 0;; ++hop) {
-            const bool home = uri.getAuthority() == registry && uri.getScheme() == "https";
-            std::unique_ptr<Poco::Net::HTTPClientSession> session;
-            if (uri.getScheme() == "https") {
-                session = std::make_unique<Poco::Net::HTTPSClientSession>(
-                    uri.getHost(), uri.getPort(), home ? context_ : registryTlsContext(uri.getAuthority()));
-            } else {
-                session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-            }
-            session->setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
-            HTTPRequest request(hop == 0 ? method : HTTPRequest::HTTP_GET, uri.getPathAndQuery(),
-                                Poco::Net::HTTPMessage::HTTP_1_1);
+            // Compared as host and port: "reg:443" and "reg" are the same registry.
+            const bool home = uri.getHost() == registry.getHost() && uri.getPort() == registry.getPort();
+            Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(),
+                                                  home ? context_ : registryTlsContext(uri.getAuthority()));
+            session.setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
+            HTTPRequest request(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
             if (!accept.empty()) request.set("Accept", accept);
             // Only the registry itself gets the password: a redirect may lead to storage elsewhere.
             if (home && !credentials_.username.empty()) {
                 Poco::Net::HTTPBasicCredentials(credentials_.username, credentials_.password).authenticate(request);
             }
-            if (hop == 0 && !contentType.empty()) {
+            if (method == HTTPRequest::HTTP_PUT) {
                 request.setContentType(contentType);
                 request.setContentLength64(static_cast<Poco::Int64>(body.size()));
-            } else if (hop == 0 && method == HTTPRequest::HTTP_PUT) {
-                request.setContentLength64(0);
             }
-            std::ostream& out = session->sendRequest(request);
-            if (hop == 0) out << body;
+            std::ostream& out = session.sendRequest(request);
+            if (method == HTTPRequest::HTTP_PUT) out << body;
             HTTPResponse response;
-            std::istream& in = session->receiveResponse(response);
+            std::istream& in = session.receiveResponse(response);
             Answer answer;
             answer.status = response.getStatus();
             answer.reason = response.getReason();
@@ -107,79 +141,108 @@ RegistryClient::Answer RegistryClient::send(const std::string& method, const std
             if (answer.body.size() > static_cast<std::size_t>(kMaxBody)) {
                 throw RegistryError(what + ": the answer is larger than 4 MiB", false);
             }
+            // A connection that broke off or timed out in the middle of the body.
+            if (in.bad() || (response.hasContentLength() &&
+                             static_cast<Poco::Int64>(answer.body.size()) < response.getContentLength64())) {
+                throw RegistryError(what + ": the answer broke off after " + std::to_string(answer.body.size()) +
+                                        " bytes",
+                                    true);
+            }
             const bool redirect = answer.status == 301 || answer.status == 302 || answer.status == 303 ||
                                   answer.status == 307 || answer.status == 308;
             if (!redirect) return answer;
+            // Only a read is followed, and only over TLS: a write that is sent
+            // elsewhere, or a blob fetched in clear, is refused.
+            if (method != HTTPRequest::HTTP_GET) {
+                throw RegistryError(what + ": the registry redirected a " + method + ", which slipway does not follow",
+                                    false);
+            }
             if (hop == kMaxRedirects) throw RegistryError(what + ": more than 3 redirects", false);
             const std::string location = response.get("Location", "");
             if (location.empty()) throw RegistryError(what + ": a redirect without Location", false);
             uri.resolve(location);
+            if (uri.getScheme() != "https") {
+                throw RegistryError(what + ": the registry redirected to " + uri.getScheme() + ", not https", false);
+            }
         }
     } catch (const RegistryError&) {
         throw;
+    } catch (const Poco::Net::CertificateValidationException& e) {
+        // Trying again will not make the certificate valid.
+        throw RegistryError(what + ": " + e.displayText(), false);
     } catch (const Poco::Exception& e) {
-        // Refused, reset, timed out, a TLS handshake that failed: the registry
+        // Refused, reset, timed out, a TLS handshake cut short: the registry
         // is not there now, which a later try may find otherwise.
         throw RegistryError(what + ": " + e.displayText(), true);
     }
 }
 
-namespace {
-
-// Says what a status other than the expected ones means, as an error.
-[[noreturn]] void refuse(const std::string& what, int status, const std::string& reason,
-                         const std::string& wwwAuthenticate, const std::string& body) {
-    if (status == 401 && wwwAuthenticate.rfind("Bearer", 0) == 0) {
-        throw RegistryError(what + ": the registry asks for token authentication (WWW-Authenticate: Bearer), "
-                                   "which slipway's release check does not speak; builder.republish = overwrite "
-                                   "builds without asking the registry",
-                            false);
+RegistryClient::Answer RegistryClient::manifest(const std::string& repository, const std::string& reference,
+                                                const std::string& what) const {
+    Answer answer = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/manifests/" + reference,
+                         kImageManifests + ", " + kIndexes);
+    if (answer.status != 200) return answer;
+    // The digest is the manifest's own: computed, and the registry's header checked against it.
+    const std::string digest = sha256Of(answer.body);
+    if (!answer.digest.empty() && answer.digest != digest) {
+        throw RegistryError(what + ": its manifest does not match its Docker-Content-Digest " + answer.digest, false);
     }
-    if (status == 401 || status == 403) {
-        throw RegistryError(what + ": the registry refused the credentials (" + std::to_string(status) + " " +
-                                reason + "); check registry.username and registry.password_file",
-                            false);
-    }
-    throw RegistryError(what + ": the registry answered " + std::to_string(status) + " " + reason + ": " +
-                            body.substr(0, 200),
-                        status >= 500);
+    answer.digest = digest;
+    return answer;
 }
-
-}  // namespace
 
 std::optional<PublishedImage> RegistryClient::find(const std::string& repository, const std::string& tag) {
     const std::string what = "looking up " + credentials_.serverAddress + "/" + repository + ":" + tag;
-    const Answer manifest = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/manifests/" + tag,
-                                 kImageManifests + ", " + kIndexes);
-    if (manifest.status == 404) return std::nullopt;
-    if (manifest.status != 200) refuse(what, manifest.status, manifest.reason, manifest.wwwAuthenticate, manifest.body);
-
-    const Poco::JSON::Object::Ptr document = parseObject(manifest.body, what + ": its manifest");
+    Answer answer = manifest(repository, tag, what);
+    if (answer.status == 404) return std::nullopt;
+    if (answer.status != 200) refuse(what, answer.status, answer.reason, answer.wwwAuthenticate, answer.body);
     PublishedImage image;
-    image.digest = manifest.digest;
-    if (image.digest.empty()) throw RegistryError(what + ": the answer has no Docker-Content-Digest", false);
-    const std::string mediaType = document->optValue<std::string>("mediaType", manifest.contentType);
-    if (document->has("manifests") || (!mediaType.empty() && kIndexes.find(mediaType) != std::string::npos)) {
-        image.index = true;
-        return image;
-    }
-    const Poco::JSON::Object::Ptr config = document->getObject("config");
-    if (!config || !config->has("digest")) throw RegistryError(what + ": its manifest names no configuration", false);
-    const std::string configDigest = config->getValue<std::string>("digest");
-    if (configDigest.rfind("sha256:", 0) != 0 || configDigest.size() != 71) {
-        throw RegistryError(what + ": its configuration digest is not sha256:<64 hex>", false);
-    }
-    const Answer blob = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/blobs/" + configDigest, "");
-    if (blob.status != 200) refuse(what + " (configuration " + configDigest + ")", blob.status, blob.reason, blob.wwwAuthenticate,
-               blob.body);
-    const Poco::JSON::Object::Ptr configuration = parseObject(blob.body, what + ": its configuration");
-    const Poco::JSON::Object::Ptr inner = configuration->getObject("config");
-    const Poco::JSON::Object::Ptr labels = inner ? inner->getObject("Labels") : nullptr;
-    if (labels) {
-        for (const std::string& name : labels->getNames()) {
-            const Poco::Dynamic::Var value = labels->get(name);
-            if (value.isString()) image.labels[name] = value.extract<std::string>();
+    image.digest = answer.digest;
+    try {
+        Poco::JSON::Object::Ptr document = parseObject(answer.body, what + ": its manifest");
+        const std::string mediaType = document->optValue<std::string>("mediaType", answer.contentType);
+        if (document->has("manifests") || (!mediaType.empty() && kIndexes.find(mediaType) != std::string::npos)) {
+            // An index names one manifest per platform (and, from BuildKit,
+            // attestations under "unknown/unknown"): the labels are read from
+            // the first image it names.
+            image.index = true;
+            const Poco::JSON::Array::Ptr manifests = document->getArray("manifests");
+            std::string first;
+            for (std::size_t i = 0; manifests && i < manifests->size() && first.empty(); ++i) {
+                const Poco::JSON::Object::Ptr entry = manifests->getObject(static_cast<unsigned>(i));
+                const Poco::JSON::Object::Ptr platform = entry ? entry->getObject("platform") : nullptr;
+                if (!entry || (platform && platform->optValue<std::string>("architecture", "") == "unknown")) continue;
+                first = entry->optValue<std::string>("digest", "");
+            }
+            if (first.empty()) return image;
+            if (!isSha256Digest(first)) throw RegistryError(what + ": its index names a digest that is not sha256", false);
+            answer = manifest(repository, first, what);
+            if (answer.status != 200) refuse(what, answer.status, answer.reason, answer.wwwAuthenticate, answer.body);
+            document = parseObject(answer.body, what + ": the image its index names first");
         }
+        const Poco::JSON::Object::Ptr config = document->getObject("config");
+        const std::string configDigest = config ? config->optValue<std::string>("digest", "") : "";
+        if (!isSha256Digest(configDigest)) {
+            throw RegistryError(what + ": its manifest names no sha256 configuration", false);
+        }
+        const Answer blob = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/blobs/" + configDigest, "");
+        if (blob.status != 200) {
+            refuse(what + " (configuration " + configDigest + ")", blob.status, blob.reason, blob.wwwAuthenticate,
+                   blob.body);
+        }
+        checkDigest(blob.body, configDigest, what + ": its configuration");
+        const Poco::JSON::Object::Ptr configuration = parseObject(blob.body, what + ": its configuration");
+        const Poco::JSON::Object::Ptr inner = configuration->getObject("config");
+        const Poco::JSON::Object::Ptr labels = inner ? inner->getObject("Labels") : nullptr;
+        if (labels) {
+            for (const std::string& name : labels->getNames()) {
+                const Poco::Dynamic::Var value = labels->get(name);
+                if (value.isString()) image.labels[name] = value.extract<std::string>();
+            }
+        }
+    } catch (const Poco::Exception& e) {
+        // A field of the wrong type, say: the registry's answer, not the network.
+        throw RegistryError(what + ": an answer of an unexpected form: " + e.displayText(), false);
     }
     return image;
 }
@@ -187,12 +250,16 @@ std::optional<PublishedImage> RegistryClient::find(const std::string& repository
 void RegistryClient::retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) {
     const std::string what =
         "tagging " + credentials_.serverAddress + "/" + repository + ":" + fromTag + " as " + toTag;
-    const Answer manifest = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/manifests/" + fromTag,
-                                 kImageManifests + ", " + kIndexes);
-    if (manifest.status != 200) refuse(what, manifest.status, manifest.reason, manifest.wwwAuthenticate, manifest.body);
+    const Answer source = manifest(repository, fromTag, what);
+    if (source.status != 200) refuse(what, source.status, source.reason, source.wwwAuthenticate, source.body);
     // The same bytes under the new tag: the same digest, nothing copied.
-    const Answer put = send(HTTPRequest::HTTP_PUT, "/v2/" + repository + "/manifests/" + toTag, "",
-                            manifest.contentType, manifest.body);
+    std::string mediaType = source.contentType;
+    if (mediaType.empty()) {
+        mediaType = parseObject(source.body, what + ": its manifest")->optValue<std::string>("mediaType", "");
+    }
+    if (mediaType.empty()) throw RegistryError(what + ": its manifest says not what type it is", false);
+    const Answer put = send(HTTPRequest::HTTP_PUT, "/v2/" + repository + "/manifests/" + toTag, "", mediaType,
+                            source.body);
     if (put.status != 201 && put.status != 200) refuse(what, put.status, put.reason, put.wwwAuthenticate, put.body);
 }
 

@@ -18,9 +18,11 @@ Poco::Net::Context::Ptr registryTlsContext(const std::string& host);
 // ImageRegistry over the registry's HTTP API v2, over TLS, with the same
 // credentials as the pushes (HTTP basic authentication, as docker-registry's
 // htpasswd and most private registries take it). Reads Docker's schema 2
-// manifests, manifest lists, OCI manifests and OCI indexes. A registry that
-// asks for token authentication is refused with an error saying so. Each
-// call makes its own connections: thread-safe.
+// manifests, manifest lists, OCI manifests and OCI indexes (an index's labels
+// are those of the first image it names), and checks every manifest and
+// configuration against its digest. Follows a read's redirects over https
+// only. A registry that asks for token authentication is refused with an
+// error saying so. Each call makes its own connections: thread-safe.
 class RegistryClient final : public ImageRegistry {
 public:
     RegistryClient(RegistryCredentials credentials, std::chrono::seconds timeout);
@@ -34,6 +36,9 @@ private:
     // live elsewhere); credentials go to the registry's own host only.
     Answer send(const std::string& method, const std::string& path, const std::string& accept,
                 const std::string& contentType = "", const std::string& body = "") const;
+    // GETs the manifest `reference` (a tag or a digest) names; a 200's digest
+    // is computed from its bytes and checked against the registry's header.
+    Answer manifest(const std::string& repository, const std::string& reference, const std::string& what) const;
 
     RegistryCredentials credentials_;
     std::chrono::seconds timeout_;

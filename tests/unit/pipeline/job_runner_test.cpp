@@ -24,6 +24,42 @@
 namespace slipway {
 namespace {
 
+// Stands in for the registry's API: what each tag names, as pushes and the test set it.
+class FakeImageRegistry : public ImageRegistry {
+public:
+    std::optional<PublishedImage> find(const std::string& repository, const std::string& tag) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++finds;
+        if (failures > 0) {
+            --failures;
+            throw RegistryError("looking up " + repository + ":" + tag + ": the registry answered 503", true);
+        }
+        auto it = tags.find(repository + ":" + tag);
+        if (it == tags.end()) return std::nullopt;
+        return it->second;
+    }
+    void retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto from = tags.find(repository + ":" + fromTag);
+        if (from == tags.end()) throw RegistryError("no " + repository + ":" + fromTag + " to tag", false);
+        tags[repository + ":" + toTag] = from->second;
+        retagged.push_back(repository + ":" + toTag);
+    }
+    // What a push puts there: "localhost:5999/<service>:<tag>" with its labels.
+    void pushed(const std::string& image, const std::string& digest, std::map<std::string, std::string> labels) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        tags[image.substr(image.find('/') + 1)] = {digest, std::move(labels), false};
+    }
+
+    std::map<std::string, PublishedImage> tags;  // "service:tag"
+    std::vector<std::string> retagged;
+    int finds = 0;
+    int failures = 0;  // lookups that fail as an unavailable registry does, first
+
+private:
+    std::mutex mutex_;
+};
+
 // Builds take a while and count how many run at once; an image whose name
 // contains "broken" fails to build, one whose name contains "flaky" finds the
 // engine unreachable the first time. Pushes and removes succeed at once.
@@ -71,13 +107,18 @@ public:
                                                                image + ": failed to get digest sha256:1234: no such "
                                                                        "file or directory");
         }
-        return "sha256:" + std::string(64, 'a');
+        const std::string digest = "sha256:" + std::string(64, 'a');
+        std::lock_guard<std::mutex> lock(labelsMutex_);
+        registry.pushed(image, digest, labelsOf[image]);
+        return digest;
     }
     void remove(const std::string&, std::ostream&) override {}
     void ping() override {}
     void abort() override {}
 
     int most() const { return most_; }
+
+    FakeImageRegistry registry;  // where pushes land
 
     // The labels and build arguments of each image's last build.
     std::map<std::string, std::map<std::string, std::string>> labelsOf;
@@ -97,30 +138,6 @@ private:
     std::mutex labelsMutex_;
     std::atomic<int> running_{0};
     std::atomic<int> most_{0};
-};
-
-// Stands in for the registry's API: what each tag names, set by the test.
-class FakeImageRegistry : public ImageRegistry {
-public:
-    std::optional<PublishedImage> find(const std::string& repository, const std::string& tag) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++finds;
-        auto it = tags.find(repository + ":" + tag);
-        if (it == tags.end()) return std::nullopt;
-        return it->second;
-    }
-    void retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        tags[repository + ":" + toTag] = tags[repository + ":" + fromTag];
-        retagged.push_back(repository + ":" + toTag);
-    }
-
-    std::map<std::string, PublishedImage> tags;  // "service:tag"
-    std::vector<std::string> retagged;
-    int finds = 0;
-
-private:
-    std::mutex mutex_;
 };
 
 class JobRunnerTest : public ::testing::Test {
@@ -154,7 +171,7 @@ protected:
         settings.concurrency = concurrency;
         Poco::File(settings.logDir).createDirectories();
         settings.republish = republish_;
-        JobRunner runner(settings, store_, checkout_, backend_, registry_, *events_);
+        JobRunner runner(settings, store_, checkout_, backend_, backend_.registry, *events_);
         std::int64_t pending = 0;
         const std::int64_t id = store_.queueJob({"exam", sha, "", 1}, pending);
         const std::optional<Job> job = store_.claimJob();
@@ -173,7 +190,7 @@ protected:
     Store store_{dir_.path() + "/slipway.db", clock_};
     Checkout checkout_{dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30)};
     SlowBackend backend_;
-    FakeImageRegistry registry_;
+    FakeImageRegistry& registry_ = backend_.registry;
     Republish republish_ = Republish::Refuse;
     Metrics metrics_;
     BuildEvents* events_ = &metrics_;  // what the runner announces to
@@ -387,13 +404,46 @@ TEST_F(JobRunnerTest, OtherTagsFollowTheVersionWhetherBuiltOrReused) {
     ASSERT_EQ(run(sha, 1).state, RunState::Succeeded);
     EXPECT_EQ(registry_.retagged, (std::vector<std::string>{"a:latest", "a:stable"}));
 
+    // Reused: a tag that is missing is made, one that names another image is
+    // left (an older commit built again must not move "latest" back).
     registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'd'), backend_.labelsOf.at("localhost:5999/a:1.0"), false};
+    registry_.tags.erase("a:stable");
     registry_.retagged.clear();
     const Job again = run(git_.commit({{"unrelated.txt", "x\n"}}), 1);
     EXPECT_EQ(again.state, RunState::Succeeded) << again.error;
     EXPECT_TRUE(store_.buildsOfJob(again.id).at(0).reused);
-    EXPECT_EQ(registry_.retagged, (std::vector<std::string>{"a:latest", "a:stable"}));
-    EXPECT_EQ(registry_.tags["a:latest"].digest, "sha256:" + std::string(64, 'd'));
+    EXPECT_EQ(registry_.retagged, (std::vector<std::string>{"a:stable"}));
+    EXPECT_EQ(registry_.tags["a:stable"].digest, "sha256:" + std::string(64, 'd'));
+    EXPECT_EQ(registry_.tags["a:latest"].digest, "sha256:" + std::string(64, 'a'));
+}
+
+TEST_F(JobRunnerTest, ATagThatIsAPublishedVersionIsNeverMoved) {
+    const std::string first = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"}, {"images.json", R"([{"service_name": "a", "type": "Docker", "version": "1.0"}])"}});
+    ASSERT_EQ(run(first, 1).state, RunState::Succeeded);
+    const PublishedImage published = registry_.tags.at("a:1.0");
+    const std::string second = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\nLABEL x=y\n"},
+         {"images.json", R"([{"service_name": "a", "type": "Docker", "version": "1.1", "tags": ["1.0"]}])"}});
+    const Job job = run(second, 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_EQ(build.error, "pushed localhost:5999/a:1.1 (" + build.digest +
+                               "), but tags lists \"1.0\", a published version of a, which slipway never moves");
+    EXPECT_FALSE(build.digest.empty()) << "the version that was pushed keeps its digest";
+    EXPECT_EQ(registry_.tags.at("a:1.0").labels, published.labels) << "1.0 was moved";
+}
+
+TEST_F(JobRunnerTest, ARegistryThatIsAwayForAMomentIsAskedAgain) {
+    retries_ = 2;
+    registry_.failures = 1;
+    const Job job = run(commitServices({"a"}), 1);
+    EXPECT_EQ(job.state, RunState::Succeeded) << job.error;
+    const std::string log = [&] {
+        std::ifstream in(dir_.path() + "/logs/build-" + std::to_string(store_.buildsOfJob(job.id).at(0).id) + ".log");
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }();
+    EXPECT_NE(log.find("the registry answered 503"), std::string::npos) << log;
 }
 
 TEST_F(JobRunnerTest, AStopLeavesTheJobRunningAndStartsNoFurtherBuild) {

@@ -61,7 +61,10 @@ TEST(Manifest, RefusesBadOptionalKeysSayingWhich) {
         {R"("build_args": {"A-B": "1"})", "build_args name \"A-B\" is not an ARG name"},
         {R"("build_args": {"A": 1})", "build_args \"A\" must be a string"},
         {R"("tags": "latest")", "\"tags\" must be an array"},
-        {R"("tags": ["ok", "no way"])", "tags[1] is not a Docker tag"},
+        {R"("tags": ["ok", "no way"])", "tags[1] \"no way\" is not a Docker tag"},
+        {R"("tags": [7])", "tags[0] is not a Docker tag"},
+        {R"("dockerfile": "a//b")", "none of them empty, '.' or '..', none starting with '-', at most 255 characters, "
+                                    "not \"a//b\""},
         {R"("tags": ["1"])", "tags[0] \"1\" is the version itself"},
         {R"("tags": ["a", "a"])", "tags lists \"a\" twice"},
     };
