@@ -26,6 +26,10 @@ bool isValidRegistryHost(const std::string& host) {
     return port >= 1 && port <= 65535;
 }
 
+bool dockerReadsAsRegistry(const std::string& host) {
+    return host.find_first_of(".:") != std::string::npos || host == "localhost";
+}
+
 std::string imageReference(const std::string& registry, const std::string& service,
                            const std::string& version) {
     return registry + "/" + service + ":" + version;

@@ -15,6 +15,12 @@ bool isValidTag(const std::string& tag);
 // host[:port] as a registry address: a DNS name or IPv4 address, optional port 1 to 65535.
 bool isValidRegistryHost(const std::string& host);
 
+// Whether Docker reads `host` as a registry at the start of an image name,
+// as it does only for a name with a '.' or a ':', or "localhost". Any other
+// first component ("registry/api:1") is a Docker Hub namespace: the image
+// would be pushed to Docker Hub.
+bool dockerReadsAsRegistry(const std::string& host);
+
 // <registry>/<service>:<version>.
 std::string imageReference(const std::string& registry, const std::string& service,
                            const std::string& version);

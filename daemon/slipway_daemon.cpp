@@ -149,6 +149,9 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     events.add(metrics);
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {
+        for (const std::string& lock : checkout.removeStaleLocks()) {
+            log.warning("removed " + lock + ", left by a slipwayd that was killed while writing it");
+        }
         for (const std::string& name : checkout.pruneUnconfigured(settings.repos)) {
             log.information("removed the mirror " + reposDir + "/" + name + ": its repository is no longer configured");
         }

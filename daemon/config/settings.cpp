@@ -273,6 +273,12 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     if (!isValidRegistryHost(s.registryHost)) {
         throw ConfigError("registry.host: expected host[:port], got '" + s.registryHost + "'");
     }
+    if (!dockerReadsAsRegistry(s.registryHost)) {
+        throw ConfigError("registry.host: '" + s.registryHost +
+                          "' has no '.' or ':' and is not localhost, so Docker would read it as a Docker Hub "
+                          "namespace and push there (with the registry's credentials); give its domain or a port, "
+                          "such as '" + s.registryHost + ".example.com' or '" + s.registryHost + ":5000'");
+    }
 
     s.registryUser = string(config, "registry.username", "");
     if (!s.registryUser.empty()) {

@@ -5,6 +5,7 @@
 
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/RecursiveDirectoryIterator.h>
 
 namespace slipway {
 namespace {
@@ -73,6 +74,28 @@ std::vector<std::string> Checkout::pruneUnconfigured(const std::vector<RepoSetti
         if (!configured(name)) Poco::File(workDir_ + "/" + name).remove(true);
     }
     return removed;
+}
+
+std::vector<std::string> Checkout::removeStaleLocks() {
+    auto isLock = [](const std::string& name, const std::string& suffix) {
+        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    std::vector<std::string> stale;
+    for (const std::string& name : namesIn(reposDir_)) {
+        const Poco::File mirror(reposDir_ + "/" + name);
+        if (mirror.isLink() || !mirror.isDirectory()) continue;
+        for (Poco::RecursiveDirectoryIterator it(mirror.path()), end; it != end; ++it) {
+            if (!it->isLink() && it->isFile() && isLock(it.name(), ".lock")) stale.push_back(it->path());
+        }
+    }
+    // Beside each work tree, never inside: <n>.index.lock.
+    for (const std::string& alias : namesIn(workDir_)) {
+        for (const std::string& name : namesIn(workDir_ + "/" + alias)) {
+            if (isLock(name, ".index.lock")) stale.push_back(workDir_ + "/" + alias + "/" + name);
+        }
+    }
+    for (const std::string& path : stale) Poco::File(path).remove();
+    return stale;
 }
 
 Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,

@@ -60,6 +60,14 @@ public:
     // `repos`, and anything else in the work folder; returns the mirrors' names.
     std::vector<std::string> pruneUnconfigured(const std::vector<RepoSettings>& repos);
 
+    // Removes the lock files a process killed in the middle of a write left
+    // behind (libgit2's <file>.lock in a mirror, a work tree's index lock),
+    // which would fail every later fetch or checkout of that repository.
+    // Only at start, while the state folder's lock is held: then no other
+    // process writes there. Files of the repositories themselves (a
+    // Cargo.lock in a work tree) are never touched. Returns what it removed.
+    std::vector<std::string> removeStaleLocks();
+
 private:
     struct Entry {
         explicit Entry(std::string workDir) : trees(std::move(workDir)) {}

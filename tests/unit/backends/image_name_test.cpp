@@ -44,6 +44,13 @@ TEST(ImageName, ChecksRegistryHosts) {
     EXPECT_FALSE(isValidRegistryHost("localhost:0"));
 }
 
+TEST(ImageName, KnowsWhatDockerReadsAsARegistry) {
+    for (const char* host : {"localhost", "localhost:5443", "registry.example.com", "myregistry:5000", "10.0.0.1"}) {
+        EXPECT_TRUE(dockerReadsAsRegistry(host)) << host;
+    }
+    for (const char* host : {"registry", "myregistry", "library"}) EXPECT_FALSE(dockerReadsAsRegistry(host)) << host;
+}
+
 TEST(ImageName, ComposesTheReference) {
     EXPECT_EQ(imageReference("localhost:5443", "api", "1.4.2"), "localhost:5443/api:1.4.2");
 }

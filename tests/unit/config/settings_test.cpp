@@ -71,6 +71,12 @@ TEST_F(SettingsTest, NamesTheBadKey) {
     EXPECT_NE(errorOf(minimal() + "[builder]\nconcurrency = 0\n").find("builder.concurrency"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[builder]\nkeep_images = maybe\n").find("builder.keep_images"), std::string::npos);
     EXPECT_NE(errorOf(minimal() + "[builder]\nbackend = podman\n").find("builder.backend"), std::string::npos);
+    const std::string singleLabel = errorOf("[webhook]\nsecret_file = " + secret_ + "\n[registry]\nhost = registry\n");
+    EXPECT_EQ(singleLabel.rfind("registry.host: 'registry' has no '.' or ':' and is not localhost, so Docker would "
+                                "read it as a Docker Hub namespace",
+                                0),
+              0u)
+        << singleLabel;
     EXPECT_EQ(errorOf(minimal() + "[builder]\nrepublish = always\n"),
               "builder.republish: unknown value 'always' (refuse | overwrite)");
     EXPECT_NE(errorOf(minimal() + "[server]\nlisten = 8080\n").find("server.listen"), std::string::npos);
@@ -120,9 +126,9 @@ TEST_F(SettingsTest, EachRepositoryIsOneOwnerSlashNameThatBuildsOnSomeEvent) {
 
 TEST_F(SettingsTest, RefusesAnEmptyOrMissingSecret) {
     const std::string empty = dir_.write("empty.secret", " \n");
-    EXPECT_NE(errorOf("[webhook]\nsecret_file = " + empty + "\n[registry]\nhost = r\n").find("is empty"),
+    EXPECT_NE(errorOf("[webhook]\nsecret_file = " + empty + "\n[registry]\nhost = r:5000\n").find("is empty"),
               std::string::npos);
-    EXPECT_NE(errorOf("[webhook]\nsecret_file = /nonexistent/secret\n[registry]\nhost = r\n").find("cannot read"),
+    EXPECT_NE(errorOf("[webhook]\nsecret_file = /nonexistent/secret\n[registry]\nhost = r:5000\n").find("cannot read"),
               std::string::npos);
 }
 
@@ -149,7 +155,7 @@ TEST_F(SettingsTest, NamesEveryUnknownKeyAndSectionAtOnce) {
 }
 
 TEST_F(SettingsTest, AnUnknownKeyIsNamedBeforeTheMissingOneItWasMeantToBe) {
-    EXPECT_EQ(errorOf("[webhook]\nsecret_fle = " + secret_ + "\n[registry]\nhost = r\n").rfind("webhook.secret_fle: unknown key", 0),
+    EXPECT_EQ(errorOf("[webhook]\nsecret_fle = " + secret_ + "\n[registry]\nhost = r:5000\n").rfind("webhook.secret_fle: unknown key", 0),
               0u);
 }
 
@@ -158,7 +164,7 @@ TEST_F(SettingsTest, ABareFileNameIsACredentialInTheCredentialsDirectory) {
     credentials.write("webhook.secret", "from-systemd\n");
     credentials.write("api.token", "token-from-systemd\n");
     credentials.write("exam.token", "repo-token\n");
-    const Settings s = load("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r\n"
+    const Settings s = load("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r:5000\n"
                             "[api]\ntoken_file = api.token\n"
                             "[repo.exam]\nname = a/b\nurl = file:///x\ntoken_file = exam.token\n",
                             credentials.path());
@@ -175,7 +181,7 @@ TEST_F(SettingsTest, AnAbsolutePathIgnoresTheCredentialsDirectory) {
 }
 
 TEST_F(SettingsTest, ABareFileNameWithoutCredentialsDirectoryNamesTheKey) {
-    const std::string error = errorOf("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r\n");
+    const std::string error = errorOf("[webhook]\nsecret_file = webhook.secret\n[registry]\nhost = r:5000\n");
     EXPECT_EQ(error.rfind("webhook.secret_file: 'webhook.secret' is a credential name", 0), 0u) << error;
     EXPECT_NE(error.find("$CREDENTIALS_DIRECTORY"), std::string::npos) << error;
 

@@ -182,6 +182,26 @@ TEST_F(CheckoutTest, ARestartKeepsNotedWorkTreesAndEmptiesOthers) {
     EXPECT_EQ(contentOf(other.path()), contentOf(noted));
 }
 
+TEST_F(CheckoutTest, LocksAKilledDaemonLeftAreRemovedAtStartAndTheRepositoryFetchesAgain) {
+    const std::string first = git_.commit({{"images.json", "[]"}, {"Cargo.lock", "kept"}});
+    const std::string tree = checkOutAndGiveBack(first);
+    // As a kill -9 in the middle of updating a reference and an index leaves them.
+    const std::string refLock = dir_.path() + "/repos/exam.git/refs/slipway/fetched.lock";
+    std::ofstream(refLock) << "half";
+    std::ofstream(tree + ".index.lock") << "half";
+    const std::string second = git_.commit({{"b", "two"}});
+    EXPECT_THROW(prepare(checkout_, second), std::exception) << "a stale lock no longer blocks the fetch";
+
+    Checkout restarted(dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30));
+    const std::vector<std::string> removed = restarted.removeStaleLocks();
+    EXPECT_EQ(removed.size(), 2u);
+    EXPECT_FALSE(Poco::File(refLock).exists());
+    EXPECT_FALSE(Poco::File(tree + ".index.lock").exists());
+    Checkout::Lease lease = prepare(restarted, second);
+    EXPECT_EQ(contentOf(lease.path()).at("b"), "two");
+    EXPECT_EQ(contentOf(lease.path()).at("Cargo.lock"), "kept") << "a file of the repository was taken for a lock";
+}
+
 TEST_F(CheckoutTest, JobsOfOneRepositoryAtOnceHaveWorkTreesOfTheirOwnThenShareThem) {
     const std::string first = git_.commit({{"images.json", "[]"}, {"a", "one"}});
     const std::string second = git_.commit({{"a", "two"}});
