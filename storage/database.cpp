@@ -80,6 +80,14 @@ CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
 ALTER TABLE builds ADD COLUMN content_key TEXT;
 ALTER TABLE builds ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // A job that builds every service ('') and one that builds one service (a
+    // retry) of the same commit are different requests: each waits or runs
+    // once, and neither is answered with the other.
+    R"sql(
+UPDATE jobs SET service = '' WHERE service IS NULL;
+DROP INDEX jobs_active;
+CREATE UNIQUE INDEX jobs_active ON jobs (repo, sha, service) WHERE state IN ('queued', 'running');
+)sql",
 };
 
 }  // namespace

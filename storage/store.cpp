@@ -158,18 +158,19 @@ std::int64_t Store::insertJob(const std::string& deliveryId, const JobRequest& r
     const StatementCache::Use insert = statements_.use(
         "INSERT INTO jobs (delivery_id, repo, sha, service, attempt, state, queued_at) "
         "VALUES (?, ?, ?, ?, ?, 'queued', ?) "
-        "ON CONFLICT (repo, sha) WHERE state IN ('queued', 'running') DO NOTHING");
+        "ON CONFLICT (repo, sha, service) WHERE state IN ('queued', 'running') DO NOTHING");
     bindOptional(*insert, 1, deliveryId);
     insert->bind(2, request.repo);
     insert->bind(3, request.sha);
-    bindOptional(*insert, 4, request.service);
+    insert->bind(4, request.service);  // '' for every service: part of the unique key, never NULL
     insert->bind(5, request.attempt);
     insert->bind(6, at);
     if (insert->exec() == 1) return db_.getLastInsertRowid();
-    const StatementCache::Use find =
-        statements_.use("SELECT id FROM jobs WHERE repo = ? AND sha = ? AND state IN ('queued', 'running')");
+    const StatementCache::Use find = statements_.use(
+        "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND service = ? AND state IN ('queued', 'running')");
     find->bind(1, request.repo);
     find->bind(2, request.sha);
+    find->bind(3, request.service);
     if (find->executeStep()) pending = find->getColumn(0).getInt64();
     return 0;
 }

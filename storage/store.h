@@ -69,7 +69,8 @@ public:
     std::vector<Build> findBuilds(const BuildQuery& query);
 
     // Queues a job that no webhook asked for (POST /api/builds, a retry). Returns
-    // its id, or the id of the job already queued or running for that commit in
+    // its id, or the id of the job already queued or running for the same
+    // request (the commit, and the one service of a retry or every service) in
     // `pending` with 0 returned.
     std::int64_t queueJob(const JobRequest& request, std::int64_t& pending);
 

@@ -72,16 +72,11 @@ WebhookAnswer DeliveryIntake::accept(const WebhookRequest& request) const {
     }
     const DeliveryPlan plan = planDelivery(event, repos_);
 
-    Delivery delivery;
-    delivery.id = request.deliveryId;
-    delivery.event = request.event;
-    delivery.action = event.action;
-    delivery.repo = plan.repoAlias;
-    delivery.outcome = plan.outcome;
-    delivery.detail = plan.detail;
     RecordedDelivery recorded;
     try {
-        recorded = store_.recordDelivery(delivery, plan.jobs);
+        recorded = store_.recordDelivery(
+            {request.deliveryId, request.event, event.action, plan.repoAlias, plan.outcome, plan.detail, {}, {}, {}},
+            plan.jobs);
     } catch (const std::exception& e) {
         logger().error("delivery " + request.deliveryId + ": cannot record: " + e.what());
         return refusal(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot record the delivery",

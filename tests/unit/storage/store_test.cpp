@@ -119,6 +119,22 @@ TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
     EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
 }
 
+TEST_F(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueued) {
+    std::int64_t pending = 0;
+    const std::int64_t all = store_.queueJob({"exam", kSha, "", 1}, pending);
+    ASSERT_NE(all, 0);
+    // A retry of one service while the commit's whole job waits: its own job.
+    const std::int64_t retry = store_.queueJob({"exam", kSha, "api", 2}, pending);
+    EXPECT_NE(retry, 0) << "answered pending for job " << pending;
+    EXPECT_EQ(store_.job(retry)->service, "api");
+    // The same retry again waits for the first; so does the whole commit.
+    EXPECT_EQ(store_.queueJob({"exam", kSha, "api", 2}, pending), 0);
+    EXPECT_EQ(pending, retry);
+    EXPECT_EQ(store_.queueJob({"exam", kSha, "", 1}, pending), 0);
+    EXPECT_EQ(pending, all);
+    EXPECT_EQ(store_.job(all)->service, "");
+}
+
 TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
     const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha, "", 1}}).queued.at(0);
