@@ -15,12 +15,7 @@ runs=${1:-5}
 baseline_rev=${2:-209000a}
 source bench/common.sh
 
-bench/install-deps.sh
-scripts/build.sh >/dev/null
-scripts/ensure-docker.sh
-
-work=$(mktemp -d /tmp/slipway-bench-incremental.XXXXXX)
-chmod 755 "$work"
+bench_pipeline_setup incremental
 base=slipway-bench-base:$$
 pids=()
 services=(api worker web jobs auth billing search mail audit gateway)
@@ -48,9 +43,7 @@ cmake --build "$work/baseline-build" --target slipwayd -j"$(nproc)" >/dev/null
 before_bin=$work/baseline-build/daemon/slipwayd
 
 # The base image, made offline.
-mkdir -p "$work/rootfs/bin"
-cp /bin/busybox "$work/rootfs/bin/" && ln -s busybox "$work/rootfs/bin/sh"
-tar -C "$work/rootfs" -c . | docker import - "$base" >/dev/null
+import_busybox_image "$base" "$work"
 
 # A registry each: slipwayd now refuses tags it did not push, which the others push.
 scripts/start-registry.sh "$work/registry-$now_port" "$now_port" >/dev/null
@@ -61,17 +54,7 @@ scripts/start-registry.sh "$work/registry-$before_port" "$before_port" >/dev/nul
 # service changed since its previous run.
 repo=$work/template
 git init -q --initial-branch=main "$repo"
-for service in "${services[@]}"; do
-  mkdir -p "$repo/$service/data"
-  for i in 1 2; do head -c 1048576 /dev/urandom >"$repo/$service/data/part$i"; done
-  echo 0 >"$repo/$service/nonce"
-  cat >"$repo/$service/Dockerfile" <<DOCKERFILE
-FROM $base
-COPY . /app
-RUN /bin/busybox md5sum /app/data/* >/app/data.md5
-DOCKERFILE
-done
-echo 0 >"$work/round"
+for service in "${services[@]}"; do write_bench_service "$repo" "$service" 2 "$base"; done
 # Writes images.json with every service at 1.<its count of changes>.
 write_manifest() {
   local manifest="[" service
@@ -111,37 +94,9 @@ chmod +x "$work/new-commit.sh"
 
 secret=$work/secret
 echo "bench-$RANDOM$RANDOM" >"$secret"
-# Starts slipwayd NAME from BINARY pushing to localhost:PORT, building
-# repo-NAME; sets $url to its address.
-start_slipwayd() {
-  local name=$1 binary=$2 registry_port=$3 port
-  port=$(free_port)
-  mkdir -p "$work/$name"
-  cat >"$work/$name/slipway.ini" <<INI
-[server]
-listen = 127.0.0.1:$port
-[webhook]
-secret_file = $secret
-[registry]
-host = localhost:$registry_port
-[builder]
-backend = cli
-concurrency = 1
-[storage]
-state_dir = $work/$name
-[repo.bench]
-name = bench/incremental
-url = file://$work/repo-$name
-branches = main
-INI
-  "$binary" --config "$work/$name/slipway.ini" >"$work/$name/daemon.log" 2>&1 &
-  pids+=($!)
-  url=http://127.0.0.1:$port
-  wait_for_http "$url/healthz"
-}
-start_slipwayd now build/daemon/slipwayd "$now_port"
+start_bench_slipwayd now build/daemon/slipwayd "localhost:$now_port" 1 bench/incremental "file://$work/repo-now"
 now=$url
-start_slipwayd before "$before_bin" "$before_port"
+start_bench_slipwayd before "$before_bin" "localhost:$before_port" 1 bench/incremental "file://$work/repo-before"
 before=$url
 
 trigger=bench/pipeline_trigger.sh
@@ -171,23 +126,12 @@ for round in $(seq 1 "$runs"); do
     -n "slipwayd now (changed service only, concurrency 1)" "$trigger $now $secret bench/incremental $work/head-now" >/dev/null
 done
 
-summary() {
-  node -e 'const fs = require("fs");
-           const times = [];
-           for (const f of process.argv.slice(1))
-             JSON.parse(fs.readFileSync(f)).results.forEach((r, i) => (times[i] = (times[i] || []).concat(r.times)));
-           for (const t of times) {
-             t.sort((a, b) => a - b);
-             const m = t.length % 2 ? t[(t.length - 1) / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
-             console.log(m.toFixed(2), t[0].toFixed(2), t[t.length - 1].toFixed(2));
-           }' "$@"
-}
 count() { sqlite3 "$work/$1/slipway.db" "$2"; }
 
 out=bench/results/incremental.md
 mkdir -p bench/results
 names=("shell pipeline (all 10, sequential)" "slipwayd before (every service, concurrency 1)" "slipwayd now (changed service only, concurrency 1)")
-mapfile -t rows < <(summary "$work"/round-*.json)
+mapfile -t rows < <(pooled_times "$work"/round-*.json)
 read -r shell _ _ <<<"${rows[0]}"
 read -r previous _ _ <<<"${rows[1]}"
 read -r current _ _ <<<"${rows[2]}"

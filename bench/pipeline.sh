@@ -19,12 +19,7 @@ root=$PWD
 runs=${1:-5}
 source bench/common.sh
 
-bench/install-deps.sh
-scripts/build.sh >/dev/null
-scripts/ensure-docker.sh
-
-work=$(mktemp -d /tmp/slipway-bench-pipeline.XXXXXX)
-chmod 755 "$work"
+bench_pipeline_setup pipeline
 base=slipway-bench-base:$$
 keep=slipway-bench-keep-$$
 registry_port=$(free_port)
@@ -44,9 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The base image, made offline.
-mkdir -p "$work/rootfs/bin"
-cp /bin/busybox "$work/rootfs/bin/" && ln -s busybox "$work/rootfs/bin/sh"
-tar -C "$work/rootfs" -c . | docker import - "$base" >/dev/null
+import_busybox_image "$base" "$work"
 
 # The registry, TLS, trusted by the engine through /etc/docker/certs.d.
 scripts/start-registry.sh "$work/registry" "$registry_port" >/dev/null
@@ -56,14 +49,7 @@ repo=$work/repo
 git init -q --initial-branch=main "$repo"
 manifest="["
 for service in "${services[@]}"; do
-  mkdir -p "$repo/$service/data"
-  for i in 1 2 3 4 5 6 7 8; do head -c 1048576 /dev/urandom >"$repo/$service/data/part$i"; done
-  echo 0 >"$repo/$service/nonce"
-  cat >"$repo/$service/Dockerfile" <<DOCKERFILE
-FROM $base
-COPY . /app
-RUN /bin/busybox md5sum /app/data/* >/app/data.md5
-DOCKERFILE
+  write_bench_service "$repo" "$service" 8 "$base"
   manifest+="$([ "$manifest" = "[" ] || echo ", "){\"service_name\": \"$service\", \"type\": \"Docker\", \"version\": \"1.0.0\"}"
 done
 echo "$manifest]" >"$repo/images.json"
@@ -87,39 +73,12 @@ chmod +x "$work/new-commit.sh"
 # Two slipwayd, one per builder.concurrency.
 secret=$work/secret
 echo "bench-$RANDOM$RANDOM" >"$secret"
-# Starts slipwayd NAME with builder.concurrency CONCURRENCY; sets $url to its address.
-start_slipwayd() {
-  local name=$1 concurrency=$2 port
-  port=$(free_port)
-  mkdir -p "$work/$name"
-  cat >"$work/$name/slipway.ini" <<INI
-[server]
-listen = 127.0.0.1:$port
-[webhook]
-secret_file = $secret
-[registry]
-host = $registry
-[builder]
-backend = cli
-concurrency = $concurrency
-; Every run builds and pushes every service, as the shell pipeline does:
-; this measures the pipeline itself (bench/incremental.sh measures releases).
-republish = overwrite
-[storage]
-state_dir = $work/$name
-[repo.bench]
-name = bench/pipeline
-url = file://$repo
-branches = main
-INI
-  build/daemon/slipwayd --config "$work/$name/slipway.ini" >"$work/$name/daemon.log" 2>&1 &
-  pids+=($!)
-  url=http://127.0.0.1:$port
-  wait_for_http "$url/healthz"
-}
-start_slipwayd slipway-c1 1
+# Every run builds and pushes every service, as the shell pipeline does: this
+# measures the pipeline itself (bench/incremental.sh measures releases).
+overwrite="republish = overwrite"
+start_bench_slipwayd slipway-c1 build/daemon/slipwayd "$registry" 1 bench/pipeline "file://$repo" "$overwrite"
 c1=$url
-start_slipwayd slipway-c4 4
+start_bench_slipwayd slipway-c4 build/daemon/slipwayd "$registry" 4 bench/pipeline "file://$repo" "$overwrite"
 c4=$url
 
 entries=()
@@ -131,17 +90,6 @@ trigger="bench/pipeline_trigger.sh"
 # minute would then fall on one command. So each round runs every command
 # once (hyperfine --runs 1, with one warm-up before the first round), and the
 # rounds are pooled: "median min max" in seconds per command, in order.
-summary() {
-  node -e 'const fs = require("fs");
-           const times = [];
-           for (const f of process.argv.slice(1))
-             JSON.parse(fs.readFileSync(f)).results.forEach((r, i) => (times[i] = (times[i] || []).concat(r.times)));
-           for (const t of times) {
-             t.sort((a, b) => a - b);
-             const m = t.length % 2 ? t[(t.length - 1) / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
-             console.log(m.toFixed(2), t[0].toFixed(2), t[t.length - 1].toFixed(2));
-           }' "$@"
-}
 measure() {  # SCENARIO [PREPARE]
   local scenario=$1 prepare=() round warmup
   [ -n "${2:-}" ] && prepare=(--prepare "$2")
@@ -185,7 +133,7 @@ names=("shell pipeline (sequential)" "slipwayd, concurrency 1" "slipwayd, concur
   echo "| scenario | command | median s | min–max s | ratio to the shell pipeline |"
   echo "|---|---|---:|---:|---:|"
   for scenario in cold warm; do
-    mapfile -t rows < <(summary "$work/$scenario"-*.json)
+    mapfile -t rows < <(pooled_times "$work/$scenario"-*.json)
     read -r base_median _ _ <<<"${rows[0]}"
     for i in 0 1 2; do
       read -r median lo hi <<<"${rows[$i]}"
@@ -200,7 +148,7 @@ names=("shell pipeline (sequential)" "slipwayd, concurrency 1" "slipwayd, concur
   echo "concurrency 4 at least 1.5x faster (ratio ≤ 0.67)."
   echo
   for scenario in cold warm; do
-    mapfile -t rows < <(summary "$work/$scenario"-*.json)
+    mapfile -t rows < <(pooled_times "$work/$scenario"-*.json)
     read -r b _ _ <<<"${rows[0]}"
     read -r s1 _ _ <<<"${rows[1]}"
     read -r s4 _ _ <<<"${rows[2]}"

@@ -131,20 +131,29 @@ void RepositoryMirror::remember(const git_oid& oid) {
     git_reference_free(reference);
 }
 
+namespace {
+
+// The root tree of commit `sha` in `repo`.
+GitTree commitTree(git_repository* repo, const std::string& sha) {
+    git_oid oid;
+    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
+    git_commit* commit = nullptr;
+    checkGit(git_commit_lookup(&commit, repo, &oid), "commit " + shortSha(sha));
+    GitCommit ownedCommit(commit);
+    git_tree* tree = nullptr;
+    checkGit(git_commit_tree(&tree, ownedCommit.get()), "tree of " + shortSha(sha));
+    return GitTree(tree);
+}
+
+}  // namespace
+
 std::string folderTreeId(const std::string& path, const std::string& sha, const std::string& folder) {
     git_repository* raw = nullptr;
     checkGit(git_repository_open_bare(&raw, path.c_str()), "mirror " + path);
     GitRepository repo(raw);
-    git_oid oid;
-    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
-    git_commit* commit = nullptr;
-    checkGit(git_commit_lookup(&commit, repo.get(), &oid), "commit " + shortSha(sha));
-    GitCommit ownedCommit(commit);
-    git_tree* tree = nullptr;
-    checkGit(git_commit_tree(&tree, ownedCommit.get()), "tree of " + shortSha(sha));
-    GitTree ownedTree(tree);
+    const GitTree tree = commitTree(repo.get(), sha);
     git_tree_entry* entry = nullptr;
-    if (git_tree_entry_bypath(&entry, ownedTree.get(), folder.c_str()) < 0) {
+    if (git_tree_entry_bypath(&entry, tree.get(), folder.c_str()) < 0) {
         throw GitError(folder + "/ is missing from commit " + shortSha(sha));
     }
     GitTreeEntry ownedEntry(entry);
@@ -156,16 +165,7 @@ std::string folderTreeId(const std::string& path, const std::string& sha, const 
     return hex;
 }
 
-GitTree RepositoryMirror::treeOf(const std::string& sha) {
-    git_oid oid;
-    checkGit(git_oid_fromstr(&oid, sha.c_str()), "commit " + sha);
-    git_commit* commit = nullptr;
-    checkGit(git_commit_lookup(&commit, repo_.get(), &oid), "commit " + shortSha(sha));
-    GitCommit ownedCommit(commit);
-    git_tree* tree = nullptr;
-    checkGit(git_commit_tree(&tree, ownedCommit.get()), "tree of " + shortSha(sha));
-    return GitTree(tree);
-}
+GitTree RepositoryMirror::treeOf(const std::string& sha) { return commitTree(repo_.get(), sha); }
 
 std::string RepositoryMirror::readFile(const std::string& sha, const std::string& path, std::size_t maxBytes) {
     GitTree tree = treeOf(sha);

@@ -1,5 +1,6 @@
 #include "backends/docker_api_backend.h"
 
+#include <functional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -163,27 +164,18 @@ TEST_F(DockerApiBackendTest, AnEngineThatIsDownFailsEachStepSayingSo) {
     settings.dockerHost = "unix://" + context_.path() + "/docker.sock";
     DockerApiBackend backend(settings);
     const std::string unreachable = "cannot reach the Docker engine at " + settings.dockerHost + ": ";
-    try {
-        backend.build(request(), log_);
-        FAIL() << "no error";
-    } catch (const BackendError& e) {
-        EXPECT_EQ(std::string(e.what()).rfind("build of " + kImage + ": " + unreachable, 0), 0u) << e.what();
-        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
-    }
-    try {
-        backend.push(kImage, log_);
-        FAIL() << "no error";
-    } catch (const BackendError& e) {
-        EXPECT_EQ(std::string(e.what()).rfind("push of " + kImage + ": " + unreachable, 0), 0u) << e.what();
-        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
-    }
-    try {
-        backend.remove(kImage, log_);
-        FAIL() << "no error";
-    } catch (const BackendError& e) {
-        EXPECT_EQ(std::string(e.what()).rfind("removal of " + kImage + ": " + unreachable, 0), 0u) << e.what();
-        EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable);
-    }
+    auto expectUnreachable = [&](const std::string& step, const std::function<void()>& call) {
+        try {
+            call();
+            ADD_FAILURE() << step << ": no error";
+        } catch (const BackendError& e) {
+            EXPECT_EQ(std::string(e.what()).rfind(step + " of " + kImage + ": " + unreachable, 0), 0u) << e.what();
+            EXPECT_EQ(e.kind(), FailureKind::EngineUnreachable) << step;
+        }
+    };
+    expectUnreachable("build", [&] { backend.build(request(), log_); });
+    expectUnreachable("push", [&] { backend.push(kImage, log_); });
+    expectUnreachable("removal", [&] { backend.remove(kImage, log_); });
 }
 
 }  // namespace
