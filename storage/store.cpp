@@ -199,12 +199,26 @@ std::optional<Job> Store::claimJob() {
 
 void Store::finishJob(std::int64_t jobId, RunState state, const std::string& error) {
     std::lock_guard<std::mutex> lock(mutex_);
+    const std::string at = now();
+    SQLite::Transaction tx(db_);
     SQLite::Statement stmt(db_, "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ?");
     stmt.bind(1, toString(state));
     bindOptional(stmt, 2, error);
-    stmt.bind(3, now());
+    stmt.bind(3, at);
     stmt.bind(4, jobId);
     stmt.exec();
+    // A build the job did not see to its end (the store failed in between)
+    // would hold the unique index of its service and version for ever.
+    SQLite::Statement builds(
+        db_,
+        "UPDATE builds SET state = 'failed', finished_at = ?, "
+        "error = 'not finished: its job ended first' || coalesce(' (' || ? || ')', '') "
+        "WHERE job_id = ? AND state IN ('queued', 'running')");
+    builds.bind(1, at);
+    bindOptional(builds, 2, error);
+    builds.bind(3, jobId);
+    builds.exec();
+    tx.commit();
 }
 
 std::int64_t Store::addBuild(const Build& build) {
@@ -284,6 +298,17 @@ int Store::requeueInterrupted(int maxAttempts) {
     const int requeued = db_.exec(
         "UPDATE jobs SET state = 'queued', attempt = attempt + 1, started_at = NULL "
         "WHERE state = 'running'");
+    // Builds left unfinished under a job that ended, by a slipwayd older than
+    // finishJob's one transaction: ended now, so that their service and
+    // version can build again.
+    SQLite::Statement orphans(
+        db_,
+        "UPDATE builds SET state = 'failed', finished_at = ?, "
+        "error = 'not finished: its job had ended (left by an earlier slipwayd)' "
+        "WHERE state IN ('queued', 'running') "
+        "AND job_id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed'))");
+    orphans.bind(1, at);
+    orphans.exec();
     tx.commit();
     return requeued;
 }

@@ -40,7 +40,8 @@ public:
     // Marks the oldest queued job running and returns it; nullopt when none waits.
     std::optional<Job> claimJob();
 
-    // Ends a running job as succeeded or failed (with `error`).
+    // Ends a running job as succeeded or failed (with `error`), and in the
+    // same transaction fails any build of it still queued or running.
     void finishJob(std::int64_t jobId, RunState state, const std::string& error);
 
     // Queues a build of `build.service` for a running job; returns its id.
@@ -58,7 +59,8 @@ public:
     // Jobs left running by a daemon that stopped go back to the queue with their
     // attempt raised, or fail as interrupted once `maxAttempts` of their runs
     // were cut short (retries by hand do not count); their unfinished builds
-    // fail as interrupted (a rerun makes new ones).
+    // fail as interrupted (a rerun makes new ones). Builds still queued or
+    // running under a job that ended (an older slipwayd's) fail too.
     // Returns how many jobs were queued again.
     int requeueInterrupted(int maxAttempts);
 

@@ -6,6 +6,7 @@
 #include <Poco/File.h>
 
 #include <gtest/gtest.h>
+#include <SQLiteCpp/Database.h>
 
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
@@ -234,6 +235,42 @@ TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
     EXPECT_EQ(store_.job(jobId)->attempt, 2);
     EXPECT_EQ(store_.build(buildId)->state, RunState::Failed);
     EXPECT_NE(store_.build(buildId)->error.find("interrupted"), std::string::npos);
+}
+
+TEST_F(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    const auto running = store_.addBuild(buildOf(jobId, "api"));
+    store_.startBuild(running);
+    const auto queued = store_.addBuild(buildOf(jobId, "web"));
+    store_.finishJob(jobId, RunState::Failed, "slipwayd could not record the job: disk I/O error");
+    for (const auto id : {running, queued}) {
+        EXPECT_EQ(store_.build(id)->state, RunState::Failed);
+        EXPECT_EQ(store_.build(id)->error,
+                  "not finished: its job ended first (slipwayd could not record the job: disk I/O error)");
+    }
+    // The service and version build again in a later job.
+    std::int64_t pending = 0;
+    const auto again = store_.queueJob({"exam", kSha, "", 2}, pending);
+    ASSERT_NE(again, 0);
+    store_.claimJob();
+    EXPECT_NO_THROW(store_.addBuild(buildOf(again, "api")));
+}
+
+TEST_F(StoreTest, AStartEndsBuildsAnEarlierDaemonLeftUnderAnEndedJob) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    const auto buildId = store_.addBuild(buildOf(jobId, "api"));
+    store_.startBuild(buildId);
+    {
+        // As a slipwayd before the job's end was one transaction could leave it.
+        SQLite::Database db(dir_.path() + "/slipway.db", SQLite::OPEN_READWRITE);
+        db.exec("UPDATE jobs SET state = 'failed', finished_at = '2026-12-01T00:00:00Z' WHERE id = " +
+                std::to_string(jobId));
+    }
+    EXPECT_EQ(store_.requeueInterrupted(3), 0);
+    EXPECT_EQ(store_.build(buildId)->state, RunState::Failed);
+    EXPECT_EQ(store_.build(buildId)->error, "not finished: its job had ended (left by an earlier slipwayd)");
 }
 
 TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
