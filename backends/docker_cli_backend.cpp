@@ -71,9 +71,18 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
         throw BackendError(step + ": timed out after " + std::to_string(timeout.count()) + " s");
     }
     if (result.exitCode != 0) {
-        const std::string& reason = output.unreachableLine().empty() ? output.lastLine() : output.unreachableLine();
-        throw BackendError(failureKindOf(reason),
-                           step + ": docker exited with status " + std::to_string(result.exitCode) + ": " + reason);
+        if (!output.unreachableLine().empty()) {
+            throw BackendError(FailureKind::EngineUnreachable, step + ": docker exited with status " +
+                                                                   std::to_string(result.exitCode) + ": " +
+                                                                   output.unreachableLine());
+        }
+        // Past the first step the last line may be a RUN step's own: it can
+        // never make the failure an engine outage (retried), only what docker
+        // says about a push or a vanished image.
+        const std::string& reason = output.lastLine();
+        FailureKind kind = failureKindOf(reason);
+        if (kind == FailureKind::EngineUnreachable) kind = FailureKind::Other;
+        throw BackendError(kind, step + ": docker exited with status " + std::to_string(result.exitCode) + ": " + reason);
     }
     return output;
 }

@@ -111,7 +111,10 @@ void DockerOutputScanner::readLine(const std::string& raw) {
     }
     const std::string digest = findDigest(line);
     if (!digest.empty()) digest_ = digest;
-    if (unreachable_.empty() && engineUnreachable(line)) unreachable_ = line;
+    // Once a step has started, the engine was reached, and what follows may
+    // be a RUN step's own output: a Dockerfile that prints the engine's words
+    // must not pass its failure off as an engine outage (and be retried).
+    if (unreachable_.empty() && lastStep_.empty() && engineUnreachable(line)) unreachable_ = line;
 }
 
 std::vector<std::string> parseCreatedImages(const std::string& output) {

@@ -28,8 +28,9 @@ public:
     const std::string& lastLine() const { return lastLine_; }
     // The last manifest digest a push printed ("digest: sha256:<hex> size: N").
     const std::string& digest() const { return digest_; }
-    // The first line saying the engine could not be reached; the CLI may print
-    // more lines after it (a broken pipe, say) that would hide the reason.
+    // The first line saying the engine could not be reached, before any build
+    // step started (after that, such a line may be a RUN step's output); the
+    // CLI may print more lines after it (a broken pipe, say) that would hide the reason.
     const std::string& unreachableLine() const { return unreachable_; }
 
 private:

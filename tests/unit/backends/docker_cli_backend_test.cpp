@@ -36,7 +36,8 @@ protected:
             "  login) cat > \"$here/stdin\"\n"
             "         if [ -e \"$here/loginFails\" ]; then echo 'Error response from daemon: 401 Unauthorized'; exit 1; fi\n"
             "         echo 'Login Succeeded' ;;\n"
-            "  build) exec sleep 30 ;;\n"
+            "  build) if [ -e \"$here/buildSays\" ]; then cat \"$here/buildSays\"; exit 1; fi\n"
+            "         exec sleep 30 ;;\n"
             "  push) echo 'The push refers to repository [localhost:5443/api]'\n"
             "        echo '1: digest: " + kDigest + " size: 528' ;;\n"
             "esac\n");
@@ -101,6 +102,28 @@ TEST_F(DockerCliBackendTest, AbortEndsTheDockerCommandsItIsWaitingFor) {
     EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
     aborter.join();
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << "the build ran its 30 s";
+}
+
+TEST_F(DockerCliBackendTest, AFailureIsAnOutageOnlyWhenDockerSaysSoBeforeAnyStep) {
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    auto kindOf = [&](const std::string& output) {
+        dir_.write("buildSays", output);
+        try {
+            backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log);
+        } catch (const BackendError& e) {
+            return e.kind();
+        }
+        ADD_FAILURE() << "no error";
+        return FailureKind::Other;
+    };
+    EXPECT_EQ(kindOf("Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?\n"),
+              FailureKind::EngineUnreachable);
+    // A Dockerfile whose RUN step prints the same words fails as itself, and is not retried.
+    EXPECT_EQ(kindOf("Step 1/2 : RUN echo 'Cannot connect to the Docker daemon at unix:///x.sock.'; false\n"
+                     " ---> Running in 5f2b6a0c1d3e\n"
+                     "Cannot connect to the Docker daemon at unix:///x.sock.\n"),
+              FailureKind::Other);
 }
 
 TEST(DockerCliBackend, ReportsAMissingDockerCommandAsABackendError) {

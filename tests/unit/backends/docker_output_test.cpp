@@ -63,6 +63,15 @@ TEST(DockerOutput, KeepsTheLineSayingTheEngineCannotBeReached) {
     EXPECT_NE(scanner.lastLine().find("closed pipe"), std::string::npos);
 }
 
+TEST(DockerOutput, ARunStepThatPrintsTheEnginesWordsIsNoOutage) {
+    DockerOutputScanner scanner;
+    scanner.feed("Step 2/3 : RUN echo 'Cannot connect to the Docker daemon at unix:///x.sock.' && false\n"
+                 " ---> Running in 5f2b6a0c1d3e\n"
+                 "Cannot connect to the Docker daemon at unix:///x.sock.\n"
+                 "The command '/bin/sh -c echo ...' returned a non-zero code: 1\n");
+    EXPECT_EQ(scanner.unreachableLine(), "");
+}
+
 TEST(DockerOutput, ReadsOutputThatArrivesInPieces) {
     DockerOutputScanner scanner;
     for (const char* piece : {"Step 2/2 : CO", "PY a /a\n ---", "> 96f416a9", "00ef\n1.0: digest: sha256:",
