@@ -48,6 +48,9 @@ DockerOutputScanner DockerCliBackend::run(const std::string& step, const std::ve
                                           const std::optional<std::string>& input) {
     std::map<std::string, std::string> env;
     if (!settings_.dockerHost.empty()) env["DOCKER_HOST"] = settings_.dockerHost;
+    // The classic builder, whatever the CLI's default: what this backend reads
+    // of the output (steps, image ids, where a step began) is its format.
+    env["DOCKER_BUILDKIT"] = "0";
     if (!settings_.configDir.empty()) env["DOCKER_CONFIG"] = settings_.configDir;
     DockerOutputScanner output;
     TeeBuffer tee(log, output);

@@ -152,6 +152,10 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         for (const std::string& lock : checkout.removeStaleLocks()) {
             log.warning("removed " + lock + ", left by a slipwayd that was killed while writing it");
         }
+    } catch (const std::exception& e) {
+        log.warning(std::string("cannot remove the lock files a killed slipwayd left: ") + e.what());
+    }
+    try {
         for (const std::string& name : checkout.pruneUnconfigured(settings.repos)) {
             log.information("removed the mirror " + reposDir + "/" + name + ": its repository is no longer configured");
         }

@@ -187,7 +187,13 @@ std::optional<Job> Store::claimJob() {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(
         db_, std::string("UPDATE jobs SET state = 'running', started_at = ?, finished_at = NULL "
-                         "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) "
+                         "WHERE id = (SELECT id FROM jobs AS q WHERE q.state = 'queued' "
+                         // One job of a commit runs at a time: a retry of one
+                         // service waits for the job of every service, whose
+                         // builds of the same service and version it would meet.
+                         "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.repo = q.repo AND r.sha = q.sha "
+                         "AND r.state IN ('queued', 'running') AND r.state = 'running') "
+                         "ORDER BY q.id LIMIT 1) "
                          "RETURNING ") + kJobColumns);
     stmt.bind(1, now());
     if (!stmt.executeStep()) return std::nullopt;

@@ -37,7 +37,9 @@ public:
     // How many transactions recordDelivery has committed (or tried to).
     std::size_t deliveryCommits() { return deliveries_.batches(); }
 
-    // Marks the oldest queued job running and returns it; nullopt when none waits.
+    // Marks the oldest queued job running and returns it; nullopt when none
+    // waits. A job waits while another job of the same commit runs (a retry
+    // of one service and the job of every service are never built at once).
     std::optional<Job> claimJob();
 
     // Ends a running job as succeeded or failed (with `error`), and in the

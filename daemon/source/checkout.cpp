@@ -1,11 +1,11 @@
 #include "daemon/source/checkout.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include <Poco/Exception.h>
 #include <Poco/File.h>
-#include <Poco/RecursiveDirectoryIterator.h>
 
 namespace slipway {
 namespace {
@@ -84,8 +84,12 @@ std::vector<std::string> Checkout::removeStaleLocks() {
     for (const std::string& name : namesIn(reposDir_)) {
         const Poco::File mirror(reposDir_ + "/" + name);
         if (mirror.isLink() || !mirror.isDirectory()) continue;
-        for (Poco::RecursiveDirectoryIterator it(mirror.path()), end; it != end; ++it) {
-            if (!it->isLink() && it->isFile() && isLock(it.name(), ".lock")) stale.push_back(it->path());
+        // std::filesystem's walk never enters a linked folder: nothing outside the mirror is looked at.
+        for (const auto& item : std::filesystem::recursive_directory_iterator(mirror.path())) {
+            if (item.is_symlink() || !item.is_regular_file()) continue;
+            if (isLock(item.path().filename().string(), ".lock")) {
+                stale.push_back(item.path().string());
+            }
         }
     }
     // Beside each work tree, never inside: <n>.index.lock.

@@ -134,6 +134,14 @@ TEST_F(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueue
     EXPECT_EQ(store_.queueJob({"exam", kSha, "", 1}, pending), 0);
     EXPECT_EQ(pending, all);
     EXPECT_EQ(store_.job(all)->service, "");
+
+    // They run one after the other, never at once: both would build api.
+    const std::int64_t other = store_.queueJob({"exam", std::string(40, 'e'), "", 1}, pending);
+    EXPECT_EQ(store_.claimJob()->id, all);
+    EXPECT_EQ(store_.claimJob()->id, other) << "the retry was claimed while its commit's job ran";
+    EXPECT_FALSE(store_.claimJob());
+    store_.finishJob(all, RunState::Succeeded, "");
+    EXPECT_EQ(store_.claimJob()->id, retry);
 }
 
 TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
