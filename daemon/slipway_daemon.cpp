@@ -25,6 +25,8 @@
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/job_runner.h"
 #include "daemon/pipeline/scheduler.h"
+#include "daemon/github/commit_status_client.h"
+#include "daemon/reporters/commit_status_sender.h"
 #include "daemon/reporters/log_reporter.h"
 #include "daemon/registry/registry_client.h"
 #include "daemon/reporters/metrics.h"
@@ -147,6 +149,11 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     BuildEventHub events;
     events.add(logReporter);
     events.add(metrics);
+    // Commit statuses: each transition queues its own in the store; the sender
+    // wakes on the event and posts them from its thread.
+    GitHubStatusClient github(settings.github.apiUrl, settings.github.caFile, std::chrono::seconds(10));
+    CommitStatusSender statuses({settings.repos, settings.publicUrl}, *store, github, metrics);
+    events.add(statuses);
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {
         for (const std::string& lock : checkout.removeStaleLocks()) {
@@ -167,7 +174,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                             std::chrono::seconds(30));
     JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
-                      settings.maxLogBytes, settings.concurrency, settings.republish},
+                      settings.maxLogBytes, settings.concurrency, settings.republish, settings.github.contextPrefix},
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
@@ -205,6 +212,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     }
 
     scheduler.start();
+    statuses.start();
     server->start();
     log.information(std::string("listening on ") + (tlsContext ? "https://" : "http://") + settings.listenHost + ":" + std::to_string(settings.listenPort) +
                     " (webhooks at /hooks/github and /ciserver/updates), " + std::to_string(settings.repos.size()) +
@@ -233,6 +241,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         }
     }
     scheduler.stop();
+    statuses.stop();
     log.information("stopped");
     return EXIT_OK;
 }

@@ -88,6 +88,29 @@ UPDATE jobs SET service = '' WHERE service IS NULL;
 DROP INDEX jobs_active;
 CREATE UNIQUE INDEX jobs_active ON jobs (repo, sha, service) WHERE state IN ('queued', 'running');
 )sql",
+    // Commit statuses: the context a build reports under (NULL: its repository
+    // reports none), and an outbox of its transitions, each row written in the
+    // transaction of the transition it reports. The sender reads the due rows,
+    // newest of each commit and context, through the partial index.
+    R"sql(
+ALTER TABLE builds ADD COLUMN status_context TEXT;
+CREATE TABLE commit_statuses (
+    id          INTEGER PRIMARY KEY,
+    build_id    INTEGER NOT NULL REFERENCES builds(id),
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    context     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'success', 'failure', 'error')),
+    delivery    TEXT NOT NULL DEFAULT 'due' CHECK (delivery IN ('due', 'sent', 'superseded', 'abandoned')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    detail      TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX commit_statuses_due ON commit_statuses (id) WHERE delivery = 'due';
+CREATE INDEX commit_statuses_context ON commit_statuses (repo, sha, context);
+CREATE INDEX commit_statuses_build ON commit_statuses (build_id);
+)sql",
 };
 
 }  // namespace

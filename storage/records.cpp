@@ -22,6 +22,20 @@ constexpr std::array<std::pair<DeliveryOutcome, const char*>, 6> kOutcomes = {{
     {DeliveryOutcome::Duplicate, "duplicate"},
 }};
 
+constexpr std::array<std::pair<CommitState, const char*>, 4> kCommitStates = {{
+    {CommitState::Pending, "pending"},
+    {CommitState::Success, "success"},
+    {CommitState::Failure, "failure"},
+    {CommitState::Error, "error"},
+}};
+
+constexpr std::array<std::pair<StatusDelivery, const char*>, 4> kStatusDeliveries = {{
+    {StatusDelivery::Due, "due"},
+    {StatusDelivery::Sent, "sent"},
+    {StatusDelivery::Superseded, "superseded"},
+    {StatusDelivery::Abandoned, "abandoned"},
+}};
+
 template <typename Enum, std::size_t N>
 const char* nameOf(const std::array<std::pair<Enum, const char*>, N>& names, Enum value) {
     for (const auto& [candidate, name] : names) {
@@ -45,5 +59,11 @@ std::optional<RunState> parseRunState(const std::string& text) { return valueOf(
 
 const char* toString(DeliveryOutcome outcome) { return nameOf(kOutcomes, outcome); }
 std::optional<DeliveryOutcome> parseDeliveryOutcome(const std::string& text) { return valueOf(kOutcomes, text); }
+
+const char* toString(CommitState state) { return nameOf(kCommitStates, state); }
+std::optional<CommitState> parseCommitState(const std::string& text) { return valueOf(kCommitStates, text); }
+
+const char* toString(StatusDelivery delivery) { return nameOf(kStatusDeliveries, delivery); }
+std::optional<StatusDelivery> parseStatusDelivery(const std::string& text) { return valueOf(kStatusDeliveries, text); }
 
 }  // namespace slipway

@@ -33,6 +33,25 @@ const char* toString(DeliveryOutcome outcome);
 // The outcome `text` names; nullopt for any other text.
 std::optional<DeliveryOutcome> parseDeliveryOutcome(const std::string& text);
 
+// A commit status as GitHub names its states: pending while a build waits or
+// runs, then success, failure (the build failed) or error (slipwayd could not
+// finish it: a stop or a crash cut it short).
+enum class CommitState { Pending, Success, Failure, Error };
+// "pending", "success", "failure", "error": GitHub's words, in the database and the API.
+const char* toString(CommitState state);
+std::optional<CommitState> parseCommitState(const std::string& text);
+
+// Where a commit status is on its way to GitHub.
+enum class StatusDelivery {
+    Due,         // to be sent (again, after a failed try)
+    Sent,        // GitHub accepted it
+    Superseded,  // a newer status of its commit and context came first: never sent
+    Abandoned,   // GitHub refused it for good (401, 403, 404, 422...): see its detail
+};
+// "due", "sent", "superseded", "abandoned".
+const char* toString(StatusDelivery delivery);
+std::optional<StatusDelivery> parseStatusDelivery(const std::string& text);
+
 // One webhook delivery as GitHub sent it, and what slipway made of it.
 struct Delivery {
     std::string id;          // X-GitHub-Delivery
@@ -84,6 +103,24 @@ struct Build {
     std::string queuedAt, startedAt, finishedAt;
     std::string contentKey;  // what the image is made from (see content_key.h); empty until known
     bool reused = false;     // succeeded without building: the registry had the same content under the tag
+    // The commit status context its transitions are reported under
+    // ("slipway/api"); empty when its repository reports none.
+    std::string statusContext;
+};
+
+// One transition of a build, as a commit status to send to GitHub: written in
+// the same transaction as the transition itself, so none is lost to a crash.
+struct CommitStatus {
+    std::int64_t id = 0;
+    std::int64_t buildId = 0;
+    std::string repo;  // configured alias
+    std::string sha;
+    std::string context;
+    CommitState state = CommitState::Pending;
+    StatusDelivery delivery = StatusDelivery::Due;
+    int attempts = 0;    // requests made for it so far
+    std::string detail;  // what the last request met, for people (GitHub's answer, a network error)
+    std::string createdAt, updatedAt;
 };
 
 // What recording a delivery did.

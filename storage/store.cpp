@@ -56,7 +56,7 @@ Job readJob(SQLite::Statement& stmt) {
 
 const char* const kBuildColumns =
     "id, job_id, delivery_id, repo, sha, service, version, image, state, digest, error, attempt, "
-    "queued_at, started_at, finished_at, content_key, reused";
+    "queued_at, started_at, finished_at, content_key, reused, status_context";
 
 Build readBuild(SQLite::Statement& stmt) {
     Build b;
@@ -77,7 +77,28 @@ Build readBuild(SQLite::Statement& stmt) {
     b.finishedAt = text(stmt.getColumn(14));
     b.contentKey = text(stmt.getColumn(15));
     b.reused = stmt.getColumn(16).getInt() != 0;
+    b.statusContext = text(stmt.getColumn(17));
     return b;
+}
+
+const char* const kCommitStatusColumns =
+    "id, build_id, repo, sha, context, state, delivery, attempts, detail, created_at, updated_at";
+
+CommitStatus readCommitStatus(SQLite::Statement& stmt) {
+    CommitStatus s;
+    s.id = stmt.getColumn(0).getInt64();
+    s.buildId = stmt.getColumn(1).getInt64();
+    s.repo = text(stmt.getColumn(2));
+    s.sha = text(stmt.getColumn(3));
+    s.context = text(stmt.getColumn(4));
+    const std::string id = std::to_string(s.id);
+    s.state = enumColumn(stmt.getColumn(5), parseCommitState, "commit status", id);
+    s.delivery = enumColumn(stmt.getColumn(6), parseStatusDelivery, "commit status", id);
+    s.attempts = stmt.getColumn(7).getInt();
+    s.detail = text(stmt.getColumn(8));
+    s.createdAt = text(stmt.getColumn(9));
+    s.updatedAt = text(stmt.getColumn(10));
+    return s;
 }
 
 }  // namespace
@@ -215,6 +236,7 @@ void Store::finishJob(std::int64_t jobId, RunState state, const std::string& err
     stmt.exec();
     // A build the job did not see to its end (the store failed in between)
     // would hold the unique index of its service and version for ever.
+    queueCommitStatuses(CommitState::Error, at, "job_id = ? AND state IN ('queued', 'running')", jobId);
     SQLite::Statement builds(
         db_,
         "UPDATE builds SET state = 'failed', finished_at = ?, "
@@ -229,10 +251,12 @@ void Store::finishJob(std::int64_t jobId, RunState state, const std::string& err
 
 std::int64_t Store::addBuild(const Build& build) {
     std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
     SQLite::Statement stmt(
         db_,
         "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
-        "attempt, queued_at, finished_at, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "attempt, queued_at, finished_at, content_key, status_context) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     stmt.bind(1, build.jobId);
     bindOptional(stmt, 2, build.deliveryId);
     stmt.bind(3, build.repo);
@@ -247,8 +271,13 @@ std::int64_t Store::addBuild(const Build& build) {
     stmt.bind(11, at);
     bindOptional(stmt, 12, isFinished(build.state) ? at : std::string());
     bindOptional(stmt, 13, build.contentKey);
+    bindOptional(stmt, 14, build.statusContext);
     stmt.exec();
-    return db_.getLastInsertRowid();
+    const std::int64_t id = db_.getLastInsertRowid();
+    queueCommitStatuses(build.state == RunState::Failed ? CommitState::Failure : CommitState::Pending, at, "id = ?",
+                        id);
+    tx.commit();
+    return id;
 }
 
 std::int64_t Store::addFailedBuild(const Build& build) {
@@ -259,35 +288,45 @@ std::int64_t Store::addFailedBuild(const Build& build) {
 
 void Store::startBuild(std::int64_t buildId) {
     std::lock_guard<std::mutex> lock(mutex_);
+    const std::string at = now();
+    SQLite::Transaction tx(db_);
     SQLite::Statement stmt(db_, "UPDATE builds SET state = 'running', started_at = ? WHERE id = ?");
-    stmt.bind(1, now());
+    stmt.bind(1, at);
     stmt.bind(2, buildId);
     stmt.exec();
+    queueCommitStatuses(CommitState::Pending, at, "id = ?", buildId);
+    tx.commit();
 }
 
 void Store::finishBuild(std::int64_t buildId, RunState state, const std::string& digest,
                         const std::string& error, bool reused) {
     std::lock_guard<std::mutex> lock(mutex_);
+    const std::string at = now();
+    SQLite::Transaction tx(db_);
     SQLite::Statement stmt(
         db_, "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ? WHERE id = ?");
     stmt.bind(1, toString(state));
     bindOptional(stmt, 2, digest);
     bindOptional(stmt, 3, error);
-    stmt.bind(4, now());
+    stmt.bind(4, at);
     stmt.bind(5, reused ? 1 : 0);
     stmt.bind(6, buildId);
     stmt.exec();
+    queueCommitStatuses(state == RunState::Succeeded ? CommitState::Success : CommitState::Failure, at, "id = ?",
+                        buildId);
+    tx.commit();
 }
 
 int Store::requeueInterrupted(int maxAttempts) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
     SQLite::Transaction tx(db_);
+    const char* const interrupted = "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE state = 'running')";
+    queueCommitStatuses(CommitState::Error, at, interrupted);
     SQLite::Statement failBuilds(
         db_,
-        "UPDATE builds SET state = 'failed', error = 'interrupted: slipwayd stopped during the build', "
-        "finished_at = ? WHERE state IN ('queued', 'running') "
-        "AND job_id IN (SELECT id FROM jobs WHERE state = 'running')");
+        std::string("UPDATE builds SET state = 'failed', error = 'interrupted: slipwayd stopped during the build', "
+                    "finished_at = ? WHERE ") + interrupted);
     failBuilds.bind(1, at);
     failBuilds.exec();
     // Interruptions are counted apart from attempts, which retries by hand raise too.
@@ -307,16 +346,71 @@ int Store::requeueInterrupted(int maxAttempts) {
     // Builds left unfinished under a job that ended, by a slipwayd older than
     // finishJob's one transaction: ended now, so that their service and
     // version can build again.
+    const char* const orphaned =
+        "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed'))";
+    queueCommitStatuses(CommitState::Error, at, orphaned);
     SQLite::Statement orphans(
         db_,
-        "UPDATE builds SET state = 'failed', finished_at = ?, "
-        "error = 'not finished: its job had ended (left by an earlier slipwayd)' "
-        "WHERE state IN ('queued', 'running') "
-        "AND job_id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed'))");
+        std::string("UPDATE builds SET state = 'failed', finished_at = ?, "
+                    "error = 'not finished: its job had ended (left by an earlier slipwayd)' WHERE ") + orphaned);
     orphans.bind(1, at);
     orphans.exec();
     tx.commit();
     return requeued;
+}
+
+void Store::queueCommitStatuses(CommitState state, const std::string& at, const std::string& condition,
+                                std::optional<std::int64_t> id) {
+    SQLite::Statement stmt(db_,
+                           "INSERT INTO commit_statuses (build_id, repo, sha, context, state, created_at, updated_at) "
+                           "SELECT id, repo, sha, status_context, ?, ?, ? FROM builds "
+                           "WHERE status_context IS NOT NULL AND (" + condition + ")");
+    stmt.bind(1, toString(state));
+    stmt.bind(2, at);
+    stmt.bind(3, at);
+    if (id) stmt.bind(4, *id);
+    stmt.exec();
+}
+
+std::vector<CommitStatus> Store::dueCommitStatuses(int limit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
+    SQLite::Statement supersede(
+        db_,
+        "UPDATE commit_statuses SET delivery = 'superseded', updated_at = ? WHERE delivery = 'due' AND EXISTS "
+        "(SELECT 1 FROM commit_statuses newer WHERE newer.repo = commit_statuses.repo "
+        "AND newer.sha = commit_statuses.sha AND newer.context = commit_statuses.context "
+        "AND newer.id > commit_statuses.id)");
+    supersede.bind(1, now());
+    supersede.exec();
+    SQLite::Statement stmt(db_, std::string("SELECT ") + kCommitStatusColumns +
+                                    " FROM commit_statuses WHERE delivery = 'due' ORDER BY id LIMIT ?");
+    stmt.bind(1, limit);
+    std::vector<CommitStatus> due;
+    while (stmt.executeStep()) due.push_back(readCommitStatus(stmt));
+    tx.commit();
+    return due;
+}
+
+void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const std::string& detail) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement stmt(db_,
+                           "UPDATE commit_statuses SET delivery = ?, detail = ?, attempts = attempts + 1, "
+                           "updated_at = ? WHERE id = ?");
+    stmt.bind(1, toString(delivery));
+    stmt.bind(2, detail);
+    stmt.bind(3, now());
+    stmt.bind(4, id);
+    stmt.exec();
+}
+
+std::optional<CommitStatus> Store::commitStatusOf(std::int64_t buildId) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement stmt(db_, std::string("SELECT ") + kCommitStatusColumns +
+                                    " FROM commit_statuses WHERE build_id = ? ORDER BY id DESC LIMIT 1");
+    stmt.bind(1, buildId);
+    if (!stmt.executeStep()) return std::nullopt;
+    return readCommitStatus(stmt);
 }
 
 std::optional<Build> Store::build(std::int64_t id) {

@@ -82,6 +82,16 @@ public:
     std::int64_t countBuilds(RunState state);
     std::int64_t countJobs(RunState state);
 
+    // The newest due commit status of each commit and context, oldest first,
+    // at most `limit`. Older due ones of the same commit and context are marked
+    // superseded in the same transaction: GitHub shows only the newest.
+    std::vector<CommitStatus> dueCommitStatuses(int limit);
+    // Records one request made for commit status `id`: its delivery now (Due
+    // when it is to be tried again) and what the request met.
+    void recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const std::string& detail);
+    // The newest commit status of build `buildId`; nullopt when it reports none.
+    std::optional<CommitStatus> commitStatusOf(std::int64_t buildId);
+
     // Throws unless the database accepts a write right now.
     void checkWritable();
     std::vector<Delivery> recentDeliveries(int limit);
@@ -101,6 +111,12 @@ private:
                                     const std::string& at);
 
     std::string now() const;
+    // Writes a commit status of `state` to the outbox for each build that
+    // reports statuses and `condition` (SQL over the builds table, with at most
+    // one ?, bound to `id`) selects. The caller holds the lock and the
+    // transaction of the transition it reports.
+    void queueCommitStatuses(CommitState state, const std::string& at, const std::string& condition,
+                             std::optional<std::int64_t> id = std::nullopt);
     // Inserts one queued job unless the commit is queued or running already
     // (then returns 0 and sets `pending`). The caller holds the lock and a transaction.
     std::int64_t insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,

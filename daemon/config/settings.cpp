@@ -8,6 +8,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
+#include <Poco/URI.h>
 
 #include "backends/engine_client.h"
 #include "backends/image_name.h"
@@ -20,7 +21,7 @@ using Poco::Util::AbstractConfiguration;
 // Every key slipwayd reads, by section; "repo.*" stands for each [repo.<alias>].
 // A key read below but missing here is a programming error (see listed()).
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-    {"server", {"listen", "request_timeout", "tls_certificate", "tls_key"}},
+    {"server", {"listen", "request_timeout", "tls_certificate", "tls_key", "public_url"}},
     {"webhook", {"secret_file", "max_body_bytes"}},
     {"registry", {"host", "username", "password_file"}},
     {"builder",
@@ -28,7 +29,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
       "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
     {"storage", {"state_dir"}},
     {"api", {"token_file"}},
-    {"repo.*", {"name", "url", "events", "branches", "token_file"}},
+    {"github", {"api_url", "ca_file", "context_prefix"}},
+    {"repo.*", {"name", "url", "events", "branches", "token_file", "commit_statuses"}},
 };
 
 std::string joined(const std::set<std::string>& names, const std::string& separator) {
@@ -211,7 +213,36 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
     repo.branches = list(string(config, prefix + "branches", "main"));
     if (repo.branches.empty()) throw ConfigError(prefix + "branches: names no branch");
     if (has(config, prefix + "token_file")) repo.token = secret(config, prefix + "token_file", credentialsDir);
+    repo.commitStatuses = boolean(config, prefix + "commit_statuses", !repo.token.empty());
+    if (repo.commitStatuses && repo.token.empty()) {
+        throw ConfigError(prefix + "commit_statuses: needs " + prefix +
+                          "token_file, a token that may write commit statuses");
+    }
     return repo;
+}
+
+// An absolute http(s) URL with a host and nothing after its path; `httpsOnly`
+// when a token travels to it.
+std::string baseUrl(const AbstractConfiguration& config, const std::string& key, const std::string& fallback,
+                    bool httpsOnly) {
+    const std::string text = string(config, key, fallback);
+    std::string problem;
+    try {
+        const Poco::URI uri(text);
+        if (uri.getScheme() != "https" && (httpsOnly || uri.getScheme() != "http")) {
+            problem = httpsOnly ? "expected an https:// URL (the token travels to it)" : "expected an http(s):// URL";
+        } else if (uri.getHost().empty()) {
+            problem = "the URL has no host";
+        } else if (!uri.getUserInfo().empty() || !uri.getRawQuery().empty() || !uri.getFragment().empty()) {
+            problem = "expected no credentials, query or fragment";
+        }
+    } catch (const Poco::SyntaxException& e) {
+        problem = "not a URL (" + e.message() + ")";
+    }
+    if (!problem.empty()) throw ConfigError(key + ": " + problem + ", got '" + text + "'");
+    std::string url = text;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
 }
 
 std::pair<std::string, std::uint16_t> hostPort(const std::string& key, const std::string& text) {
@@ -263,6 +294,18 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
         requireReadable("server.tls_certificate", s.tlsCertificate);
         s.tlsKey = filePath("server.tls_key", required(config, "server.tls_key"), credentialsDir);
         requireReadable("server.tls_key", s.tlsKey);
+    }
+
+    if (has(config, "server.public_url")) s.publicUrl = baseUrl(config, "server.public_url", "", false);
+
+    s.github.apiUrl = baseUrl(config, "github.api_url", s.github.apiUrl, true);
+    if (has(config, "github.ca_file")) {
+        s.github.caFile = filePath("github.ca_file", required(config, "github.ca_file"), credentialsDir);
+        requireReadable("github.ca_file", s.github.caFile);
+    }
+    s.github.contextPrefix = string(config, "github.context_prefix", s.github.contextPrefix);
+    if (s.github.contextPrefix.empty() || s.github.contextPrefix.size() > 100) {
+        throw ConfigError("github.context_prefix: expected 1 to 100 characters, got '" + s.github.contextPrefix + "'");
     }
 
     s.webhookSecret = secret(config, "webhook.secret_file", credentialsDir);

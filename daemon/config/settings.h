@@ -33,6 +33,16 @@ struct RepoSettings {
     bool onPush = false;
     std::vector<std::string> branches;
     std::string token;  // read from token_file; empty for public repositories
+    // Whether its builds are reported to GitHub as commit statuses: with a
+    // token unless commit_statuses = false.
+    bool commitStatuses = false;
+};
+
+// [github]: where the commit statuses go.
+struct GitHubSettings {
+    std::string apiUrl = "https://api.github.com";  // GitHub Enterprise Server: https://HOST/api/v3
+    std::string caFile;                             // trusted besides the system's CAs; empty: those alone
+    std::string contextPrefix = "slipway";          // a build's context is <prefix>/<service>
 };
 
 struct Settings {
@@ -42,6 +52,9 @@ struct Settings {
     std::string tlsCertificate;
     std::string tlsKey;
     std::chrono::seconds requestTimeout{10};  // a slow or half-sent request is dropped after this
+    // How people reach this slipwayd (https://ci.example.com): a commit
+    // status links to its build's log there. Empty: statuses carry no link.
+    std::string publicUrl;
     std::string webhookSecret;  // read from webhook.secret_file, never logged
     std::size_t maxBodyBytes = 25 * 1024 * 1024;
     std::string registryHost;
@@ -64,6 +77,7 @@ struct Settings {
     std::string stateDir = "/var/lib/slipway";
     std::string apiToken;  // read from api.token_file; empty leaves /api open
     std::vector<RepoSettings> repos;
+    GitHubSettings github;
 };
 
 // The one place a configured repository is looked up; each returns null when

@@ -145,7 +145,10 @@ void ApiHandler::listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
 void ApiHandler::showBuild(std::int64_t id, Poco::Net::HTTPServerResponse& response) {
     const std::optional<Build> build = store_.build(id);
     if (!build) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no such build", std::to_string(id)};
-    sendJson(response, HTTPResponse::HTTP_OK, *buildToJson(*build));
+    Poco::JSON::Object::Ptr body = buildToJson(*build);
+    const std::optional<CommitStatus> status = store_.commitStatusOf(id);
+    body->set("commit_status", status ? Poco::Dynamic::Var(commitStatusToJson(*status)) : Poco::Dynamic::Var());
+    sendJson(response, HTTPResponse::HTTP_OK, *body);
 }
 
 void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {

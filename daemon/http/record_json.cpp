@@ -37,6 +37,17 @@ Poco::JSON::Object::Ptr buildToJson(const Build& b) {
     return o;
 }
 
+Poco::JSON::Object::Ptr commitStatusToJson(const CommitStatus& s) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("context", s.context);
+    o->set("state", toString(s.state));
+    o->set("delivery", toString(s.delivery));
+    o->set("attempts", s.attempts);
+    setText(*o, "detail", s.detail);
+    setText(*o, "updated_at", s.updatedAt);
+    return o;
+}
+
 Poco::JSON::Object::Ptr jobToJson(const Job& j) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("id", j.id);

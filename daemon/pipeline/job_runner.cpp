@@ -188,6 +188,7 @@ void JobRunner::runJob(const Job& job) {
         build.service = entry.name;
         build.version = entry.version;
         build.attempt = job.attempt;
+        if (repo->commitStatuses) build.statusContext = settings_.statusContextPrefix + "/" + entry.name;
         if (!entry.error.empty()) {
             build.image = entry.name;
             build.error = entry.error;

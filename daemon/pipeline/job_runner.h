@@ -31,6 +31,9 @@ struct JobRunnerSettings {
     // A published tag made from other content: refused (the build fails
     // saying so), or built and pushed over as before releases were checked.
     Republish republish = Republish::Refuse;
+    // A build of a repository that reports commit statuses records each
+    // transition as one, under the context <prefix>/<service>.
+    std::string statusContextPrefix = "slipway";
 };
 
 // Runs one claimed job to its end: checkout, images.json, then for each

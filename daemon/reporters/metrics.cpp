@@ -58,6 +58,11 @@ void Metrics::buildFinished(const Build& build) {
     ++builds_[build.state];
 }
 
+void Metrics::statusAttempted(StatusAttempt attempt) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++statuses_[attempt];
+}
+
 void Metrics::stepTimed(const Build&, BuildStep step, double seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     (step == BuildStep::Build ? buildSeconds_ : pushSeconds_).observe(seconds);
@@ -78,6 +83,15 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
         auto it = builds_.find(state);
         out += std::string("slipway_builds_total{state=\"") + toString(state) + "\"} " +
                std::to_string(it == builds_.end() ? 0 : it->second) + "\n";
+    }
+    out += "# HELP slipway_commit_status_requests_total Requests for commit statuses to GitHub, by what came of "
+           "them.\n";
+    out += "# TYPE slipway_commit_status_requests_total counter\n";
+    for (const auto& [attempt, name] : {std::pair{StatusAttempt::Sent, "sent"}, std::pair{StatusAttempt::Retried, "retried"},
+                                        std::pair{StatusAttempt::Abandoned, "abandoned"}}) {
+        auto it = statuses_.find(attempt);
+        out += std::string("slipway_commit_status_requests_total{outcome=\"") + name + "\"} " +
+               std::to_string(it == statuses_.end() ? 0 : it->second) + "\n";
     }
     buildSeconds_.render(out, "slipway_build_duration_seconds", "Time the image build step took.");
     pushSeconds_.render(out, "slipway_push_duration_seconds", "Time the push step took.");

@@ -8,14 +8,16 @@
 #include <utility>
 
 #include "daemon/pipeline/build_events.h"
+#include "daemon/reporters/commit_status_sender.h"
 #include "storage/records.h"
 
 namespace slipway {
 
 // The counters and histograms slipwayd keeps in memory since it started, and
 // their rendering in the Prometheus text exposition format (version 0.0.4).
-// Builds are counted as a listener of build events. Thread-safe.
-class Metrics final : public BuildEvents {
+// Builds are counted as a listener of build events, commit status requests as
+// the sender reports them. Thread-safe.
+class Metrics final : public BuildEvents, public StatusAttempts {
 public:
     // A webhook that passed the signature check. Events other than the ones
     // slipway knows are counted as "other", so a sender cannot grow the label set.
@@ -30,6 +32,8 @@ public:
     void buildQueued(const Build&) override {}
     void buildStarted(const Build&) override {}
     void buildRetrying(const Build&, const std::string&, std::chrono::milliseconds, int, int) override {}
+
+    void statusAttempted(StatusAttempt attempt) override;
 
     // The text for GET /metrics; `queuedJobs` and `runningBuilds` are read from
     // the store by the caller at scrape time.
@@ -48,6 +52,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::string>, std::uint64_t> webhooks_;  // (event, outcome): rendered in this order
     std::map<RunState, std::uint64_t> builds_;
+    std::map<StatusAttempt, std::uint64_t> statuses_;
     Histogram buildSeconds_;
     Histogram pushSeconds_;
 };

@@ -193,6 +193,37 @@ TEST_F(SettingsTest, ABareFileNameWithoutCredentialsDirectoryNamesTheKey) {
               std::string::npos);
 }
 
+TEST_F(SettingsTest, ARepositoryWithATokenReportsCommitStatusesUnlessToldNot) {
+    const std::string token = dir_.write("gh.token", "ghp_example\n");
+    const std::string repo = "[repo.a]\nname = acme/a\nurl = https://github.com/acme/a.git\n";
+    EXPECT_FALSE(load(minimal() + repo).repos[0].commitStatuses);
+    const Settings s = load(minimal() + repo + "token_file = " + token + "\n");
+    EXPECT_TRUE(s.repos[0].commitStatuses);
+    EXPECT_EQ(s.github.apiUrl, "https://api.github.com");
+    EXPECT_EQ(s.github.contextPrefix, "slipway");
+    EXPECT_EQ(s.publicUrl, "");
+    EXPECT_FALSE(load(minimal() + repo + "token_file = " + token + "\ncommit_statuses = false\n").repos[0].commitStatuses);
+    EXPECT_EQ(errorOf(minimal() + repo + "commit_statuses = true\n"),
+              "repo.a.commit_statuses: needs repo.a.token_file, a token that may write commit statuses");
+}
+
+TEST_F(SettingsTest, ReadsWhereCommitStatusesGoAndWhereTheyLink) {
+    const std::string ca = dir_.write("ghes-ca.pem", "not parsed here\n");
+    const Settings s = load(minimal() + "[server]\npublic_url = https://ci.example.com/\n[github]\napi_url = "
+                            "https://github.example.com/api/v3\nca_file = " + ca + "\ncontext_prefix = ci\n");
+    EXPECT_EQ(s.publicUrl, "https://ci.example.com");
+    EXPECT_EQ(s.github.apiUrl, "https://github.example.com/api/v3");
+    EXPECT_EQ(s.github.caFile, ca);
+    EXPECT_EQ(s.github.contextPrefix, "ci");
+    EXPECT_EQ(errorOf(minimal() + "[github]\napi_url = http://github.example.com/api/v3\n"),
+              "github.api_url: expected an https:// URL (the token travels to it), got "
+              "'http://github.example.com/api/v3'");
+    EXPECT_EQ(errorOf(minimal() + "[server]\npublic_url = ci.example.com\n"),
+              "server.public_url: expected an http(s):// URL, got 'ci.example.com'");
+    EXPECT_EQ(errorOf(minimal() + "[github]\ncontext_prefix =\n"),
+              "github.context_prefix: expected 1 to 100 characters, got ''");
+}
+
 TEST_F(SettingsTest, TlsNeedsBothCertificateAndKey) {
     const std::string certificate = dir_.write("tls.crt", "certificate\n");
     const std::string key = dir_.write("tls.key", "key\n");

@@ -53,5 +53,16 @@ TEST(Metrics, ReportsBuildsAndGauges) {
     EXPECT_TRUE(has(text, "slipway_builds_running 2"));
 }
 
+TEST(Metrics, CountsCommitStatusRequestsByWhatCameOfThem) {
+    Metrics m;
+    m.statusAttempted(StatusAttempt::Retried);
+    m.statusAttempted(StatusAttempt::Retried);
+    m.statusAttempted(StatusAttempt::Sent);
+    const std::string text = m.render(0, 0);
+    EXPECT_NE(text.find("slipway_commit_status_requests_total{outcome=\"sent\"} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("slipway_commit_status_requests_total{outcome=\"retried\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("slipway_commit_status_requests_total{outcome=\"abandoned\"} 0\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace slipway

@@ -281,6 +281,66 @@ TEST_F(StoreTest, AStartEndsBuildsAnEarlierDaemonLeftUnderAnEndedJob) {
     EXPECT_EQ(store_.build(buildId)->error, "not finished: its job had ended (left by an earlier slipwayd)");
 }
 
+// The states and contexts of the due commit statuses, oldest first.
+std::vector<std::pair<std::string, CommitState>> due(Store& store) {
+    std::vector<std::pair<std::string, CommitState>> statuses;
+    for (const CommitStatus& s : store.dueCommitStatuses(100)) statuses.emplace_back(s.context, s.state);
+    return statuses;
+}
+
+TEST_F(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnlyTheNewestIsDue) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    Build api = buildOf(jobId, "api");
+    api.statusContext = "slipway/api";
+    const auto apiId = store_.addBuild(api);
+    Build web = buildOf(jobId, "web");
+    web.statusContext = "slipway/web";
+    const auto webId = store_.addBuild(web);
+    const auto quietId = store_.addBuild(buildOf(jobId, "quiet"));  // its repository reports none
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{
+                               {"slipway/api", CommitState::Pending}, {"slipway/web", CommitState::Pending}}));
+
+    store_.startBuild(apiId);
+    store_.finishBuild(apiId, RunState::Succeeded, "sha256:abc", "");
+    store_.startBuild(webId);
+    store_.finishBuild(webId, RunState::Failed, "", "step 2/3 failed");
+    store_.startBuild(quietId);
+    // The pending ones were never sent: GitHub needs only the newest of each context.
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{
+                               {"slipway/api", CommitState::Success}, {"slipway/web", CommitState::Failure}}));
+    EXPECT_FALSE(store_.commitStatusOf(quietId));
+    const std::optional<CommitStatus> first = store_.commitStatusOf(apiId);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->state, CommitState::Success);
+    EXPECT_EQ(first->delivery, StatusDelivery::Due);
+
+    store_.recordStatusAttempt(first->id, StatusDelivery::Due, "GitHub answered 502");
+    store_.recordStatusAttempt(first->id, StatusDelivery::Sent, "GitHub answered 201");
+    const CommitStatus sent = *store_.commitStatusOf(apiId);
+    EXPECT_EQ(sent.delivery, StatusDelivery::Sent);
+    EXPECT_EQ(sent.attempts, 2);
+    EXPECT_EQ(sent.detail, "GitHub answered 201");
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/web", CommitState::Failure}}));
+}
+
+TEST_F(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    Build api = buildOf(jobId, "api");
+    api.statusContext = "slipway/api";
+    store_.startBuild(store_.addBuild(api));
+    EXPECT_EQ(store_.requeueInterrupted(3), 1);
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Error}}));
+
+    // The run after the restart builds it again, under the same context.
+    store_.claimJob();
+    store_.addBuild(api);
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Pending}}));
+    store_.finishJob(jobId, RunState::Failed, "disk I/O error");
+    EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Error}}));
+}
+
 TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
