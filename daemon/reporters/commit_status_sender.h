@@ -57,7 +57,7 @@ std::string describeStatus(CommitState state, const Build& build);
 struct StatusSenderSettings {
     std::vector<RepoSettings> repos;  // owner/repo, token and whether each reports
     std::string publicUrl;            // server.public_url; empty: no target_url
-    RetryPolicy backoff{0, std::chrono::milliseconds(1000), std::chrono::milliseconds(30000)};
+    RetryPolicy backoff{0, std::chrono::milliseconds(1000), std::chrono::milliseconds(15000)};
     int batch = 50;                   // statuses read from the store per pass
 };
 

@@ -15,22 +15,22 @@ std::unique_ptr<TempDir> scratch;
 std::unique_ptr<TlsRegistry> sharedRegistry;
 std::string base;
 std::string examples;
+std::string githubSpec;
 
-// Pinned, so that a new release cannot change what the tests replay.
-constexpr const char* kExamplesPackage = "@octokit/webhooks-examples@7.6.1";
-
-std::string installWebhookExamples() {
-    const std::string index =
-        std::string(SLIPWAY_NPM_DIR) + "/node_modules/@octokit/webhooks-examples/api.github.com/index.json";
-    if (Poco::File(index).exists()) return index;
+// `file` of npm package `name` at `version` (pinned, so that a new release
+// cannot change what the tests replay or check against), installed from the
+// npm registry into the build tree unless it is there already.
+std::string installNpmFile(const std::string& name, const std::string& version, const std::string& file) {
+    const std::string path = std::string(SLIPWAY_NPM_DIR) + "/node_modules/" + name + "/" + file;
+    if (Poco::File(path).exists()) return path;
     Poco::File(SLIPWAY_NPM_DIR).createDirectories();
     std::string output;
-    if (!tryRun("npm", {"install", "--no-audit", "--no-fund", "--prefix", SLIPWAY_NPM_DIR, kExamplesPackage}, output)) {
-        ADD_FAILURE() << "npm install " << kExamplesPackage << " failed (scripts/install-deps.sh installs npm):\n"
-                      << output;
+    const std::string package = name + "@" + version;
+    if (!tryRun("npm", {"install", "--no-audit", "--no-fund", "--prefix", SLIPWAY_NPM_DIR, package}, output)) {
+        ADD_FAILURE() << "npm install " << package << " failed (scripts/install-deps.sh installs npm):\n" << output;
         return {};
     }
-    return index;
+    return path;
 }
 
 }  // namespace
@@ -44,8 +44,10 @@ void IntegrationEnvironment::SetUp() {
     DockerEngine::importBaseImage(base, scratch->path() + "/base");
     ASSERT_TRUE(DockerEngine::imageExists(base)) << "could not import the base image " << base;
     sharedRegistry = std::make_unique<TlsRegistry>(scratch->path() + "/registry");
-    examples = installWebhookExamples();
+    examples = installNpmFile("@octokit/webhooks-examples", "7.6.1", "api.github.com/index.json");
     ASSERT_TRUE(Poco::File(examples).exists()) << "no webhook examples at " << examples;
+    githubSpec = installNpmFile("@octokit/openapi", "23.0.2", "generated/api.github.com.json");
+    ASSERT_TRUE(Poco::File(githubSpec).exists()) << "no OpenAPI description of GitHub at " << githubSpec;
 }
 
 void IntegrationEnvironment::TearDown() {
@@ -64,6 +66,8 @@ const TlsRegistry& IntegrationEnvironment::registry() { return *sharedRegistry; 
 const std::string& IntegrationEnvironment::baseImage() { return base; }
 
 const std::string& IntegrationEnvironment::webhookExamples() { return examples; }
+
+const std::string& IntegrationEnvironment::githubDescription() { return githubSpec; }
 
 }  // namespace slipway::testing
 

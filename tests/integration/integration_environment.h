@@ -25,6 +25,9 @@ public:
     // The index.json of @octokit/webhooks-examples (real GitHub payloads),
     // installed from the npm registry into the build tree on first use.
     static const std::string& webhookExamples();
+    // GitHub's own OpenAPI description of its REST API (@octokit/openapi's
+    // api.github.com.json), installed the same way.
+    static const std::string& githubDescription();
 };
 
 }  // namespace slipway::testing

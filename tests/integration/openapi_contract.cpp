@@ -1,10 +1,14 @@
 #include "tests/integration/openapi_contract.h"
 
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/NumberParser.h>
 #include <Poco/String.h>
 
 namespace slipway::testing {
@@ -21,9 +25,145 @@ std::string typeOf(const Poco::Dynamic::Var& value) {
     return "unknown";
 }
 
+// `node` with every {"$ref": "#/..."} in it replaced by what it names in `root`.
+Poco::Dynamic::Var inlineReferences(const Poco::Dynamic::Var& node, const Poco::JSON::Object::Ptr& root) {
+    if (node.type() == typeid(Poco::JSON::Array::Ptr)) {
+        Poco::JSON::Array::Ptr copy = new Poco::JSON::Array;
+        for (const auto& item : *node.extract<Poco::JSON::Array::Ptr>()) copy->add(inlineReferences(item, root));
+        return copy;
+    }
+    if (node.type() != typeid(Poco::JSON::Object::Ptr)) return node;
+    const Poco::JSON::Object::Ptr object = node.extract<Poco::JSON::Object::Ptr>();
+    if (object->has("$ref")) {
+        const std::string ref = object->getValue<std::string>("$ref");
+        Poco::JSON::Object::Ptr target = root;
+        std::string::size_type start = 2;  // after "#/"
+        while (start < ref.size()) {
+            const auto end = std::min(ref.find('/', start), ref.size());
+            target = target->getObject(ref.substr(start, end - start));
+            if (!target) throw std::runtime_error("cannot resolve " + ref);
+            start = end + 1;
+        }
+        return inlineReferences(target, root);
+    }
+    Poco::JSON::Object::Ptr copy = new Poco::JSON::Object;
+    for (const auto& [name, value] : *object) copy->set(name, inlineReferences(value, root));
+    return copy;
+}
+
+// A YAML node read from JSON, as JSON again: a quoted scalar is a string, a
+// plain one null, a boolean or a number.
+Poco::Dynamic::Var toJson(const YAML::Node& node) {
+    if (node.IsMap()) {
+        Poco::JSON::Object::Ptr object = new Poco::JSON::Object;
+        for (const auto& entry : node) object->set(entry.first.as<std::string>(), toJson(entry.second));
+        return object;
+    }
+    if (node.IsSequence()) {
+        Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+        for (const YAML::Node& item : node) array->add(toJson(item));
+        return array;
+    }
+    if (!node.IsScalar()) return Poco::Dynamic::Var();
+    if (node.Tag() == "!") return node.as<std::string>();
+    const std::string text = node.as<std::string>();
+    if (text == "null") return Poco::Dynamic::Var();
+    if (text == "true" || text == "false") return text == "true";
+    Poco::Int64 integer = 0;
+    if (Poco::NumberParser::tryParse64(text, integer)) return integer;
+    double number = 0;
+    if (Poco::NumberParser::tryParseFloat(text, number)) return number;
+    return text;
+}
+
+// The segments of a path, without its query.
+std::vector<std::string> segments(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string::size_type start = 1;
+    const std::string bare = path.substr(0, path.find('?'));
+    while (start <= bare.size()) {
+        const auto end = std::min(bare.find('/', start), bare.size());
+        parts.push_back(bare.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
 }  // namespace
 
 OpenApiContract::OpenApiContract(const std::string& specFile) : spec_(YAML::LoadFile(specFile)) {}
+
+OpenApiContract OpenApiContract::forOperation(const std::string& jsonFile, const std::string& path,
+                                              const std::string& method) {
+    std::ifstream in(jsonFile);
+    const Poco::JSON::Object::Ptr root = Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
+    const Poco::JSON::Object::Ptr paths = root->getObject("paths");
+    if (!paths || !paths->getObject(path) || !paths->getObject(path)->has(method)) {
+        throw std::runtime_error(jsonFile + " does not describe " + method + " " + path);
+    }
+    Poco::JSON::Object::Ptr operations = new Poco::JSON::Object;
+    operations->set(method, inlineReferences(paths->getObject(path)->get(method), root));
+    Poco::JSON::Object::Ptr onePath = new Poco::JSON::Object;
+    onePath->set(path, operations);
+    Poco::JSON::Object spec;
+    spec.set("paths", onePath);
+    std::ostringstream json;
+    spec.stringify(json);
+    return OpenApiContract(YAML::Load(json.str()));
+}
+
+std::string OpenApiContract::checkRequest(const std::string& method, const std::string& path,
+                                          const std::string& actualPath, const std::string& contentType,
+                                          const std::string& body) {
+    const std::string operation = Poco::toUpper(method) + " " + path;
+    const YAML::Node& spec = spec_;
+    const YAML::Node op = spec["paths"][path][Poco::toLower(method)];
+    if (!op) return operation + " is not described\n";
+    checked_.insert(operation);
+    std::string problems;
+    const std::vector<std::string> expected = segments(path), actual = segments(actualPath);
+    if (expected.size() != actual.size()) return operation + ": " + actualPath + " does not match the path\n";
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const std::string& part = expected[i];
+        if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
+            const std::string name = part.substr(1, part.size() - 2);
+            for (const YAML::Node& parameter : op["parameters"]) {
+                const YAML::Node p = resolve(parameter);
+                if (p["in"].as<std::string>() != "path" || p["name"].as<std::string>() != name) continue;
+                if (actual[i].empty()) problems += operation + ": path parameter " + name + " is empty\n";
+                validate(p["schema"], actual[i], operation + " " + name, problems);
+            }
+        } else if (part != actual[i]) {
+            problems += operation + ": " + actualPath + " does not match the path\n";
+        }
+    }
+    const YAML::Node requestBody = resolve(op["requestBody"]);
+    if (!requestBody) return problems;
+    if (body.empty()) {
+        if (requestBody["required"] && requestBody["required"].as<bool>()) problems += operation + ": no body\n";
+        return problems;
+    }
+    const YAML::Node content = requestBody["content"];
+    const std::string type = contentType.substr(0, contentType.find(';'));
+    if (!content[type]) return problems + operation + ": Content-Type " + contentType + " is not described\n";
+    try {
+        validate(content[type]["schema"], Poco::JSON::Parser().parse(body), operation + " body", problems);
+    } catch (const Poco::Exception& e) {
+        problems += operation + ": body is not JSON: " + e.message() + "\n";
+    }
+    return problems;
+}
+
+std::string OpenApiContract::exampleAnswer(const std::string& method, const std::string& path, int status) const {
+    const YAML::Node& spec = spec_;
+    const YAML::Node examples =
+        spec["paths"][path][Poco::toLower(method)]["responses"][std::to_string(status)]["content"]["application/json"]
+            ["examples"];
+    if (!examples || !examples.IsMap() || examples.size() == 0) return "{}";
+    std::ostringstream json;
+    Poco::JSON::Stringifier::stringify(toJson(examples.begin()->second["value"]), json);
+    return json.str();
+}
 
 YAML::Node OpenApiContract::resolve(const YAML::Node& node) const {
     if (!node.IsMap() || !node["$ref"]) return node;

@@ -39,6 +39,10 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
     for (const TestRepo& repo : options.repos) {
         ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url
             << "\nbranches = " << repo.branches << "\nevents = " << repo.events << "\n";
+        if (!repo.token.empty()) {
+            std::ofstream(dir_ + "/" + repo.alias + ".token") << repo.token << "\n";
+            ini << "token_file = " << dir_ << "/" << repo.alias << ".token\n";
+        }
     }
     if (!apiToken_.empty()) {
         std::ofstream(dir_ + "/api.token") << apiToken_ << "\n";

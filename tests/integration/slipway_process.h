@@ -18,6 +18,7 @@ struct TestRepo {
     std::string url;
     std::string branches = "main";
     std::string events = "pull_request";
+    std::string token{};  // when set, written to the repository's token_file
 };
 
 // What a test sets in slipway.ini beyond the defaults.
