@@ -93,11 +93,19 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     Settings settings;
     Poco::Net::Context::Ptr tlsContext;
+    std::unique_ptr<GitHubStatusClient> github;
     try {
         Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini(new Poco::Util::IniFileConfiguration(configPath_));
         // systemd sets it for a unit with LoadCredential=; bare file names in the config are looked up there.
         settings = loadSettings(*ini, Poco::Environment::get("CREDENTIALS_DIRECTORY", ""));
         if (!settings.tlsCertificate.empty()) tlsContext = makeServerTlsContext(settings.tlsCertificate, settings.tlsKey);
+        try {
+            github = std::make_unique<GitHubStatusClient>(settings.github.apiUrl, settings.github.caFile,
+                                                          std::chrono::seconds(10));
+        } catch (const Poco::Exception& e) {
+            throw ConfigError("github.ca_file: cannot load " + settings.github.caFile + " as PEM certificates: " +
+                              e.displayText());
+        }
     } catch (const ConfigError& e) {
         log.fatal(configPath_ + ": " + e.what());
         return EXIT_CONFIG;
@@ -151,8 +159,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     events.add(metrics);
     // Commit statuses: each transition queues its own in the store; the sender
     // wakes on the event and posts them from its thread.
-    GitHubStatusClient github(settings.github.apiUrl, settings.github.caFile, std::chrono::seconds(10));
-    CommitStatusSender statuses({settings.repos, settings.publicUrl}, *store, github, metrics);
+    CommitStatusSender statuses({settings.repos, settings.publicUrl}, *store, *github, metrics);
     events.add(statuses);
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {

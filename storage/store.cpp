@@ -372,7 +372,7 @@ void Store::queueCommitStatuses(CommitState state, const std::string& at, const 
     stmt.exec();
 }
 
-std::vector<CommitStatus> Store::dueCommitStatuses(int limit) {
+std::vector<CommitStatus> Store::dueCommitStatuses(int limit, const std::vector<std::string>& skipRepos) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Transaction tx(db_);
     SQLite::Statement supersede(
@@ -383,9 +383,14 @@ std::vector<CommitStatus> Store::dueCommitStatuses(int limit) {
         "AND newer.id > commit_statuses.id)");
     supersede.bind(1, now());
     supersede.exec();
+    std::string skipped;
+    for (std::size_t i = 0; i < skipRepos.size(); ++i) skipped += i == 0 ? "?" : ", ?";
     SQLite::Statement stmt(db_, std::string("SELECT ") + kCommitStatusColumns +
-                                    " FROM commit_statuses WHERE delivery = 'due' ORDER BY id LIMIT ?");
-    stmt.bind(1, limit);
+                                    " FROM commit_statuses WHERE delivery = 'due' AND repo NOT IN (" + skipped +
+                                    ") ORDER BY id LIMIT ?");
+    int index = 1;
+    for (const std::string& repo : skipRepos) stmt.bind(index++, repo);
+    stmt.bind(index, limit);
     std::vector<CommitStatus> due;
     while (stmt.executeStep()) due.push_back(readCommitStatus(stmt));
     tx.commit();
@@ -401,6 +406,15 @@ void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const 
     stmt.bind(2, detail);
     stmt.bind(3, now());
     stmt.bind(4, id);
+    stmt.exec();
+}
+
+void Store::abandonCommitStatus(std::int64_t id, const std::string& why) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Statement stmt(db_, "UPDATE commit_statuses SET delivery = 'abandoned', detail = ?, updated_at = ? WHERE id = ?");
+    stmt.bind(1, why);
+    stmt.bind(2, now());
+    stmt.bind(3, id);
     stmt.exec();
 }
 

@@ -83,12 +83,15 @@ public:
     std::int64_t countJobs(RunState state);
 
     // The newest due commit status of each commit and context, oldest first,
-    // at most `limit`. Older due ones of the same commit and context are marked
-    // superseded in the same transaction: GitHub shows only the newest.
-    std::vector<CommitStatus> dueCommitStatuses(int limit);
+    // at most `limit`, leaving out those of the repositories in `skipRepos`.
+    // Older due ones of the same commit and context are marked superseded in
+    // the same transaction: GitHub shows only the newest.
+    std::vector<CommitStatus> dueCommitStatuses(int limit, const std::vector<std::string>& skipRepos = {});
     // Records one request made for commit status `id`: its delivery now (Due
     // when it is to be tried again) and what the request met.
     void recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const std::string& detail);
+    // Abandons commit status `id` without a request, for `why`.
+    void abandonCommitStatus(std::int64_t id, const std::string& why);
     // The newest commit status of build `buildId`; nullopt when it reports none.
     std::optional<CommitStatus> commitStatusOf(std::int64_t buildId);
 

@@ -226,20 +226,24 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
 std::string baseUrl(const AbstractConfiguration& config, const std::string& key, const std::string& fallback,
                     bool httpsOnly) {
     const std::string text = string(config, key, fallback);
+    // A URL with credentials in it is not repeated in the error.
+    const bool credentials = text.find('@') != std::string::npos;
     std::string problem;
     try {
         const Poco::URI uri(text);
-        if (uri.getScheme() != "https" && (httpsOnly || uri.getScheme() != "http")) {
+        if (!uri.getUserInfo().empty()) {
+            problem = "must not carry credentials (user:password@)";
+        } else if (uri.getScheme() != "https" && (httpsOnly || uri.getScheme() != "http")) {
             problem = httpsOnly ? "expected an https:// URL (the token travels to it)" : "expected an http(s):// URL";
         } else if (uri.getHost().empty()) {
             problem = "the URL has no host";
-        } else if (!uri.getUserInfo().empty() || !uri.getRawQuery().empty() || !uri.getFragment().empty()) {
-            problem = "expected no credentials, query or fragment";
+        } else if (!uri.getRawQuery().empty() || !uri.getFragment().empty()) {
+            problem = "expected no query or fragment";
         }
-    } catch (const Poco::SyntaxException& e) {
-        problem = "not a URL (" + e.message() + ")";
+    } catch (const Poco::SyntaxException&) {
+        problem = "not a URL";
     }
-    if (!problem.empty()) throw ConfigError(key + ": " + problem + ", got '" + text + "'");
+    if (!problem.empty()) throw ConfigError(key + ": " + problem + (credentials ? "" : ", got '" + text + "'"));
     std::string url = text;
     while (!url.empty() && url.back() == '/') url.pop_back();
     return url;

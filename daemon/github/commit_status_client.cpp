@@ -1,11 +1,9 @@
 #include "daemon/github/commit_status_client.h"
 
-#include <memory>
 #include <sstream>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -63,13 +61,8 @@ StatusAnswer GitHubStatusClient::createStatus(const StatusRequest& request) {
     body.stringify(json);
 
     try {
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
-        if (api_.getScheme() == "https") {
-            session = std::make_unique<Poco::Net::HTTPSClientSession>(api_.getHost(), api_.getPort(), context_);
-        } else {
-            session = std::make_unique<Poco::Net::HTTPClientSession>(api_.getHost(), api_.getPort());
-        }
-        session->setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
+        Poco::Net::HTTPSClientSession session(api_.getHost(), api_.getPort(), context_);
+        session.setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
         Poco::Net::HTTPRequest post(Poco::Net::HTTPRequest::HTTP_POST, path, Poco::Net::HTTPMessage::HTTP_1_1);
         post.set("Authorization", "Bearer " + request.token);
         post.set("Accept", "application/vnd.github+json");
@@ -77,9 +70,9 @@ StatusAnswer GitHubStatusClient::createStatus(const StatusRequest& request) {
         post.set("User-Agent", std::string("slipway/") + SLIPWAY_VERSION);
         post.setContentType("application/json");
         post.setContentLength(static_cast<std::streamsize>(json.str().size()));
-        session->sendRequest(post) << json.str();
+        session.sendRequest(post) << json.str();
         Poco::Net::HTTPResponse response;
-        std::istream& in = session->receiveResponse(response);
+        std::istream& in = session.receiveResponse(response);
         std::string answer;
         Poco::StreamCopier::copyToString(in, answer);
         StatusAnswer result;

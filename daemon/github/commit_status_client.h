@@ -49,14 +49,15 @@ public:
     virtual StatusAnswer createStatus(const StatusRequest& request) = 0;
 };
 
-// CommitStatusApi over HTTPS (or HTTP, for a GitHub Enterprise Server that
-// serves it), with the headers GitHub's REST API asks for: a bearer token,
+// CommitStatusApi over HTTPS (the settings take no other scheme: the token
+// travels), with the headers GitHub's REST API asks for: a bearer token,
 // Accept: application/vnd.github+json, X-GitHub-Api-Version and a User-Agent.
 // Trusts the system's CAs, and `caFile` as well when it is set (an Enterprise
 // Server with a private CA). Each call makes its own connection: thread-safe.
 class GitHubStatusClient final : public CommitStatusApi {
 public:
-    // `apiUrl`: https://api.github.com, or https://HOST/api/v3.
+    // `apiUrl`: https://api.github.com, or https://HOST/api/v3. Throws
+    // Poco::Exception when `caFile` cannot be loaded as PEM certificates.
     GitHubStatusClient(const std::string& apiUrl, const std::string& caFile, std::chrono::seconds timeout);
 
     StatusAnswer createStatus(const StatusRequest& request) override;

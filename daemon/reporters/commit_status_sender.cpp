@@ -99,16 +99,22 @@ void CommitStatusSender::wake() {
 }
 
 void CommitStatusSender::run() {
+    int storeFailures = 0;  // passes in a row the store failed
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
         woken_ = false;
         lock.unlock();
-        auto next = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        std::chrono::steady_clock::time_point next;
         try {
             next = sendDue(std::chrono::steady_clock::now());
+            storeFailures = 0;
         } catch (const std::exception& e) {
-            // The store failed (disk full, locked too long): what is due stays due.
-            logger().error(std::string("cannot read or record commit statuses: ") + e.what());
+            // The store failed (disk full, locked too long): what is due stays
+            // due, and is not posted again at once.
+            const auto wait = backoffDelay(settings_.backoff, ++storeFailures, 1.0);
+            next = std::chrono::steady_clock::now() + wait;
+            logger().error(std::string("cannot read or record commit statuses: ") + e.what() + "; trying again in " +
+                           std::to_string(wait.count()) + " ms");
         }
         lock.lock();
         wakeup_.wait_until(lock, next, [this] { return woken_ || stopping_; });
@@ -125,33 +131,37 @@ std::chrono::steady_clock::time_point CommitStatusSender::sendDue(std::chrono::s
     // Nothing to do until a build event wakes the sender, but look again now and then.
     auto next = now + std::chrono::minutes(10);
     if (now < retryAt_) return retryAt_;
-    const std::vector<CommitStatus> due = store_.dueCommitStatuses(settings_.batch);
+    // A rate-limited repository's statuses are left out of the read, so that
+    // they neither hold up other repositories' nor bring the pass back at once.
+    std::vector<std::string> limited;
+    for (auto it = limitedUntil_.begin(); it != limitedUntil_.end();) {
+        if (now < it->second) {
+            limited.push_back(it->first);
+            next = std::min(next, it->second);
+            ++it;
+        } else {
+            it = limitedUntil_.erase(it);
+        }
+    }
+    const std::vector<CommitStatus> due = store_.dueCommitStatuses(settings_.batch, limited);
     for (const CommitStatus& status : due) {
         if (stopping_) return now;
+        if (limitedUntil_.count(status.repo)) continue;  // limited by an answer earlier in this pass
         const std::string tag = status.context + " on " + status.repo + "@" + status.sha.substr(0, 12);
         const RepoSettings* repo = repoByAlias(settings_.repos, status.repo);
         if (!repo || !repo->commitStatuses) {
+            // Configured away since the build: nothing is asked of GitHub.
             const std::string why = "repository " + status.repo + " no longer reports commit statuses";
-            record(status, StatusDelivery::Abandoned, StatusAttempt::Abandoned, why);
+            store_.abandonCommitStatus(status.id, why);
+            if (unreported_.insert(status.repo).second) logger().warning(why + "; its statuses are not sent");
             continue;
         }
-        const auto limited = limitedUntil_.find(status.repo);
-        if (limited != limitedUntil_.end()) {
-            if (now < limited->second) {
-                next = std::min(next, limited->second);
-                continue;
-            }
-            limitedUntil_.erase(limited);
-        }
-        const std::optional<Build> build = store_.build(status.buildId);
-        if (!build) {
-            record(status, StatusDelivery::Abandoned, StatusAttempt::Abandoned, "its build is gone");
-            continue;
-        }
+        // The foreign key keeps a status's build.
+        const Build build = store_.build(status.buildId).value();
         StatusRequest request{repo->name, status.sha, status.state, status.context,
-                              describeStatus(status.state, *build), "", repo->token};
+                              describeStatus(status.state, build), "", repo->token};
         if (!settings_.publicUrl.empty()) {
-            request.targetUrl = settings_.publicUrl + "/api/builds/" + std::to_string(build->id) + "/log";
+            request.targetUrl = settings_.publicUrl + "/api/builds/" + std::to_string(build.id) + "/log";
         }
         StatusVerdict verdict;
         try {
@@ -159,31 +169,32 @@ std::chrono::steady_clock::time_point CommitStatusSender::sendDue(std::chrono::s
         } catch (const GitHubUnreachable& e) {
             verdict = {StatusVerdict::Action::RetryLater, std::chrono::seconds(0), e.what()};
         }
+        // Any answer but a 5xx means GitHub is there: the backoff starts over.
+        if (verdict.action != StatusVerdict::Action::RetryLater) failures_ = 0;
         switch (verdict.action) {
             case StatusVerdict::Action::Sent:
-                failures_ = 0;
                 record(status, StatusDelivery::Sent, StatusAttempt::Sent, verdict.detail);
                 break;
             case StatusVerdict::Action::RateLimited:
-                record(status, StatusDelivery::Due, StatusAttempt::Retried, verdict.detail);
                 limitedUntil_[status.repo] = now + verdict.wait;
                 next = std::min(next, now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(verdict.wait));
                 logger().warning("commit status " + tag + ": " + verdict.detail);
+                record(status, StatusDelivery::Due, StatusAttempt::Retried, verdict.detail);
                 break;
             case StatusVerdict::Action::RetryLater: {
-                record(status, StatusDelivery::Due, StatusAttempt::Retried, verdict.detail);
                 thread_local std::mt19937 random{std::random_device{}()};
                 const auto wait =
                     backoffDelay(settings_.backoff, ++failures_, std::uniform_real_distribution<double>(0.5, 1.5)(random));
                 retryAt_ = now + wait;
                 logger().warning("commit status " + tag + ": " + verdict.detail + "; sending again in " +
                                  std::to_string(wait.count()) + " ms");
+                record(status, StatusDelivery::Due, StatusAttempt::Retried, verdict.detail);
                 // GitHub is one service: what else is due waits as well.
                 return retryAt_;
             }
             case StatusVerdict::Action::Abandon:
-                record(status, StatusDelivery::Abandoned, StatusAttempt::Abandoned, verdict.detail);
                 logger().warning("commit status " + tag + " abandoned: " + verdict.detail);
+                record(status, StatusDelivery::Abandoned, StatusAttempt::Abandoned, verdict.detail);
                 break;
         }
     }

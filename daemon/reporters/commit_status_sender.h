@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,24 +15,11 @@
 #include "daemon/github/commit_status_client.h"
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/retry_policy.h"
+#include "daemon/reporters/status_attempts.h"
 #include "storage/records.h"
 #include "storage/store.h"
 
 namespace slipway {
-
-// What became of one request for a commit status.
-enum class StatusAttempt {
-    Sent,       // GitHub accepted it
-    Retried,    // it is tried again later (GitHub unreachable, a 5xx, a rate limit)
-    Abandoned,  // GitHub refused it for good
-};
-
-// Told of every request the sender makes (the metrics count them).
-class StatusAttempts {
-public:
-    virtual ~StatusAttempts() = default;
-    virtual void statusAttempted(StatusAttempt attempt) = 0;
-};
 
 // What GitHub's answer to a commit status means for it.
 struct StatusVerdict {
@@ -79,7 +67,9 @@ public:
     CommitStatusSender& operator=(const CommitStatusSender&) = delete;
 
     void start();
-    // Ends the thread once a request in flight has its answer or times out.
+    // Ends the thread. A request in flight is not cut short: stop() waits for
+    // its answer, or for the client's timeouts (each of connect, send and
+    // receive) and the host name's resolution to run out.
     void stop();
 
     // One pass: sends what is due and may be sent now. Returns when the next
@@ -116,6 +106,7 @@ private:
     int failures_ = 0;  // network errors and 5xx in a row
     std::chrono::steady_clock::time_point retryAt_{};
     std::map<std::string, std::chrono::steady_clock::time_point> limitedUntil_;  // by repository alias
+    std::set<std::string> unreported_;  // aliases whose statuses were dropped, said once each in the log
 };
 
 }  // namespace slipway

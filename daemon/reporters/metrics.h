@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "daemon/pipeline/build_events.h"
-#include "daemon/reporters/commit_status_sender.h"
+#include "daemon/reporters/status_attempts.h"
 #include "storage/records.h"
 
 namespace slipway {

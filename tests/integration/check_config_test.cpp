@@ -58,6 +58,14 @@ TEST_F(CheckConfig, FindsCredentialsWhereSystemdPutsThem) {
     EXPECT_NE(output.find("api.token_file: 'api.token' is a credential name"), std::string::npos) << output;
 }
 
+TEST_F(CheckConfig, LoadsTheCaFileCommitStatusesTrust) {
+    std::string output;
+    const std::string garbage = dir_.write("ghes-ca.pem", "not a certificate\n");
+    EXPECT_EQ(check(valid() + "[github]\nca_file = " + garbage + "\n", output), 78) << output;
+    EXPECT_NE(output.find("github.ca_file: cannot load " + garbage + " as PEM certificates"), std::string::npos)
+        << output;
+}
+
 TEST_F(CheckConfig, LoadsTheTlsCertificateAndKey) {
     std::string output;
     const std::string other = dir_.write("other.key", "");

@@ -154,7 +154,11 @@ TEST_P(CommitStatuses, StatusesHeldUpWhileGitHubIsDownArriveInOrderWhenItComesBa
     EXPECT_EQ(commitStatusOf(buildOf(job, name))->getValue<std::string>("delivery"), "due");
 
     std::this_thread::sleep_until(down + 30s);  // the outage the issue asks to survive
-    EXPECT_GE(commitStatusOf(buildOf(job, name))->getValue<std::int64_t>("attempts"), 3);
+    const std::string during = daemon.get("/metrics").body;
+    const std::string retried = "slipway_commit_status_requests_total{outcome=\"retried\"} ";
+    const auto counted = during.find(retried);
+    ASSERT_NE(counted, std::string::npos) << during;
+    EXPECT_GE(std::stoi(during.substr(counted + retried.size())), 3) << "slipwayd gave up trying during the outage";
     github_->comeBack();
     ASSERT_TRUE(github_->waitFor(ended({"slipway/" + name}), 30s)) << daemon.output();
     // The transitions that came while GitHub was away were superseded by the newest.
@@ -184,14 +188,19 @@ TEST_P(CommitStatuses, AStatusNotYetSentWhenSlipwaydIsKilledIsSentAfterTheRestar
 TEST_P(CommitStatuses, ARateLimitIsWaitedOutUntilItsResetTime) {
     const std::string name = unique("cs-limit");
     const std::string sha = git_->commit(files({service(name), {{"images.json", imagesJson({{name, "1"}})}}}));
-    // X-RateLimit-Reset is in whole seconds since the epoch.
-    const auto reset = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now() + 5s);
-    const std::string resetEpoch = std::to_string(reset.time_since_epoch().count());
-    github_->answerWith([resetEpoch, first = true](const ReceivedStatus&) mutable {
+    // The first request is refused until 5 s after it came (X-RateLimit-Reset
+    // is in whole seconds since the epoch).
+    std::chrono::system_clock::time_point reset;
+    github_->answerWith([&reset, first = true](const ReceivedStatus& request) mutable {
         if (!first) return StandInAnswer{};
         first = false;
+        reset = std::chrono::time_point_cast<std::chrono::seconds>(request.at + 5s);
         return StandInAnswer{403,
-                             {{"X-RateLimit-Limit", "5000"}, {"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Reset", resetEpoch}},
+                             {{"X-RateLimit-Limit", "5000"},
+                              {"X-RateLimit-Remaining", "0"},
+                              {"X-RateLimit-Reset", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                       reset.time_since_epoch())
+                                                                       .count())}},
                              R"({"message": "API rate limit exceeded for user ID 1."})"};
     });
     SlipwayProcess& daemon = startReporting();
@@ -200,9 +209,11 @@ TEST_P(CommitStatuses, ARateLimitIsWaitedOutUntilItsResetTime) {
     const std::vector<ReceivedStatus> received = github_->received();
     ASSERT_GE(received.size(), 2u);
     EXPECT_EQ(received[0].answered, 403);
-    // Nothing between the refusal and the reset: slipwayd counts in whole
-    // seconds too, so its retry may come up to a second before it.
+    // Nothing between the refusal and the reset (slipwayd counts in whole
+    // seconds too, so its retry may come up to a second before it), and the
+    // retry soon after.
     EXPECT_GE(received[1].at, reset - 1s) << "the retry came before the reset time";
+    EXPECT_LE(received[1].at, reset + 3s) << "the retry came long after the reset time";
 }
 
 TEST_P(CommitStatuses, AStatusGitHubRefusesIsAbandonedAndShown) {

@@ -220,6 +220,8 @@ TEST_F(SettingsTest, ReadsWhereCommitStatusesGoAndWhereTheyLink) {
               "'http://github.example.com/api/v3'");
     EXPECT_EQ(errorOf(minimal() + "[server]\npublic_url = ci.example.com\n"),
               "server.public_url: expected an http(s):// URL, got 'ci.example.com'");
+    EXPECT_EQ(errorOf(minimal() + "[github]\napi_url = https://x:ghp_secret@github.example.com\n"),
+              "github.api_url: must not carry credentials (user:password@)");
     EXPECT_EQ(errorOf(minimal() + "[github]\ncontext_prefix =\n"),
               "github.context_prefix: expected 1 to 100 characters, got ''");
 }

@@ -165,6 +165,37 @@ TEST_F(CommitStatusSenderTest, ARateLimitHoldsTheRepositoryBackUntilItResets) {
     EXPECT_EQ(store_.commitStatusOf(api)->delivery, StatusDelivery::Sent);
 }
 
+TEST_F(CommitStatusSenderTest, ARateLimitedRepositoryNeitherSpinsThePassNorHoldsUpAnother) {
+    RepoSettings other = settings_.repos[0];
+    other.alias = "other";
+    other.name = "acme/other";
+    settings_.repos.push_back(other);
+    settings_.batch = 2;
+    for (const std::string service : {"a", "b", "c"}) addBuild(service);
+    std::int64_t pending = 0;
+    const std::int64_t otherJob = store_.queueJob({"other", kSha, "", 1}, pending);
+    store_.claimJob();
+    Build elsewhere;
+    elsewhere.jobId = otherJob;
+    elsewhere.repo = "other";
+    elsewhere.sha = kSha;
+    elsewhere.service = "d";
+    elsewhere.version = "1";
+    elsewhere.image = "registry.example.com/d:1";
+    elsewhere.statusContext = "slipway/d";
+    const auto otherBuild = store_.addBuild(elsewhere);
+    github_.script = {[] { return StatusAnswer{429, "secondary rate limit", 120, {}, {}}; }};
+    CommitStatusSender sender(settings_, store_, github_, attempts_);
+    const auto start = Clock::now();
+    // The first request is limited; the rest of exam's statuses wait for the reset.
+    EXPECT_EQ(sender.sendDue(start), start);  // a full batch: there may be more
+    const auto next = sender.sendDue(start);
+    EXPECT_EQ(next, start + 120s) << "the pass comes back before the limit resets";
+    EXPECT_EQ(github_.requests.size(), 2u);
+    EXPECT_EQ(github_.requests.back().repository, "acme/other");
+    EXPECT_EQ(store_.commitStatusOf(otherBuild)->delivery, StatusDelivery::Sent);
+}
+
 TEST_F(CommitStatusSenderTest, AbandonsWhatGitHubRefusesForGoodAndGoesOn) {
     const auto api = addBuild("api");
     const auto web = addBuild("web");
