@@ -6,6 +6,8 @@
 
 #include <git2.h>
 
+#include "daemon/source/fetch_deadline.h"
+
 namespace slipway {
 
 // Owners of libgit2 handles: each is freed exactly once, on every path.
@@ -36,6 +38,7 @@ public:
         // every read, as libgit2 does by default, was the largest cost of a
         // checkout (bench/README.md, Checkout); git does not do it either.
         git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+        registerDeadlineSockets();
     }
     ~GitLibrary() { git_libgit2_shutdown(); }
     GitLibrary(const GitLibrary&) = delete;

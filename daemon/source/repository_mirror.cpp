@@ -7,6 +7,7 @@
 #include <Poco/File.h>
 #include <Poco/URI.h>
 
+#include "daemon/source/fetch_deadline.h"
 #include "daemon/source/local_object_copy.h"
 
 namespace slipway {
@@ -62,14 +63,16 @@ bool RepositoryMirror::hasCommit(const git_oid& oid) {
     return true;
 }
 
-void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout) {
+void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs,
+                                     std::chrono::steady_clock::time_point deadline, std::chrono::seconds timeout) {
     if (!remote_) {
         git_remote* remote = nullptr;
         checkGit(git_remote_create_anonymous(&remote, repo_.get(), url_.c_str()), "opening remote " + url_);
         remote_.reset(remote);
     }
 
-    FetchContext context{&token_, std::chrono::steady_clock::now() + timeout};
+    FetchContext context{&token_, deadline};
+    const FetchDeadline sockets(deadline);
     git_fetch_options options;
     git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
     options.callbacks.credentials = credentials;
@@ -81,8 +84,11 @@ void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs, s
     for (const std::string& spec : refspecs) specs.push_back(const_cast<char*>(spec.c_str()));
     git_strarray array{specs.data(), specs.size()};
     const int code = git_remote_fetch(remote_.get(), &array, &options, nullptr);
-    if (context.timedOut) {
-        throw GitError("fetch from " + url_ + " timed out after " + std::to_string(timeout.count()) + " s");
+    // Too slow or stalled, the server may do better on another try.
+    if (context.timedOut || (code < 0 && std::chrono::steady_clock::now() >= deadline)) {
+        throw GitError("fetch from " + url_ + " timed out after " + std::to_string(timeout.count()) +
+                           " s (builder.fetch_timeout)",
+                       /*transient=*/true);
     }
     checkGit(code, "fetch from " + url_);
 }
@@ -98,16 +104,19 @@ void RepositoryMirror::fetch(const std::string& sha, std::chrono::seconds timeou
         remember(oid);
         return;
     }
+    // One deadline for every request the fetch makes.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     try {
-        fetchRefspecs({sha}, timeout);
+        fetchRefspecs({sha}, deadline, timeout);
     } catch (const GitError&) {
         // Servers that refuse unadvertised objects still serve them through refs.
+        if (std::chrono::steady_clock::now() >= deadline) throw;
     }
     if (hasCommit(oid)) {
         remember(oid);
         return;
     }
-    fetchRefspecs({"+refs/heads/*:refs/heads/*", "+refs/pull/*/merge:refs/pull/*/merge"}, timeout);
+    fetchRefspecs({"+refs/heads/*:refs/heads/*", "+refs/pull/*/merge:refs/pull/*/merge"}, deadline, timeout);
     if (!hasCommit(oid)) {
         throw GitError("commit " + sha + " is not in " + url_ + " (fetched every branch and pull request)");
     }
@@ -178,14 +187,21 @@ std::string RepositoryMirror::readFile(const std::string& sha, const std::string
     if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
         throw GitError(path + " in commit " + shortSha(sha) + " is not a regular file");
     }
-    git_blob* blob = nullptr;
-    checkGit(git_blob_lookup(&blob, repo_.get(), git_tree_entry_id(ownedEntry.get())), path);
-    GitBlob ownedBlob(blob);
-    const auto size = static_cast<std::size_t>(git_blob_rawsize(ownedBlob.get()));
+    // The size from the object's header, before anything is inflated: a
+    // small blob that inflates to gigabytes must not be read to learn it.
+    git_odb* odb = nullptr;
+    checkGit(git_repository_odb(&odb, repo_.get()), "the objects of " + path_);
+    const GitOdb ownedOdb(odb);
+    std::size_t size = 0;
+    git_object_t type = GIT_OBJECT_INVALID;
+    checkGit(git_odb_read_header(&size, &type, ownedOdb.get(), git_tree_entry_id(ownedEntry.get())), path);
     if (size > maxBytes) {
         throw GitError(path + " in commit " + shortSha(sha) + " is " + std::to_string(size) +
                        " bytes, over the limit of " + std::to_string(maxBytes));
     }
+    git_blob* blob = nullptr;
+    checkGit(git_blob_lookup(&blob, repo_.get(), git_tree_entry_id(ownedEntry.get())), path);
+    GitBlob ownedBlob(blob);
     return std::string(static_cast<const char*>(git_blob_rawcontent(ownedBlob.get())), size);
 }
 

@@ -28,7 +28,9 @@ public:
     // Makes sure commit `sha` is in the mirror: from a file:// repository, by
     // copying the objects it adds (see copyFromLocalRepository); else fetches
     // that object first, then every branch and pull request ref when the
-    // server will not serve it alone. Throws GitError when the commit cannot be had.
+    // server will not serve it alone, all of it within `timeout`, whatever the
+    // server does. Throws GitError when the commit cannot be had (transient
+    // when the server could not be reached, failed or was too slow).
     void fetch(const std::string& sha, std::chrono::seconds timeout);
 
     // The content of the file at `path` in commit `sha`, at most `maxBytes`.
@@ -56,7 +58,9 @@ private:
     // Points refs/slipway/fetched at the commit just fetched, so that the
     // mirror has a reference (see hasReferences) however it got the commit.
     void remember(const git_oid& oid);
-    void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::seconds timeout);
+    // Fetches `refspecs`, giving up at `deadline` (`timeout` after the fetch began).
+    void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::steady_clock::time_point deadline,
+                       std::chrono::seconds timeout);
     GitTree treeOf(const std::string& sha);
 
     std::string path_;
