@@ -30,7 +30,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"storage", {"state_dir"}},
     {"api", {"token_file"}},
     {"github", {"api_url", "ca_file", "context_prefix"}},
-    {"repo.*", {"name", "url", "events", "branches", "token_file", "commit_statuses"}},
+    {"repo.*", {"name", "url", "events", "branches", "token_file", "commit_statuses", "submodules"}},
 };
 
 std::string joined(const std::set<std::string>& names, const std::string& separator) {
@@ -213,6 +213,7 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
     repo.branches = list(string(config, prefix + "branches", "main"));
     if (repo.branches.empty()) throw ConfigError(prefix + "branches: names no branch");
     if (has(config, prefix + "token_file")) repo.token = secret(config, prefix + "token_file", credentialsDir);
+    repo.submodules = boolean(config, prefix + "submodules", false);
     repo.commitStatuses = boolean(config, prefix + "commit_statuses", !repo.token.empty());
     if (repo.commitStatuses && repo.token.empty()) {
         throw ConfigError(prefix + "commit_statuses: needs " + prefix +

@@ -36,6 +36,9 @@ struct RepoSettings {
     // Whether its builds are reported to GitHub as commit statuses: with a
     // token unless commit_statuses = false.
     bool commitStatuses = false;
+    // Whether submodules are fetched and checked out (recursively, from the
+    // repository's own host, with its token); otherwise each is an empty folder.
+    bool submodules = false;
 };
 
 // [github]: where the commit statuses go.

@@ -6,9 +6,15 @@
 
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/SHA1Engine.h>
+
+#include "daemon/source/submodules.h"
 
 namespace slipway {
 namespace {
+
+// .gitmodules is a short list; anything near this is not one.
+constexpr std::size_t kMaxGitmodulesBytes = 1024 * 1024;
 
 std::vector<std::string> namesIn(const std::string& path) {
     std::vector<std::string> names;
@@ -102,6 +108,47 @@ std::vector<std::string> Checkout::removeStaleLocks() {
     return stale;
 }
 
+void Checkout::checkOutSubmodules(Entry& entry, const RepoSettings& repo, RepositoryMirror& mirror,
+                                  const std::string& url, const std::string& sha, const std::string& dir,
+                                  const std::vector<Gitlink>& links, int depth) {
+    // Deeper than any real project nests; a loop of repositories would not end.
+    constexpr int kMaxDepth = 8;
+    if (depth > kMaxDepth) {
+        throw SubmoduleError("submodule " + links.front().path + ": nested more than " + std::to_string(kMaxDepth) +
+                             " deep");
+    }
+    std::map<std::string, std::string> urls;
+    try {
+        urls = submoduleUrls(mirror.readFile(sha, ".gitmodules", kMaxGitmodulesBytes),
+                             reposDir_ + "/" + repo.alias + ".git/slipway-gitmodules");
+    } catch (const GitError& e) {
+        throw SubmoduleError("submodule " + links.front().path + ": no usable .gitmodules (" + e.what() + ")");
+    }
+    for (const Gitlink& link : links) {
+        const auto found = urls.find(link.path);
+        if (found == urls.end()) throw SubmoduleError("submodule " + link.path + ": .gitmodules gives no url for it");
+        const std::string moduleUrl = resolveSubmoduleUrl(url, found->second, link.path);
+        Poco::SHA1Engine digest;
+        digest.update(moduleUrl);
+        const std::string modulePath =
+            reposDir_ + "/" + repo.alias + ".git/modules/" + Poco::DigestEngine::digestToHex(digest.digest()) + ".git";
+        std::unique_ptr<RepositoryMirror>& module = entry.modules[moduleUrl];
+        if (!module) module = std::make_unique<RepositoryMirror>(modulePath, moduleUrl, repo.token);
+        try {
+            module->fetch(link.commit, fetchTimeout_);
+        } catch (const GitError& e) {
+            throw GitError("submodule " + link.path + " (" + moduleUrl + "): " + e.what(), e.transient());
+        }
+        const std::string folder = dir + "/" + link.path;
+        // Written whole each time (its folder was emptied): the index only
+        // serves this checkout, and lives in the submodule's mirror.
+        const std::vector<Gitlink> nested = module->checkout(link.commit, folder, modulePath + "/slipway.index", "");
+        if (!nested.empty()) {
+            checkOutSubmodules(entry, repo, *module, moduleUrl, link.commit, folder, nested, depth + 1);
+        }
+    }
+}
+
 Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
                                   std::size_t maxManifestBytes, std::string& manifest) {
     Entry& entry = entryFor(repo.alias);
@@ -127,15 +174,26 @@ Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& s
         tree->forget();
         // A folder changed behind slipwayd's back is written whole: libgit2
         // would keep a changed file, and write through a file made a link.
-        if (baseline.empty() || !entry.mirror->hasCommit(baseline) || !tree->unchanged()) {
+        std::vector<std::string> submodules;
+        if (!baseline.empty() && entry.mirror->hasCommit(baseline)) {
+            for (const Gitlink& link : entry.mirror->gitlinks(baseline)) submodules.push_back(link.path);
+        }
+        if (baseline.empty() || !entry.mirror->hasCommit(baseline) || !tree->unchanged(submodules)) {
             tree->clear();
             baseline.clear();
         }
-        entry.mirror->checkout(sha, tree->path(), tree->indexPath(), baseline);
+        const std::vector<Gitlink> links = entry.mirror->checkout(sha, tree->path(), tree->indexPath(), baseline);
+        if (repo.submodules && !links.empty()) {
+            checkOutSubmodules(entry, repo, *entry.mirror, repo.url, sha, tree->path(), links, 1);
+        }
         tree->remember(sha);
     } catch (const Poco::Exception& e) {
         discard(tree);
         throw std::runtime_error(what + e.displayText());
+    } catch (const GitError& e) {
+        // A submodule's fetch that failed on the network is worth another try.
+        discard(tree);
+        throw GitError(what + e.what(), e.transient());
     } catch (const std::exception& e) {
         discard(tree);
         throw std::runtime_error(what + e.what());

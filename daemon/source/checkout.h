@@ -51,7 +51,8 @@ public:
 
     // Fetches commit `sha` of `repo`, sets `manifest` to the content of
     // `manifestPath` at that commit, and lends a work tree holding exactly that
-    // commit's tree. Throws std::runtime_error saying which step failed on
+    // commit's tree: its submodules checked out too with `repo.submodules`,
+    // else each an empty folder. Throws std::runtime_error saying which step failed on
     // what (a GitError, transient or not, when the fetch failed).
     Lease prepare(const RepoSettings& repo, const std::string& sha, const std::string& manifestPath,
                   std::size_t maxManifestBytes, std::string& manifest);
@@ -73,9 +74,18 @@ private:
         explicit Entry(std::string workDir) : trees(std::move(workDir)) {}
         std::mutex mutex;  // the mirror: one fetch and checkout at a time
         std::unique_ptr<RepositoryMirror> mirror;
+        // Mirrors of its submodules' repositories (repos/<alias>.git/modules/), by URL.
+        std::map<std::string, std::unique_ptr<RepositoryMirror>> modules;
         WorkTreePool trees;  // its own lock: a job ending never waits for another's fetch
     };
     Entry& entryFor(const std::string& alias);
+
+    // Fetches and checks out each of `links`, gitlinks of commit `sha` of
+    // `mirror` (whose repository is at `url`), into its folder under `dir`,
+    // and theirs in turn. The caller holds the entry's lock.
+    void checkOutSubmodules(Entry& entry, const RepoSettings& repo, RepositoryMirror& mirror, const std::string& url,
+                            const std::string& sha, const std::string& dir, const std::vector<Gitlink>& links,
+                            int depth);
 
     std::string reposDir_;
     std::string workDir_;

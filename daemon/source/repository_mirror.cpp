@@ -1,5 +1,7 @@
 #include "daemon/source/repository_mirror.h"
 
+#include <filesystem>
+#include <optional>
 #include <vector>
 
 #include <git2/sys/repository.h>
@@ -176,6 +178,95 @@ std::string folderTreeId(const std::string& path, const std::string& sha, const 
 
 GitTree RepositoryMirror::treeOf(const std::string& sha) { return commitTree(repo_.get(), sha); }
 
+namespace {
+
+std::string hexOf(const git_oid* id) {
+    char hex[GIT_OID_HEXSZ + 1] = {};
+    git_oid_tostr(hex, sizeof hex, id);
+    return hex;
+}
+
+// `tree` (at `prefix`) without its gitlinks, and without the folders that
+// held nothing else; the gitlinks are added to `gitlinks`. Returns `tree`'s
+// own id when it has none, nullopt when nothing is left of it.
+std::optional<git_oid> withoutGitlinks(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                                       std::vector<Gitlink>& gitlinks) {
+    git_treebuilder* raw = nullptr;
+    checkGit(git_treebuilder_new(&raw, repo, tree), "reading the tree of " + (prefix.empty() ? "/" : prefix));
+    const GitTreeBuilder builder(raw);
+    bool changed = false;
+    const std::size_t count = git_tree_entrycount(tree);
+    for (std::size_t i = 0; i < count; ++i) {
+        const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
+        const std::string name = git_tree_entry_name(entry);
+        const git_filemode_t mode = git_tree_entry_filemode(entry);
+        std::optional<git_oid> replacement;
+        if (mode == GIT_FILEMODE_COMMIT) {
+            gitlinks.push_back({prefix + name, hexOf(git_tree_entry_id(entry))});
+        } else if (mode == GIT_FILEMODE_TREE) {
+            git_tree* sub = nullptr;
+            checkGit(git_tree_lookup(&sub, repo, git_tree_entry_id(entry)), "reading " + prefix + name);
+            const GitTree ownedSub(sub);
+            replacement = withoutGitlinks(repo, ownedSub.get(), prefix + name + "/", gitlinks);
+            if (replacement && git_oid_equal(&*replacement, git_tree_entry_id(entry))) continue;
+        } else {
+            continue;
+        }
+        changed = true;
+        if (replacement) {
+            checkGit(git_treebuilder_insert(nullptr, builder.get(), name.c_str(), &*replacement, GIT_FILEMODE_TREE),
+                     "rewriting " + prefix + name);
+        } else {
+            checkGit(git_treebuilder_remove(builder.get(), name.c_str()), "leaving out " + prefix + name);
+        }
+    }
+    if (!changed) return *git_tree_id(tree);
+    if (git_treebuilder_entrycount(builder.get()) == 0) return std::nullopt;
+    git_oid written;
+    checkGit(git_treebuilder_write(&written, builder.get()), "writing the tree of " + (prefix.empty() ? "/" : prefix));
+    return written;
+}
+
+// Makes `relative` an empty folder inside `root`. Whatever stands in the way
+// is not the tree's, and goes; a symbolic link on the way is removed, never
+// followed, so nothing outside `root` is touched.
+void makeEmptyFolder(const std::string& root, const std::string& relative) {
+    namespace fs = std::filesystem;
+    fs::path path = root;
+    for (const fs::path& part : fs::path(relative)) {
+        path /= part;
+        const fs::file_status status = fs::symlink_status(path);
+        if (fs::is_symlink(status) || (fs::exists(status) && !fs::is_directory(status))) fs::remove(path);
+        if (!fs::is_directory(fs::symlink_status(path))) fs::create_directory(path);
+    }
+    for (const fs::directory_entry& inside : fs::directory_iterator(path)) fs::remove_all(inside.path());
+}
+
+}  // namespace
+
+GitTree RepositoryMirror::treeWithoutGitlinks(const std::string& sha, std::vector<Gitlink>& gitlinks) {
+    GitTree tree = treeOf(sha);
+    std::optional<git_oid> kept = withoutGitlinks(repo_.get(), tree.get(), "", gitlinks);
+    if (kept && git_oid_equal(&*kept, git_tree_id(tree.get()))) return tree;
+    if (!kept) {
+        // Nothing but submodules: the empty tree.
+        git_treebuilder* raw = nullptr;
+        checkGit(git_treebuilder_new(&raw, repo_.get(), nullptr), "an empty tree");
+        const GitTreeBuilder empty(raw);
+        kept.emplace();
+        checkGit(git_treebuilder_write(&*kept, empty.get()), "writing an empty tree");
+    }
+    git_tree* written = nullptr;
+    checkGit(git_tree_lookup(&written, repo_.get(), &*kept), "the tree of " + shortSha(sha) + " without submodules");
+    return GitTree(written);
+}
+
+std::vector<Gitlink> RepositoryMirror::gitlinks(const std::string& sha) {
+    std::vector<Gitlink> found;
+    treeWithoutGitlinks(sha, found);
+    return found;
+}
+
 std::string RepositoryMirror::readFile(const std::string& sha, const std::string& path, std::size_t maxBytes) {
     GitTree tree = treeOf(sha);
     git_tree_entry* entry = nullptr;
@@ -205,9 +296,10 @@ std::string RepositoryMirror::readFile(const std::string& sha, const std::string
     return std::string(static_cast<const char*>(git_blob_rawcontent(ownedBlob.get())), size);
 }
 
-void RepositoryMirror::checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
-                                const std::string& baseline) {
-    GitTree tree = treeOf(sha);
+std::vector<Gitlink> RepositoryMirror::checkout(const std::string& sha, const std::string& dir,
+                                               const std::string& indexPath, const std::string& baseline) {
+    std::vector<Gitlink> gitlinks;
+    GitTree tree = treeWithoutGitlinks(sha, gitlinks);
     git_checkout_options options;
     git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
     // Whatever the folder holds that the tree does not, a file changed or left
@@ -217,7 +309,8 @@ void RepositoryMirror::checkout(const std::string& sha, const std::string& dir, 
     GitTree baselineTree;
     GitIndex emptyIndex;
     if (!baseline.empty()) {
-        baselineTree = treeOf(baseline);
+        std::vector<Gitlink> before;
+        baselineTree = treeWithoutGitlinks(baseline, before);
         options.baseline = baselineTree.get();
     } else {
         // Else libgit2 would take the mirror's HEAD for what the folder holds.
@@ -236,6 +329,8 @@ void RepositoryMirror::checkout(const std::string& sha, const std::string& dir, 
         git_checkout_tree(repo_.get(), reinterpret_cast<const git_object*>(tree.get()), &options);
     git_repository_set_index(repo_.get(), nullptr);
     checkGit(code, "checkout of " + shortSha(sha) + " into " + dir);
+    for (const Gitlink& link : gitlinks) makeEmptyFolder(dir, link.path);
+    return gitlinks;
 }
 
 }  // namespace slipway

@@ -16,6 +16,13 @@ namespace slipway {
 // commit is missing or `folder` is not a folder in it.
 std::string folderTreeId(const std::string& path, const std::string& sha, const std::string& folder);
 
+// A submodule as its repository's tree records it: a gitlink, the commit of
+// another repository at a path.
+struct Gitlink {
+    std::string path;    // relative to the repository's root
+    std::string commit;  // 40 hex digits
+};
+
 // A bare mirror of one configured repository under state_dir/repos/, fetched
 // incrementally. Not thread-safe: one job at a time uses a mirror (see Checkout).
 class RepositoryMirror {
@@ -40,13 +47,18 @@ public:
     // Whether the mirror has commit `sha`.
     bool hasCommit(const std::string& sha);
 
+    // The gitlinks (submodules) in the tree of commit `sha`, in tree order.
+    std::vector<Gitlink> gitlinks(const std::string& sha);
+
     // Makes folder `dir` hold exactly the tree of commit `sha`, keeping its
-    // index in `indexPath`. `baseline` is the commit whose tree `dir` holds,
+    // index in `indexPath`, and returns the commit's gitlinks. Each becomes an
+    // empty folder, as in GitHub's archives: the submodule's own commit is in
+    // another repository. `baseline` is the commit whose tree `dir` holds,
     // just as that index says (see WorkTree::unchanged): only the files that
     // differ between the two are written or removed. With no baseline, `dir`
     // must be empty.
-    void checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
-                  const std::string& baseline);
+    std::vector<Gitlink> checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
+                                  const std::string& baseline);
 
 private:
     // Objects a local copy may write before it gives way to a fetch.
@@ -62,6 +74,11 @@ private:
     void fetchRefspecs(const std::vector<std::string>& refspecs, std::chrono::steady_clock::time_point deadline,
                        std::chrono::seconds timeout);
     GitTree treeOf(const std::string& sha);
+    // The tree of commit `sha` without its gitlinks, which it lists in
+    // `gitlinks`: libgit2 cannot check a gitlink out of a bare repository
+    // into a folder of its own. The tree itself when it has none; otherwise
+    // one written for the purpose (only the folders on the way to a gitlink).
+    GitTree treeWithoutGitlinks(const std::string& sha, std::vector<Gitlink>& gitlinks);
 
     std::string path_;
     std::string url_;

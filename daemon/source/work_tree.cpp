@@ -36,18 +36,23 @@ std::string WorkTree::commit() const {
     return sha.size() == 40 && sha.find_first_not_of("0123456789abcdef") == std::string::npos ? sha : "";
 }
 
-bool WorkTree::unchanged() const {
+bool WorkTree::unchanged(const std::vector<std::string>& gitlinks) const {
     git_index* opened = nullptr;
     if (git_index_open(&opened, indexPath().c_str()) < 0) return false;
     const GitIndex index(opened);
     const std::size_t count = git_index_entrycount(index.get());
-    std::set<std::string> folders;  // every folder the listed files are in
-    for (std::size_t i = 0; i < count; ++i) {
-        const git_index_entry* entry = git_index_get_byindex(index.get(), i);
-        const std::string relative = entry->path;
+    std::set<std::string> folders;  // every folder the listed files and the submodules are in
+    const auto addFolders = [&folders](const std::string& relative) {
         for (std::size_t slash = relative.find('/'); slash != std::string::npos; slash = relative.find('/', slash + 1)) {
             folders.insert(relative.substr(0, slash));
         }
+    };
+    const std::set<std::string> submodules(gitlinks.begin(), gitlinks.end());
+    for (const std::string& link : gitlinks) addFolders(link);
+    for (std::size_t i = 0; i < count; ++i) {
+        const git_index_entry* entry = git_index_get_byindex(index.get(), i);
+        const std::string relative = entry->path;
+        addFolders(relative);
         struct stat info {};
         if (::lstat((path_ + "/" + relative).c_str(), &info) != 0) return false;
         const bool link = (entry->mode & 0170000) == 0120000;
@@ -64,7 +69,12 @@ bool WorkTree::unchanged() const {
     std::error_code error;
     for (std::filesystem::recursive_directory_iterator it(path_, error), end; !error && it != end; it.increment(error)) {
         if (it->is_directory(error) && !it->is_symlink(error)) {
-            if (!folders.count(it->path().lexically_relative(path_).string())) return false;
+            const std::string relative = it->path().lexically_relative(path_).string();
+            if (submodules.count(relative)) {
+                it.disable_recursion_pending();
+            } else if (!folders.count(relative)) {
+                return false;
+            }
         } else {
             ++files;
         }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace slipway {
 
@@ -25,8 +26,11 @@ public:
     std::string commit() const;
     // Whether the folder holds exactly the files its index lists, each with
     // the type, size, inode and modification time it had when written: nothing
-    // was added, removed, changed or replaced by a link since.
-    bool unchanged() const;
+    // was added, removed, changed or replaced by a link since. The folders of
+    // `gitlinks` (the submodules of the commit it holds, which the index does
+    // not list) may be there; what is in them is written anew by each
+    // checkout, so it is not looked at.
+    bool unchanged(const std::vector<std::string>& gitlinks = {}) const;
     // Drops the note; call before the folder changes.
     void forget() const;
     // Notes, durably, that the folder now holds the tree of `sha`.

@@ -1,6 +1,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <Poco/File.h>
+
+#include "tests/integration/command.h"
 #include "tests/integration/docker_engine.h"
 #include "tests/integration/pipeline_fixture.h"
 
@@ -56,6 +59,44 @@ TEST_P(BuildContext, DockerIgnoreLeavesFilesOutButNeverTheDockerfile) {
     const Poco::JSON::Object::Ptr job = daemon.waitForJob(deliverMerge(sha, "ignore-" + GetParam()));
     EXPECT_EQ(job->getValue<std::string>("state"), "succeeded") << daemon.output();
     EXPECT_EQ(IntegrationEnvironment::registry().tags(name), std::vector<std::string>{"1"});
+}
+
+// A repository with submodules, as projects that vendor a library have: by
+// default each is an empty folder, as in GitHub's archives, and the build goes
+// on; with submodules = true its files are there.
+TEST_P(BuildContext, SubmodulesAreEmptyFoldersUnlessTheRepositoryAsksForThem) {
+    const std::string name = unique("submodules");
+    GitFixture lib(dir_.path() + "/lib");
+    const std::string libSha = lib.commit({{"lib.c", "int lib;\n"}});
+    const std::string repo = dir_.path() + "/repo";
+    for (const std::string& path : {std::string("vendor/lib"), name + "/third_party"}) {
+        Poco::File(repo + "/" + path).createDirectories();
+        mustRun("git", {"-C", repo, "update-index", "--add", "--cacheinfo", "160000," + libSha + "," + path});
+    }
+    const std::string gitmodules = "[submodule \"vendor\"]\n\tpath = vendor/lib\n\turl = ../lib\n"
+                                   "[submodule \"third\"]\n\tpath = " + name + "/third_party\n\turl = ../lib\n";
+    const std::string empty = git_->commit(
+        {{".gitmodules", gitmodules},
+         {name + "/Dockerfile", "FROM " + IntegrationEnvironment::baseImage() +
+                                    "\nCOPY . /ctx/\nRUN test -d /ctx/third_party && test -z \"$(ls -A /ctx/third_party)\"\n"},
+         {"images.json", R"([{"service_name": ")" + name + R"(", "type": "Docker", "version": "1"}])"}});
+    SlipwayProcess& daemon = startDaemon();
+    EXPECT_EQ(daemon.waitForJob(deliverMerge(empty, "submodules-empty-" + GetParam()))->getValue<std::string>("state"),
+              "succeeded")
+        << daemon.output();
+
+    const std::string filled = git_->commit(
+        {{name + "/Dockerfile", "FROM " + IntegrationEnvironment::baseImage() +
+                                    "\nCOPY . /ctx/\nRUN grep -q 'int lib;' /ctx/third_party/lib.c\n"},
+         {"images.json", R"([{"service_name": ")" + name + R"(", "type": "Docker", "version": "2"}])"}});
+    DaemonOptions options = defaultOptions();
+    options.extraIni = "[repo.mono]\nsubmodules = true\n";
+    daemon_.reset();  // the same state folder: one slipwayd at a time
+    SlipwayProcess& fetching = startDaemon(options);
+    EXPECT_EQ(fetching.waitForJob(deliverMerge(filled, "submodules-filled-" + GetParam()))->getValue<std::string>("state"),
+              "succeeded")
+        << fetching.output();
+    EXPECT_EQ(IntegrationEnvironment::registry().tags(name), (std::vector<std::string>{"1", "2"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BuildContext, ::testing::Values("cli", "api"));

@@ -12,6 +12,7 @@
 #include <Poco/File.h>
 
 #include "daemon/source/git_handles.h"
+#include "tests/integration/command.h"
 #include "tests/integration/git_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -64,6 +65,14 @@ protected:
         return git_.commit(files);
     }
 
+    // Records a submodule at `path` (a gitlink to `commit` of another
+    // repository) for the next commit, as `git submodule add` would.
+    void gitlink(const std::string& path, const std::string& commit) {
+        const std::string repo = dir_.path() + "/repo";
+        Poco::File(repo + "/" + path).createDirectories();
+        testing::mustRun("git", {"-C", repo, "update-index", "--add", "--cacheinfo", "160000," + commit + "," + path});
+    }
+
     GitLibrary library_;
     testing::TempDir dir_;
     testing::GitFixture git_{dir_.path() + "/repo"};
@@ -96,6 +105,78 @@ TEST_F(CheckoutTest, ANewCommitRewritesOnlyTheFilesItChanges) {
     EXPECT_EQ(after.st_ino, kept.st_ino);
     EXPECT_EQ(after.st_mtim.tv_nsec, kept.st_mtim.tv_nsec);
     EXPECT_EQ(after.st_mtim.tv_sec, kept.st_mtim.tv_sec);
+}
+
+TEST_F(CheckoutTest, ASubmoduleBecomesAnEmptyFolderAndAKeptWorkTreeWithOneIsStillUpdatedInPlace) {
+    const std::string other = "89abcdef0123456789abcdef0123456789abcdef";
+    gitlink("vendor/lib", other);        // a folder that holds nothing but the submodule
+    gitlink("web/third_party", other);   // beside files of the repository
+    const std::string first = git_.commit(
+        {{"images.json", "[]"}, {".gitmodules", "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib.git\n"},
+         {"web/kept", "same"}, {"web/changed", "old"}});
+    const std::string path = checkOutAndGiveBack(first);
+    std::map<std::string, std::string> expected{{".gitmodules", "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib.git\n"},
+                                                {"images.json", "[]"},
+                                                {"vendor", "folder"},
+                                                {"vendor/lib", "folder"},
+                                                {"web", "folder"},
+                                                {"web/changed", "old"},
+                                                {"web/kept", "same"},
+                                                {"web/third_party", "folder"}};
+    EXPECT_EQ(contentOf(path), expected);
+    const struct stat kept = statOf(path + "/web/kept");
+
+    const std::string second = git_.commit({{"web/changed", "new"}});
+    Checkout::Lease lease = prepare(checkout_, second);
+    EXPECT_EQ(lease.path(), path);
+    expected["web/changed"] = "new";
+    EXPECT_EQ(contentOf(path), expected);
+    // Not written whole again: the submodule's folder is not taken for a change.
+    EXPECT_EQ(statOf(path + "/web/kept").st_ino, kept.st_ino);
+    EXPECT_EQ(statOf(path + "/web/kept").st_mtim.tv_nsec, kept.st_mtim.tv_nsec);
+}
+
+TEST_F(CheckoutTest, WithSubmodulesOnTheyAreFetchedAndCheckedOutRecursivelyFromTheRepositorysHost) {
+    testing::GitFixture deep(dir_.path() + "/deep");
+    const std::string deepSha = deep.commit({{"deep.txt", "the bottom"}});
+    testing::GitFixture lib(dir_.path() + "/lib");
+    const std::string libRepo = dir_.path() + "/lib";
+    Poco::File(libRepo + "/inner").createDirectories();
+    testing::mustRun("git", {"-C", libRepo, "update-index", "--add", "--cacheinfo", "160000," + deepSha + ",inner"});
+    const std::string libSha =
+        lib.commit({{"lib.c", "int lib;"}, {".gitmodules", "[submodule \"inner\"]\n\tpath = inner\n\turl = ../deep\n"}});
+    gitlink("vendor/lib", libSha);
+    const std::string sha = git_.commit(
+        {{"images.json", "[]"}, {".gitmodules", "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib\n"}});
+    repo_.submodules = true;
+
+    const std::string path = checkOutAndGiveBack(sha);
+    const std::map<std::string, std::string> content = contentOf(path);
+    EXPECT_EQ(content.at("vendor/lib/lib.c"), "int lib;");
+    EXPECT_EQ(content.at("vendor/lib/inner/deep.txt"), "the bottom");
+    // Checked out again, the next job's tree is the same.
+    const std::string again = git_.commit({{"images.json", "[]"}, {"new", "file"}});
+    Checkout::Lease lease = prepare(checkout_, again);
+    EXPECT_EQ(contentOf(lease.path()).at("vendor/lib/inner/deep.txt"), "the bottom");
+    EXPECT_EQ(contentOf(lease.path()).at("new"), "file");
+}
+
+TEST_F(CheckoutTest, ASubmoduleOnAnotherHostFailsTheCheckoutSayingWhy) {
+    gitlink("vendor/lib", "89abcdef0123456789abcdef0123456789abcdef");
+    const std::string sha = git_.commit(
+        {{"images.json", "[]"},
+         {".gitmodules", "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = https://elsewhere.example/lib.git\n"}});
+    repo_.submodules = true;
+    std::string manifest;
+    try {
+        checkout_.prepare(repo_, sha, "images.json", 1024, manifest);
+        ADD_FAILURE() << "a submodule on another host was fetched";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("submodule vendor/lib: https://elsewhere.example/lib.git is not on "
+                                             "file://, the host of the repository"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 TEST_F(CheckoutTest, AFolderThatReplacesASymbolicLinkIsWrittenInTheWorkTreeNotThroughTheLink) {
