@@ -1,5 +1,8 @@
 #include "daemon/slipway_daemon.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <iostream>
 
@@ -226,6 +229,19 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                     " repositories, registry " + settings.registryHost + ", state in " + settings.stateDir);
 
     waitForTerminationRequest();
+    // Only this thread waited for the signal with it blocked: another SIGTERM
+    // or SIGINT would reach a worker thread and end the process, cutting the
+    // stop short. From now on it is answered by a line in the log. (A handler,
+    // not SIG_IGN, which the docker children would inherit across exec.)
+    struct sigaction again {};
+    again.sa_handler = [](int) {
+        static const char message[] =
+            "Warning slipway: already stopping; running builds go on until builder.stop_timeout\n";
+        const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
+        (void)ignored;  // nothing to be done in a signal handler about a log that cannot be written
+    };
+    sigemptyset(&again.sa_mask);
+    for (const int signal : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(signal, &again, nullptr);
 
     const unsigned busy = scheduler.busyWorkers();
     log.information("stopping: no new requests; waiting up to " + std::to_string(settings.stopTimeout.count()) +

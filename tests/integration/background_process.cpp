@@ -1,5 +1,7 @@
 #include "tests/integration/background_process.h"
 
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -34,6 +36,14 @@ void BackgroundProcess::kill() {
     Poco::Process::kill(*handle_);
     handle_->wait();
     running_ = false;
+}
+
+void BackgroundProcess::signal(int signal) { ::kill(handle_->id(), signal); }
+
+int BackgroundProcess::wait() {
+    const int code = handle_->wait();
+    running_ = false;
+    return code;
 }
 
 std::string BackgroundProcess::output() const {

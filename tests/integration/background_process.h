@@ -22,6 +22,10 @@ public:
 
     // Sends SIGKILL and reaps the process; the destructor then has nothing left to stop.
     void kill();
+    // Sends `signal` (SIGTERM, SIGINT...) and leaves the process be.
+    void signal(int signal);
+    // Waits for the process to exit by itself and returns its exit code.
+    int wait();
 
     // Everything the process wrote so far.
     std::string output() const;

@@ -1,3 +1,5 @@
+#include <signal.h>
+
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -33,6 +35,28 @@ TEST_P(GracefulStop, SigtermLetsARunningBuildFinish) {
     EXPECT_EQ(ended->getValue<std::string>("state"), "succeeded");
     EXPECT_EQ(ended->getValue<int>("attempt"), 1) << "the build finished before slipwayd exited";
     EXPECT_EQ(IntegrationEnvironment::registry().tags(slow), std::vector<std::string>{"1"});
+}
+
+// An impatient operator presses Ctrl-C, then sends SIGTERM as well: the stop
+// that began goes on, and the build still finishes.
+TEST_P(GracefulStop, ASecondSignalDuringTheStopDoesNotCutItShort) {
+    const std::string slow = unique("stop-twice");
+    const std::string sha = git_->commit(files(
+        {service(slow, "sleep 3"), {{"images.json", imagesJson({{slow, "1"}})}}}));
+    SlipwayProcess& daemon = startDaemon();
+    const std::int64_t job = deliverMerge(sha, "stop-twice-" + GetParam());
+    waitUntilBuilding(daemon, job);
+    daemon.signal(SIGINT);
+    for (int i = 0; i < 100 && daemon.output().find("stopping: no new requests") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    daemon.signal(SIGTERM);
+    daemon.signal(SIGINT);
+    EXPECT_EQ(daemon.waitForExitAndStart(), 0) << daemon.output();
+    EXPECT_NE(daemon.output().find("already stopping"), std::string::npos) << daemon.output();
+    const Poco::JSON::Object::Ptr ended = daemon.waitForJob(job);
+    EXPECT_EQ(ended->getValue<std::string>("state"), "succeeded");
+    EXPECT_EQ(ended->getValue<int>("attempt"), 1) << "the second signal cut the build short";
 }
 
 TEST_P(GracefulStop, PastStopTimeoutTheBuildIsInterruptedAndResumedAtTheNextStart) {

@@ -73,6 +73,15 @@ void SlipwayProcess::restart() {
     start();
 }
 
+void SlipwayProcess::signal(int signal) { process_->signal(signal); }
+
+int SlipwayProcess::waitForExitAndStart() {
+    const int code = process_->wait();
+    process_.reset();
+    start();
+    return code;
+}
+
 std::string SlipwayProcess::url(const std::string& path) const {
     return origin_ + path;
 }

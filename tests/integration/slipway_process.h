@@ -51,6 +51,10 @@ public:
     void kill();
     // Starts slipwayd again on the same config, state and port.
     void restart();
+    // Sends `signal` to slipwayd and leaves it be.
+    void signal(int signal);
+    // Waits for slipwayd to exit by itself, returns its exit code, and starts it again.
+    int waitForExitAndStart();
 
     // POSTs a webhook signed with kSecret (or with `signature` when given).
     HttpAnswer sendWebhook(const std::string& event, const std::string& delivery, const std::string& body,
