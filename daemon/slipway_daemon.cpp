@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <thread>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Environment.h>
@@ -33,6 +34,7 @@
 #include "daemon/reporters/log_reporter.h"
 #include "daemon/registry/registry_client.h"
 #include "daemon/reporters/metrics.h"
+#include "daemon/service_manager.h"
 #include "daemon/source/checkout.h"
 #include "daemon/source/git_handles.h"
 #include "daemon/state_lock.h"
@@ -208,10 +210,34 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     params->setKeepAlive(true);
 
     std::unique_ptr<Poco::Net::HTTPServer> server;
+    std::string listening;  // where, for the log and systemctl status
+    // From systemd (slipway.socket), which keeps it open while slipwayd
+    // restarts: connections wait in its backlog rather than being refused.
+    std::optional<service_manager::InheritedSocket> inherited;
     try {
+        try {
+            inherited = service_manager::inheritedSocket();
+        } catch (const std::runtime_error& e) {
+            log.fatal(e.what());
+            return EXIT_CONFIG;
+        }
+        if (inherited && tlsContext) {
+            log.fatal("server.tls_certificate: HTTPS is served only on a socket slipwayd opens itself, and systemd "
+                      "passed one (slipway.socket): disable slipway.socket, or serve plain HTTP behind a TLS proxy");
+            return EXIT_CONFIG;
+        }
         const Poco::Net::SocketAddress address(settings.listenHost, settings.listenPort);
-        Poco::Net::ServerSocket socket = tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
-                                                    : Poco::Net::ServerSocket(address);
+        Poco::Net::ServerSocket socket = inherited    ? inherited->socket()
+                                         : tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
+                                                      : Poco::Net::ServerSocket(address);
+        listening = std::string(tlsContext ? "https://" : "http://") + socket.address().toString();
+        if (inherited) {
+            listening += " (a socket from systemd)";
+            if (socket.address().toString() != address.toString()) {
+                log.warning("systemd passed a socket on " + socket.address().toString() + ", not server.listen (" +
+                            address.toString() + "); serving on systemd's");
+            }
+        }
         server = std::make_unique<Poco::Net::HTTPServer>(
             new RequestRouter(webhook, intake, api, settings.registryHost, *store, *backend, metrics), requestThreads, socket,
             params);
@@ -224,9 +250,16 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     scheduler.start();
     statuses.start();
     server->start();
-    log.information(std::string("listening on ") + (tlsContext ? "https://" : "http://") + settings.listenHost + ":" + std::to_string(settings.listenPort) +
-                    " (webhooks at /hooks/github and /ciserver/updates), " + std::to_string(settings.repos.size()) +
-                    " repositories, registry " + settings.registryHost + ", state in " + settings.stateDir);
+    log.information("listening on " + listening + " (webhooks at /hooks/github and /ciserver/updates), " +
+                    std::to_string(settings.repos.size()) + " repositories, registry " + settings.registryHost +
+                    ", state in " + settings.stateDir);
+    service_manager::notifyReady("listening on " + listening);
+    // Fed while every worker is there and the store answers: a worker that
+    // died or a store that hangs stops it, and systemd restarts slipwayd.
+    const Watchdog watchdog([&scheduler, &store] {
+        store->countJobs(RunState::Queued);
+        return scheduler.healthy();
+    });
 
     waitForTerminationRequest();
     // Only this thread waited for the signal with it blocked: another SIGTERM
@@ -244,12 +277,24 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     for (const int signal : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(signal, &again, nullptr);
 
     const unsigned busy = scheduler.busyWorkers();
+    service_manager::notifyStopping("stopping: waiting for " + std::to_string(busy) + " running jobs");
     log.information("stopping: no new requests; waiting up to " + std::to_string(settings.stopTimeout.count()) +
                     " s (builder.stop_timeout) for " + std::to_string(busy) + " running jobs");
     // Workers claim nothing new, followed logs end, and then the server waits
     // for the requests in progress.
     scheduler.requestStop();
     stopping = true;
+    if (inherited) {
+        // What comes now waits in systemd's socket for the next slipwayd; what
+        // was accepted already is answered before the server stops, which
+        // would drop connections still queued for a request thread.
+        inherited->stopAccepting();
+        const auto deadline = std::chrono::steady_clock::now() + settings.requestTimeout;
+        while ((server->queuedConnections() > 0 || server->currentConnections() > 0) &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
     server->stopAll(false);
     if (!scheduler.waitForWorkers(settings.stopTimeout)) {
         // What is still running is cut short and left `running` in the store:

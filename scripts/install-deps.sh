@@ -6,12 +6,14 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl openssl
-  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev rapidjson-dev
+  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev rapidjson-dev libsystemd-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev clang libclang-rt-14-dev
   docker.io docker-registry busybox-static apache2-utils iproute2
   # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,
   # dpkg -i of the package (adduser), setpriv (util-linux), docker-compose.yml.
   dpkg-dev file systemd adduser util-linux docker-compose
+  # The systemd test boots a Debian root filesystem of its own in a container.
+  debootstrap
 )
 
 # The tests replay GitHub's example payloads from the npm registry.

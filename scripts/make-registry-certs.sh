@@ -120,6 +120,8 @@ YAML
 
 if $trust; then
   trust_dir=/etc/docker/certs.d/$host:$port
-  mkdir -p "$trust_dir"
+  # Readable by all, as Docker documents it: slipwayd, as the slipway user,
+  # reads the same CA for its registry lookups (whatever root's umask is).
+  (umask 022 && mkdir -p "$trust_dir")
   install -m 0644 "$dir/ca.crt" "$trust_dir/ca.crt"
 fi

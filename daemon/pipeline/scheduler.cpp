@@ -41,6 +41,11 @@ unsigned Scheduler::busyWorkers() {
     return busy_;
 }
 
+bool Scheduler::healthy() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !stopping_ && alive_ == workers_;
+}
+
 void Scheduler::stop() {
     requestStop();
     for (std::thread& thread : threads_) thread.join();

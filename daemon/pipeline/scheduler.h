@@ -33,6 +33,10 @@ public:
     // How many workers are still running a job.
     unsigned busyWorkers();
 
+    // Whether every worker is there and no stop was asked for: what the
+    // watchdog is fed on.
+    bool healthy();
+
     // requestStop(), then joins the workers however long their jobs take.
     void stop();
 

@@ -54,7 +54,7 @@ done
 echo "== dpkg -i"
 installed=true
 dpkg -i "$deb" || fail "dpkg -i failed"
-for file in /usr/bin/slipwayd /etc/slipway/slipway.ini /lib/systemd/system/slipway.service \
+for file in /usr/bin/slipwayd /etc/slipway/slipway.ini /lib/systemd/system/slipway.service /lib/systemd/system/slipway.socket \
   /usr/lib/sysusers.d/slipway.conf /usr/lib/tmpfiles.d/slipway.conf /usr/share/doc/slipway/README.md; do
   [ -f "$file" ] || fail "$file was not installed"
 done
