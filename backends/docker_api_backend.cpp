@@ -75,12 +75,13 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
     if (error.empty()) return;
 
     // As `docker rmi` would: an image another one still uses stays.
-    const std::vector<std::string>& created = progress.output().createdImages();
-    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    const std::vector<std::string> made =
+        imagesBuildMade(progress.output().stepImages(), [&](const std::string& id) { return parentOf(id); });
+    for (const std::string& id : made) {
         try {
-            deleteImage(*it, log);
+            deleteImage(id, log);
         } catch (const BackendError& e) {
-            log << "removal of intermediate image " << *it << ": " << e.what() << "\n";
+            log << "removal of intermediate image " << id << ": " << e.what() << "\n";
         }
     }
     throw BackendError(kind, error);
@@ -131,6 +132,19 @@ void DockerApiBackend::ping() {
 }
 
 void DockerApiBackend::abort() { engine_.abortCalls(); }
+
+std::string DockerApiBackend::parentOf(const std::string& id) {
+    std::string answer;
+    try {
+        engine_.call({Poco::Net::HTTPRequest::HTTP_GET, Poco::URI(kApi + "/images/" + id + "/json").getPathAndQuery(),
+                      {}, {}},
+                     settings_.removeTimeout, [&](const std::string& line) { answer += line; });
+        const Poco::JSON::Object::Ptr image = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
+        return image ? image->optValue<std::string>("Parent", "") : "";
+    } catch (const std::exception&) {
+        return "";  // no such image (404), or no answer: not one the build made
+    }
+}
 
 void DockerApiBackend::deleteImage(const std::string& reference, std::ostream& log) {
     std::string answer;

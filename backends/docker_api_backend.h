@@ -38,6 +38,9 @@ public:
 private:
     // DELETE /images/{reference}; writes what the engine untagged and deleted to the log.
     void deleteImage(const std::string& reference, std::ostream& log);
+    // The parent of image `id` as the engine records it; empty when it has
+    // none or there is no such image.
+    std::string parentOf(const std::string& id);
 
     DockerApiSettings settings_;
     EngineClient engine_;

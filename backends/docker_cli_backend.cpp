@@ -2,6 +2,8 @@
 
 #include <map>
 #include <sstream>
+
+#include <Poco/String.h>
 #include <vector>
 
 #include "backends/docker_output.h"
@@ -106,17 +108,29 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
     } catch (const BackendError&) {
         out.flush();
         output.finish();
-        const std::vector<std::string>& created = output.createdImages();
-        for (auto it = created.rbegin(); it != created.rend(); ++it) {
+        const std::vector<std::string> made =
+            imagesBuildMade(output.stepImages(), [&](const std::string& id) { return parentOf(id); });
+        for (const std::string& id : made) {
             try {
                 // Without --force: an image another one still uses stays.
-                run("docker rmi of intermediate image " + *it, {"rmi", "--", *it}, settings_.pushTimeout, log);
+                run("docker rmi of intermediate image " + id, {"rmi", "--", id}, settings_.pushTimeout, log);
             } catch (const BackendError& e) {
                 log << e.what() << "\n";
             }
         }
         throw;
     }
+}
+
+std::string DockerCliBackend::parentOf(const std::string& id) {
+    std::ostringstream answer;
+    try {
+        run("docker image inspect of " + id, {"image", "inspect", "--format", "{{.Parent}}", "--", id},
+            settings_.pushTimeout, answer);
+    } catch (const BackendError&) {
+        return "";  // no such image: not one the build made
+    }
+    return Poco::trim(answer.str());
 }
 
 void DockerCliBackend::login(std::ostream& log) {

@@ -105,8 +105,8 @@ void DockerOutputScanner::readLine(const std::string& raw) {
         reused_ = Poco::icompare(instruction, "FROM") == 0;
     } else if (line.rfind(" ---> Using cache", 0) == 0) {
         reused_ = true;
-    } else if (parseImageLine(line, id)) {
-        if (!reused_) created_.push_back(id);
+    } else if (!lastStep_.empty() && parseImageLine(line, id)) {
+        steps_.push_back({id, !reused_});
         reused_ = false;
     }
     const std::string digest = findDigest(line);
@@ -117,11 +117,21 @@ void DockerOutputScanner::readLine(const std::string& raw) {
     if (unreachable_.empty() && lastStep_.empty() && engineUnreachable(line)) unreachable_ = line;
 }
 
-std::vector<std::string> parseCreatedImages(const std::string& output) {
-    DockerOutputScanner scanner;
-    scanner.feed(output);
-    scanner.finish();
-    return scanner.createdImages();
+std::vector<std::string> imagesBuildMade(const std::vector<StepImage>& steps,
+                                         const std::function<std::string(const std::string& id)>& parentOf) {
+    std::vector<std::string> made;
+    if (steps.empty()) return made;
+    // The first is FROM's, the base image: where the chain starts.
+    std::string last = steps.front().id;
+    for (std::size_t i = 1; i < steps.size(); ++i) {
+        std::string parent = parentOf(steps[i].id);
+        if (parent.rfind("sha256:", 0) == 0) parent.erase(0, 7);
+        // The builder prints ids cut to 12 characters; the engine gives them whole.
+        if (last.empty() || parent.rfind(last, 0) != 0) continue;
+        last = steps[i].id;
+        if (steps[i].made) made.insert(made.begin(), steps[i].id);
+    }
+    return made;
 }
 
 std::string lastBuildStep(const std::string& output) {

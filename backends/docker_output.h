@@ -1,10 +1,18 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace slipway {
+
+// The image a build step ended with, as the classic builder prints it
+// (" ---> <id>"), and whether the step made it (not FROM's, not from the cache).
+struct StepImage {
+    std::string id;
+    bool made = false;
+};
 
 // What Docker prints while it builds and pushes, read the same way whether it
 // came from the docker CLI or from the Engine API's progress stream. Fed as it
@@ -19,9 +27,9 @@ public:
     // Reads a last line that had no newline.
     void finish();
 
-    // The ids of the images a build created step by step ("---> <id>" lines not
-    // preceded by "---> Using cache", nor by a FROM step), in the order it made them.
-    const std::vector<std::string>& createdImages() const { return created_; }
+    // Each " ---> <id>" line after a build's first step, in order. A RUN
+    // step can print such a line too: see imagesBuildMade before acting on one.
+    const std::vector<StepImage>& stepImages() const { return steps_; }
     // The last step a build started, as "N/M (INSTRUCTION arguments)"; empty when none.
     const std::string& lastStep() const { return lastStep_; }
     // The last line that was not blank (at most the first 4 KiB of it).
@@ -40,12 +48,21 @@ private:
     std::string partial_;
     bool overlong_ = false;
     bool reused_ = false;
-    std::vector<std::string> created_;
+    std::vector<StepImage> steps_;
     std::string lastStep_, lastLine_, digest_, unreachable_;
 };
 
+// The images a build made, children first (the order to remove them in), as
+// the engine records them rather than as the output says: of `steps`, only
+// those whose parent image (`parentOf`, asked of the engine: a full
+// "sha256:..." id, empty when it has none or no such image exists) is the
+// image of the step before. A " ---> <id>" line a RUN step printed names an
+// image that is not the child of the build's last step, and is passed over:
+// a Dockerfile cannot have slipway remove an image of its choosing.
+std::vector<std::string> imagesBuildMade(const std::vector<StepImage>& steps,
+                                         const std::function<std::string(const std::string& id)>& parentOf);
+
 // Whole-output conveniences over DockerOutputScanner.
-std::vector<std::string> parseCreatedImages(const std::string& output);
 std::string lastBuildStep(const std::string& output);
 std::string parsePushDigest(const std::string& output);
 

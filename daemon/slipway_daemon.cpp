@@ -289,9 +289,14 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         // was accepted already is answered before the server stops, which
         // would drop connections still queued for a request thread.
         inherited->stopAccepting();
+        // Poco's accept loop polls for 250 ms at a time: one that polled before
+        // the flag may still take a connection. Then the connections taken
+        // must all be answered, seen so twice in a row (one passes from the
+        // queue to a thread between the two counts).
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
         const auto deadline = std::chrono::steady_clock::now() + settings.requestTimeout;
-        while ((server->queuedConnections() > 0 || server->currentConnections() > 0) &&
-               std::chrono::steady_clock::now() < deadline) {
+        for (int idle = 0; idle < 2 && std::chrono::steady_clock::now() < deadline;) {
+            idle = server->queuedConnections() == 0 && server->currentConnections() == 0 ? idle + 1 : 0;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }

@@ -1,6 +1,10 @@
+#include <unistd.h>
+
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
+#include <Poco/String.h>
 
+#include "tests/integration/command.h"
 #include "tests/integration/docker_engine.h"
 #include "tests/integration/pipeline_fixture.h"
 
@@ -89,6 +93,27 @@ TEST_P(HostileRepository, AnImagesJsonThatIsHugeDeepOrALinkFailsTheJobSayingWhy)
     EXPECT_EQ(job->getValue<std::string>("state"), "failed");
     EXPECT_NE(errorOf(job).find("images.json in commit " + sha.substr(0, 12) + " is not a regular file"), std::string::npos)
         << errorOf(job);
+}
+
+// A failed build removes the images it made; a RUN step that prints
+// " ---> <id>" of another image on the build host must not get it removed.
+TEST_P(HostileRepository, ARunStepThatNamesAnImageOfTheHostCannotHaveItRemoved) {
+    const std::string victim = "slipway-test-victim-" + GetParam() + ":" + std::to_string(::getpid());
+    DockerEngine::importBaseImage(victim, dir_.path() + "/victim");
+    struct Remover {
+        std::string image;
+        ~Remover() { DockerEngine::removeImage(image); }
+    } remover{victim};
+    const std::string id = Poco::trim(mustRun("docker", {"image", "inspect", "--format", "{{.Id}}", victim}));
+    const std::string shortId = id.substr(std::string("sha256:").size(), 12);
+    const std::string name = unique("names-a-victim");
+    const std::string sha = git_->commit(
+        {{name + "/Dockerfile", "FROM " + IntegrationEnvironment::baseImage() + "\nRUN echo ' ---> " + shortId +
+                                    "' && false\n"},
+         {"images.json", imagesJson({{name, "1"}})}});
+    SlipwayProcess& daemon = startDaemon();
+    EXPECT_EQ(daemon.waitForJob(deliverMerge(sha, "victim-" + GetParam()))->getValue<std::string>("state"), "failed");
+    EXPECT_TRUE(DockerEngine::imageExists(victim)) << "the build's output had " << victim << " removed";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostileRepository, ::testing::Values("cli", "api"));

@@ -70,6 +70,8 @@ TEST_F(DockerApiBackendTest, BuildsFromTheContextTarWithTheDocumentedParameters)
 TEST_F(DockerApiBackendTest, AFailedBuildSaysWhichStepAndRemovesTheImagesItMade) {
     FakeDockerEngine engine([](const RecordedRequest& r) {
         if (r.method == "DELETE") return FakeAnswer{200, "[{\"Deleted\":\"sha256:1cbd2e9184b5\"}]\n"};
+        // The engine says whose child each image is.
+        if (r.method == "GET") return FakeAnswer{200, "{\"Id\":\"sha256:1cbd2e9184b5ff\",\"Parent\":\"sha256:6d3252677a64ff\"}"};
         return FakeAnswer{200,
                           "{\"stream\":\"Step 1/3 : FROM base\\n\"}\n{\"stream\":\" ---\\u003e 6d3252677a64\\n\"}\n"
                           "{\"stream\":\"Step 2/3 : COPY payload.txt /payload.txt\\n\"}\n"
@@ -88,9 +90,11 @@ TEST_F(DockerApiBackendTest, AFailedBuildSaysWhichStepAndRemovesTheImagesItMade)
                                              " failed at step 3/3 (RUN false): The command '/bin/sh -c false' "
                                              "returned a non-zero code: 1");
     }
-    ASSERT_EQ(engine.requests().size(), 2u);
-    EXPECT_EQ(engine.requests()[1].method, "DELETE");
-    EXPECT_EQ(engine.requests()[1].uri, "/v1.41/images/1cbd2e9184b5");
+    ASSERT_EQ(engine.requests().size(), 3u);
+    EXPECT_EQ(engine.requests()[1].method, "GET");
+    EXPECT_EQ(engine.requests()[1].uri, "/v1.41/images/1cbd2e9184b5/json");
+    EXPECT_EQ(engine.requests()[2].method, "DELETE");
+    EXPECT_EQ(engine.requests()[2].uri, "/v1.41/images/1cbd2e9184b5");
     EXPECT_NE(log_.str().find("Deleted: sha256:1cbd2e9184b5"), std::string::npos) << log_.str();
 }
 

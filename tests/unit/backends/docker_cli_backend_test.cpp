@@ -38,6 +38,7 @@ protected:
             "         echo 'Login Succeeded' ;;\n"
             "  build) if [ -e \"$here/buildSays\" ]; then cat \"$here/buildSays\"; exit 1; fi\n"
             "         exec sleep 30 ;;\n"
+            "  image) if [ -e \"$here/parent-$6\" ]; then cat \"$here/parent-$6\"; else echo \"Error: No such image: $6\"; exit 1; fi ;;\n"
             "  push) echo 'The push refers to repository [localhost:5443/api]'\n"
             "        echo '1: digest: " + kDigest + " size: 528' ;;\n"
             "esac\n");
@@ -124,6 +125,21 @@ TEST_F(DockerCliBackendTest, AFailureIsAnOutageOnlyWhenDockerSaysSoBeforeAnyStep
                      " ---> Running in 5f2b6a0c1d3e\n"
                      "Cannot connect to the Docker daemon at unix:///x.sock.\n"),
               FailureKind::Other);
+}
+
+// A RUN step that prints " ---> <id>" of an image on the build host does not
+// get slipway to remove it: the engine says whose child each image is.
+TEST_F(DockerCliBackendTest, AFailedBuildRemovesOnlyTheImagesTheEngineSaysItMade) {
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    dir_.write("buildSays", "Step 1/3 : FROM base\n ---> 6d3252677a64\nStep 2/3 : COPY a /a\n ---> 1cbd2e9184b5\n"
+                            "Step 3/3 : RUN echo ' ---> abcdefabcdef'; false\n ---> Running in 5f2b6a0c1d3e\n"
+                            " ---> abcdefabcdef\n");
+    dir_.write("parent-1cbd2e9184b5", "sha256:6d3252677a64ffffffff\n");
+    dir_.write("parent-abcdefabcdef", "sha256:0123456789abffffffff\n");
+    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
+    EXPECT_NE(calls().find("\nrmi -- 1cbd2e9184b5\n"), std::string::npos) << calls();
+    EXPECT_EQ(calls().find("rmi -- abcdefabcdef"), std::string::npos) << calls();
 }
 
 TEST(DockerCliBackend, ReportsAMissingDockerCommandAsABackendError) {

@@ -18,19 +18,42 @@ TEST(DockerOutput, FindsNoDigestWhenThereIsNone) {
     EXPECT_EQ(parsePushDigest("digest: sha256:short size: 1\n"), "");
 }
 
-TEST(DockerOutput, FindsTheImagesABuildCreatedButNotThoseItReused) {
-    const std::string output =
-        "Step 1/3 : FROM base\n"
-        " ---> 6d3252677a64\n"
-        "Step 2/3 : COPY payload.txt /payload.txt\n"
-        " ---> Using cache\n"
-        " ---> 1cbd2e9184b5\n"
-        "Step 3/3 : RUN false\n"
-        " ---> Running in 849c0555e907\n"
-        "Removing intermediate container 849c0555e907\n"
-        " ---> 96f416a900ef\n";
-    // The FROM line names the base image, which the build did not create either.
-    EXPECT_EQ(parseCreatedImages(output), std::vector<std::string>{"96f416a900ef"});
+TEST(DockerOutput, TellsTheImagesABuildMadeFromThoseItReusedAndFromThoseARunStepPrinted) {
+    DockerOutputScanner scanner;
+    scanner.feed(" ---> 000000000000\n"  // before any step: not the build's
+                 "Step 1/4 : FROM base\n"
+                 " ---> 6d3252677a64\n"
+                 "Step 2/4 : COPY payload.txt /payload.txt\n"
+                 " ---> Using cache\n"
+                 " ---> 1cbd2e9184b5\n"
+                 "Step 3/4 : RUN echo ' ---> abcdefabcdef'\n"
+                 " ---> Running in 849c0555e907\n"
+                 " ---> abcdefabcdef\n"
+                 "Removing intermediate container 849c0555e907\n"
+                 " ---> 96f416a900ef\n"
+                 "Step 4/4 : RUN false\n"
+                 " ---> Running in 5f2b6a0c1d3e\n"
+                 " ---> 96f416a90aaa\n");
+    scanner.finish();
+    std::vector<std::string> ids;
+    for (const StepImage& step : scanner.stepImages()) ids.push_back(step.id + (step.made ? " made" : ""));
+    EXPECT_EQ(ids, (std::vector<std::string>{"6d3252677a64", "1cbd2e9184b5", "abcdefabcdef made", "96f416a900ef made",
+                                             "96f416a90aaa made"}));
+    // The engine's word decides: abcdefabcdef, which step 3 printed, is an
+    // image of someone else's, and 96f416a90aaa (printed by step 4) does not exist.
+    const std::map<std::string, std::string> parents = {
+        {"1cbd2e9184b5", "sha256:6d3252677a64aaaa"},
+        {"abcdefabcdef", "sha256:0123456789ab0000"},
+        {"96f416a900ef", "sha256:1cbd2e9184b5bbbb"},
+    };
+    std::vector<std::string> asked;
+    const auto parentOf = [&](const std::string& id) {
+        asked.push_back(id);
+        const auto found = parents.find(id);
+        return found == parents.end() ? std::string() : found->second;
+    };
+    EXPECT_EQ(imagesBuildMade(scanner.stepImages(), parentOf), std::vector<std::string>{"96f416a900ef"});
+    EXPECT_EQ(asked.size(), 4u);
 }
 
 TEST(DockerOutput, NamesTheLastStepABuildStarted) {
@@ -51,7 +74,7 @@ TEST(DockerOutput, ReadsAHostileOutputWithoutHoldingItOrRecursingOnIt) {
     scanner.finish();
     EXPECT_EQ(scanner.lastStep().substr(0, 12), "1/1 (RUN 000");
     EXPECT_EQ(scanner.lastLine(), "The command '/bin/sh -c false' returned a non-zero code: 1");
-    EXPECT_TRUE(scanner.createdImages().empty());
+    EXPECT_TRUE(scanner.stepImages().empty());
 }
 
 TEST(DockerOutput, KeepsTheLineSayingTheEngineCannotBeReached) {
@@ -78,7 +101,8 @@ TEST(DockerOutput, ReadsOutputThatArrivesInPieces) {
                               "5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a size: 735\n"}) {
         scanner.feed(piece);
     }
-    EXPECT_EQ(scanner.createdImages(), std::vector<std::string>{"96f416a900ef"});
+    ASSERT_EQ(scanner.stepImages().size(), 1u);
+    EXPECT_EQ(scanner.stepImages()[0].id, "96f416a900ef");
     EXPECT_EQ(scanner.digest(), "sha256:5d7903307c7f9cba36a351264b5c7788b1cac81e37bb48b9e4c7c67312e6282a");
 }
 

@@ -32,7 +32,9 @@ TEST(ProgressStream, WritesBuildTextAsItIsAndKeepsTheImageId) {
     EXPECT_EQ(log.str(), expected);
     EXPECT_EQ(stream.imageId(), "sha256:96f416a900ef");
     EXPECT_EQ(stream.error(), "");
-    EXPECT_EQ(stream.output().createdImages(), std::vector<std::string>{"96f416a900ef"});
+    ASSERT_EQ(stream.output().stepImages().size(), 2u);
+    EXPECT_EQ(stream.output().stepImages()[1].id, "96f416a900ef");
+    EXPECT_TRUE(stream.output().stepImages()[1].made);
     EXPECT_EQ(stream.output().lastStep(), "2/2 (COPY payload.txt /payload.txt)");
 }
 
