@@ -4,6 +4,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace slipway {
 
@@ -40,6 +41,12 @@ struct BuildRequest {
     std::map<std::string, std::string> labels;     // set on the image: --label NAME=VALUE
 };
 
+// A tagged image on the engine, with its labels.
+struct LocalImage {
+    std::string reference;  // repository:tag
+    std::map<std::string, std::string> labels;
+};
+
 // Turns a context into an image in the registry. Implementations write what the
 // engine says to `log` as it happens, and throw BackendError on failure.
 class Backend {
@@ -54,6 +61,10 @@ public:
 
     // Removes the local tag `image`.
     virtual void remove(const std::string& image, std::ostream& log) = 0;
+
+    // The engine's tagged images that carry label `label` with `value`, one
+    // per tag.
+    virtual std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) = 0;
 
     // Throws BackendError unless the engine answers now (for GET /readyz).
     virtual void ping() = 0;

@@ -4,6 +4,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/URI.h>
 
@@ -24,6 +25,13 @@ std::pair<std::string, std::string> splitReference(const std::string& image) {
     const auto colon = image.rfind(':');
     if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return {image, "latest"};
     return {image.substr(0, colon), image.substr(colon + 1)};
+}
+
+// `text` as a JSON string, quoted and escaped.
+std::string jsonString(const std::string& text) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::formatString(text, out);
+    return out.str();
 }
 
 // {"name": "value", ...}, escaped as JSON strings.
@@ -132,6 +140,36 @@ void DockerApiBackend::ping() {
 }
 
 void DockerApiBackend::abort() { engine_.abortCalls(); }
+
+std::vector<LocalImage> DockerApiBackend::taggedImages(const std::string& label, const std::string& value) {
+    Poco::URI target(kApi + "/images/json");
+    target.addQueryParameter("filters", "{\"label\":[" + jsonString(label + "=" + value) + "]}");
+    std::string answer;
+    engine_.call({Poco::Net::HTTPRequest::HTTP_GET, target.getPathAndQuery(), {}, {}}, settings_.removeTimeout,
+                 [&](const std::string& line) { answer += line; });
+    std::vector<LocalImage> images;
+    try {
+        // [{"RepoTags": ["localhost:5443/api:1"], "Labels": {...}, ...}]
+        const Poco::JSON::Array::Ptr list = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Array::Ptr>();
+        for (std::size_t i = 0; list && i < list->size(); ++i) {
+            const Poco::JSON::Object::Ptr item = list->getObject(static_cast<unsigned>(i));
+            if (!item) continue;
+            std::map<std::string, std::string> labels;
+            if (const Poco::JSON::Object::Ptr found = item->getObject("Labels")) {
+                for (const auto& [name, labelValue] : *found) labels[name] = labelValue.toString();
+            }
+            const Poco::JSON::Array::Ptr tags = item->getArray("RepoTags");
+            for (std::size_t t = 0; tags && t < tags->size(); ++t) {
+                const std::string reference = tags->getElement<std::string>(static_cast<unsigned>(t));
+                if (reference.find("<none>") == std::string::npos) images.push_back({reference, labels});
+            }
+        }
+    } catch (const Poco::Exception& e) {
+        throw BackendError(FailureKind::Other, "the engine's list of images labelled " + label + " is not JSON: " +
+                                                   e.displayText());
+    }
+    return images;
+}
 
 std::string DockerApiBackend::parentOf(const std::string& id) {
     std::string answer;

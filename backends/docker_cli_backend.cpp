@@ -3,6 +3,8 @@
 #include <map>
 #include <sstream>
 
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/String.h>
 #include <vector>
 
@@ -120,6 +122,42 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
         }
         throw;
     }
+}
+
+std::vector<LocalImage> DockerCliBackend::taggedImages(const std::string& label, const std::string& value) {
+    std::ostringstream listed;
+    run("docker images labelled " + label + "=" + value,
+        {"images", "--filter", "label=" + label + "=" + value, "--format", "{{.Repository}}:{{.Tag}}"},
+        settings_.pushTimeout, listed);
+    std::vector<std::string> references;
+    std::istringstream lines(listed.str());
+    for (std::string line; std::getline(lines, line);) {
+        line = Poco::trim(line);
+        if (!line.empty() && line.find("<none>") == std::string::npos) references.push_back(line);
+    }
+    std::vector<LocalImage> images;
+    if (references.empty()) return images;
+    // One JSON object of labels per reference, in their order.
+    std::vector<std::string> args = {"image", "inspect", "--format", "{{json .Config.Labels}}", "--"};
+    args.insert(args.end(), references.begin(), references.end());
+    std::ostringstream inspected;
+    run("docker image inspect of the images labelled " + label, args, settings_.pushTimeout, inspected);
+    std::istringstream answers(inspected.str());
+    std::string answer;
+    for (const std::string& reference : references) {
+        if (!std::getline(answers, answer)) break;
+        LocalImage image{reference, {}};
+        try {
+            const Poco::JSON::Object::Ptr labels = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
+            if (labels) {
+                for (const auto& [name, labelValue] : *labels) image.labels[name] = labelValue.toString();
+            }
+        } catch (const Poco::Exception& e) {
+            throw BackendError(FailureKind::Other, "docker image inspect of " + reference + ": not JSON: " + answer);
+        }
+        images.push_back(std::move(image));
+    }
+    return images;
 }
 
 std::string DockerCliBackend::parentOf(const std::string& id) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include <Poco/AutoPtr.h>
@@ -28,6 +29,7 @@
 #include "daemon/http/tls_context.h"
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/job_runner.h"
+#include "daemon/pipeline/leftover_images.h"
 #include "daemon/pipeline/scheduler.h"
 #include "daemon/github/commit_status_client.h"
 #include "daemon/reporters/commit_status_sender.h"
@@ -186,9 +188,20 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                             std::chrono::seconds(30));
     JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
-                      settings.maxLogBytes, settings.concurrency, settings.republish, settings.github.contextPrefix},
+                      settings.maxLogBytes, settings.concurrency, settings.republish, settings.github.contextPrefix,
+                      store->instanceId()},
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
+    try {
+        std::ostringstream removal;
+        for (const std::string& tag :
+             removeLeftoverTags(*backend, *store, store->instanceId(), settings.keepImages, removal)) {
+            log.information("removed the local tag " + tag + ", left by a build that is no longer running");
+        }
+    } catch (const BackendError& e) {
+        // The engine is down now: the next start tries again.
+        log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
+    }
 
     std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }, settings.requestTimeout};

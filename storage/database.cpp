@@ -111,6 +111,13 @@ CREATE INDEX commit_statuses_due ON commit_statuses (id) WHERE delivery = 'due';
 CREATE INDEX commit_statuses_context ON commit_statuses (repo, sha, context);
 CREATE INDEX commit_statuses_build ON commit_statuses (build_id);
 )sql",
+    // Which slipwayd made an image on the engine: its builds are labelled with
+    // this, so that a start removes the tags its own builds left behind and
+    // never another slipwayd's on the same engine.
+    R"sql(
+CREATE TABLE instance (id TEXT NOT NULL);
+INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));
+)sql",
 };
 
 }  // namespace

@@ -409,6 +409,11 @@ void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const 
     stmt.exec();
 }
 
+std::string Store::instanceId() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return db_.execAndGet("SELECT id FROM instance").getString();
+}
+
 void Store::abandonCommitStatus(std::int64_t id, const std::string& why) {
     std::lock_guard<std::mutex> lock(mutex_);
     SQLite::Statement stmt(db_, "UPDATE commit_statuses SET delivery = 'abandoned', detail = ?, updated_at = ? WHERE id = ?");

@@ -95,6 +95,10 @@ public:
     // The newest commit status of build `buildId`; nullopt when it reports none.
     std::optional<CommitStatus> commitStatusOf(std::int64_t buildId);
 
+    // This state folder's own id, made with the database: what its builds'
+    // images are labelled with (kLabelInstance).
+    std::string instanceId();
+
     // Throws unless the database accepts a write right now.
     void checkWritable();
     std::vector<Delivery> recentDeliveries(int limit);

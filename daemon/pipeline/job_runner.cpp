@@ -398,6 +398,7 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
                 {kLabelContentKey, build.contentKey},
                 {kLabelTree, planned.tree},
                 {kLabelBuild, std::to_string(build.id)},
+                {kLabelInstance, settings_.instance},
             };
             // A build or push that finds its image, or a layer it builds on,
             // removed meanwhile runs once more (from the layer cache, so in

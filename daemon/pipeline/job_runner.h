@@ -34,6 +34,8 @@ struct JobRunnerSettings {
     // A build of a repository that reports commit statuses records each
     // transition as one, under the context <prefix>/<service>.
     std::string statusContextPrefix = "slipway";
+    // Labels every image built (kLabelInstance): see removeLeftoverTags.
+    std::string instance;
 };
 
 // Runs one claimed job to its end: checkout, images.json, then for each

@@ -18,6 +18,7 @@ inline constexpr const char* kLabelCreated = "org.opencontainers.image.created";
 inline constexpr const char* kLabelContentKey = "io.slipway.content-key";          // see content_key.h
 inline constexpr const char* kLabelTree = "io.slipway.tree";                        // the service folder's tree
 inline constexpr const char* kLabelBuild = "io.slipway.build";                      // slipway's build id
+inline constexpr const char* kLabelInstance = "io.slipway.instance";                // the state folder's id (Store::instanceId)
 
 // What to do with one service of a merge, given what its tag holds now.
 enum class ReleaseAction {

@@ -9,6 +9,7 @@
 #include <Poco/JSON/Array.h>
 
 #include "tests/integration/command.h"
+#include "tests/integration/docker_engine.h"
 #include "tests/integration/pipeline_fixture.h"
 
 namespace slipway::testing {
@@ -117,6 +118,34 @@ TEST_P(CrashRecovery, TwentyKillsDuringASeriesOfBuildsLoseNothingAndLeaveNothing
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     EXPECT_EQ(containers, "");
+}
+
+// A job killed with its image built and its push waiting for a registry that
+// is down, then failed for good at the restart (max_attempts = 1), never runs
+// again to remove its local tag: the start does.
+TEST_P(CrashRecovery, AStartRemovesTheLocalTagOfABuildThatWillNotRunAgain) {
+    const std::string name = unique("leftover");
+    const std::string sha = git_->commit(files({service(name), {{"images.json", imagesJson({{name, "1"}})}}}));
+    DaemonOptions options = defaultOptions();
+    // Nothing listens there: the push fails, and is tried again after 10 s.
+    options.registryHost = "localhost:" + std::to_string(freeLoopbackPort());
+    options.extraIni = "[builder]\nrepublish = overwrite\nmax_attempts = 1\nretries = 5\nretry_delay_ms = 10000\n";
+    SlipwayProcess& daemon = startDaemon(options);
+    const std::string image = options.registryHost + "/" + name + ":1";
+    struct Remover {
+        std::string image;
+        ~Remover() { DockerEngine::removeImage(image); }
+    } remover{image};
+    const std::int64_t job = deliverMerge(sha, "leftover-" + GetParam());
+    for (int i = 0; i < 600 && !DockerEngine::imageExists(image); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(DockerEngine::imageExists(image)) << "the build never tagged " << image << "\n" << daemon.output();
+    daemon.kill();
+    daemon.restart();
+    EXPECT_EQ(daemon.waitForJob(job)->getValue<std::string>("state"), "failed");
+    EXPECT_FALSE(DockerEngine::imageExists(image)) << "the start left " << image << " behind";
+    EXPECT_NE(daemon.output().find("removed the local tag " + image), std::string::npos) << daemon.output();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CrashRecovery, ::testing::Values("cli", "api"));

@@ -113,6 +113,7 @@ public:
         return digest;
     }
     void remove(const std::string&, std::ostream&) override {}
+    std::vector<LocalImage> taggedImages(const std::string&, const std::string&) override { return {}; }
     void ping() override {}
     void abort() override {}
 
