@@ -32,6 +32,7 @@
 #include "daemon/pipeline/leftover_images.h"
 #include "daemon/pipeline/scheduler.h"
 #include "daemon/github/commit_status_client.h"
+#include "daemon/housekeeping.h"
 #include "daemon/reporters/commit_status_sender.h"
 #include "daemon/reporters/log_reporter.h"
 #include "daemon/registry/registry_client.h"
@@ -260,8 +261,11 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         return EXIT_UNAVAILABLE;
     }
 
+    Housekeeping housekeeping({settings.stateDir, logDir, settings.keepDays, settings.keepBuilds, settings.repos},
+                              *store, checkout, clock, [&metrics](const DiskUsage& usage) { metrics.setDiskUsage(usage); });
     scheduler.start();
     statuses.start();
+    housekeeping.start();
     server->start();
     log.information("listening on " + listening + " (webhooks at /hooks/github and /ciserver/updates), " +
                     std::to_string(settings.repos.size()) + " repositories, registry " + settings.registryHost +
@@ -328,6 +332,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     }
     scheduler.stop();
     statuses.stop();
+    housekeeping.stop();
     log.information("stopped");
     return EXIT_OK;
 }

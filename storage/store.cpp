@@ -409,6 +409,50 @@ void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const 
     stmt.exec();
 }
 
+Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string cutoff = before ? formatRfc3339(*before) : std::string();
+    SQLite::Transaction tx(db_);
+    db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id INTEGER PRIMARY KEY)");
+    db_.exec("DELETE FROM pruned_builds");
+    SQLite::Statement select(
+        db_,
+        "INSERT INTO pruned_builds (id) "
+        "SELECT id FROM (SELECT id, finished_at, row_number() OVER (ORDER BY id DESC) AS newness FROM builds "
+        "                WHERE state IN ('succeeded', 'failed')) "
+        "WHERE id NOT IN (SELECT max(id) FROM builds GROUP BY repo, service) "
+        "AND ((? <> '' AND finished_at < ?) OR (? > 0 AND newness > ?))");
+    select.bind(1, cutoff);
+    select.bind(2, cutoff);
+    select.bind(3, keepBuilds);
+    select.bind(4, keepBuilds);
+    select.exec();
+    Pruned pruned;
+    SQLite::Statement ids(db_, "SELECT id FROM pruned_builds ORDER BY id");
+    while (ids.executeStep()) pruned.builds.push_back(ids.getColumn(0).getInt64());
+    db_.exec("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
+    db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id INTEGER PRIMARY KEY)");
+    db_.exec("DELETE FROM pruned_jobs");
+    db_.exec("INSERT OR IGNORE INTO pruned_jobs (id) SELECT job_id FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+    db_.exec("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+    SQLite::Statement jobs(db_,
+                           "DELETE FROM jobs WHERE state IN ('succeeded', 'failed') "
+                           "AND NOT EXISTS (SELECT 1 FROM builds WHERE builds.job_id = jobs.id) "
+                           "AND (id IN (SELECT id FROM pruned_jobs) OR (? <> '' AND finished_at < ?))");
+    jobs.bind(1, cutoff);
+    jobs.bind(2, cutoff);
+    pruned.jobs = jobs.exec();
+    if (before) {
+        SQLite::Statement deliveries(db_,
+                                     "DELETE FROM deliveries WHERE received_at < ? "
+                                     "AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = deliveries.id)");
+        deliveries.bind(1, cutoff);
+        pruned.deliveries = deliveries.exec();
+    }
+    tx.commit();
+    return pruned;
+}
+
 std::string Store::instanceId() {
     std::lock_guard<std::mutex> lock(mutex_);
     return db_.execAndGet("SELECT id FROM instance").getString();

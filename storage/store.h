@@ -95,6 +95,21 @@ public:
     // The newest commit status of build `buildId`; nullopt when it reports none.
     std::optional<CommitStatus> commitStatusOf(std::int64_t buildId);
 
+    // What pruneHistory removed.
+    struct Pruned {
+        std::vector<std::int64_t> builds;  // whose logs can go too
+        std::int64_t jobs = 0;
+        std::int64_t deliveries = 0;
+    };
+    // Removes, in one transaction, the builds that ended before `before`
+    // (when set) or are not among the newest `keepBuilds` (when above 0),
+    // with their commit statuses; then the ended jobs left without builds
+    // (theirs removed now, or ended before `before`), and the deliveries
+    // received before `before` that no job names any more. The newest build
+    // of each repository's service always stays, as does anything queued or
+    // running.
+    Pruned pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds);
+
     // This state folder's own id, made with the database: what its builds'
     // images are labelled with (kLabelInstance).
     std::string instanceId();

@@ -27,7 +27,7 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"builder",
      {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "republish", "fetch_timeout",
       "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
-    {"storage", {"state_dir"}},
+    {"storage", {"state_dir", "keep_days", "keep_builds"}},
     {"api", {"token_file"}},
     {"github", {"api_url", "ca_file", "context_prefix"}},
     {"repo.*", {"name", "url", "events", "branches", "token_file", "commit_statuses", "submodules"}},
@@ -367,6 +367,8 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     s.retryDelay = std::chrono::milliseconds(integer(config, "builder.retry_delay_ms", 2000, 1, 600000));
 
     s.stateDir = string(config, "storage.state_dir", s.stateDir);
+    s.keepDays = static_cast<int>(integer(config, "storage.keep_days", s.keepDays, 0, 36500));
+    s.keepBuilds = integer(config, "storage.keep_builds", s.keepBuilds, 0, 100000000);
     if (s.stateDir.empty() || s.stateDir[0] != '/') {
         throw ConfigError("storage.state_dir: expected an absolute path, got '" + s.stateDir + "'");
     }

@@ -78,6 +78,11 @@ struct Settings {
     int retries = 4;                          // extra tries of a step that failed for a transient reason
     std::chrono::milliseconds retryDelay{2000};  // the first wait; doubled each time, with jitter
     std::string stateDir = "/var/lib/slipway";
+    // Retention: builds (their rows and logs) that ended more than keepDays
+    // days ago, or beyond the newest keepBuilds, are removed daily; 0 turns
+    // either rule off. The newest build of each service always stays.
+    int keepDays = 90;
+    std::int64_t keepBuilds = 0;
     std::string apiToken;  // read from api.token_file; empty leaves /api open
     std::vector<RepoSettings> repos;
     GitHubSettings github;

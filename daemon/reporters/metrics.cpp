@@ -63,6 +63,11 @@ void Metrics::statusAttempted(StatusAttempt attempt) {
     ++statuses_[attempt];
 }
 
+void Metrics::setDiskUsage(const std::map<std::string, std::uint64_t>& bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    disk_ = bytes;
+}
+
 void Metrics::stepTimed(const Build&, BuildStep step, double seconds) {
     std::lock_guard<std::mutex> lock(mutex_);
     (step == BuildStep::Build ? buildSeconds_ : pushSeconds_).observe(seconds);
@@ -97,6 +102,13 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
     pushSeconds_.render(out, "slipway_push_duration_seconds", "Time the push step took.");
     out += "# HELP slipway_queue_depth Jobs waiting for a worker.\n# TYPE slipway_queue_depth gauge\n";
     out += "slipway_queue_depth " + std::to_string(queuedJobs) + "\n";
+    if (!disk_.empty()) {
+        out += "# HELP slipway_state_bytes The state folder's size by part, measured at the last housekeeping pass.\n"
+               "# TYPE slipway_state_bytes gauge\n";
+        for (const auto& [part, bytes] : disk_) {
+            out += "slipway_state_bytes{part=\"" + label(part) + "\"} " + std::to_string(bytes) + "\n";
+        }
+    }
     out += "# HELP slipway_builds_running Builds running now.\n# TYPE slipway_builds_running gauge\n";
     out += "slipway_builds_running " + std::to_string(runningBuilds) + "\n";
     return out;

@@ -35,6 +35,10 @@ public:
 
     void statusAttempted(StatusAttempt attempt) override;
 
+    // The state folder's size by part, in bytes, as the last housekeeping
+    // pass measured it (daemon/housekeeping.h).
+    void setDiskUsage(const std::map<std::string, std::uint64_t>& bytes);
+
     // The text for GET /metrics; `queuedJobs` and `runningBuilds` are read from
     // the store by the caller at scrape time.
     std::string render(std::int64_t queuedJobs, std::int64_t runningBuilds) const;
@@ -53,6 +57,7 @@ private:
     std::map<std::pair<std::string, std::string>, std::uint64_t> webhooks_;  // (event, outcome): rendered in this order
     std::map<RunState, std::uint64_t> builds_;
     std::map<StatusAttempt, std::uint64_t> statuses_;
+    std::map<std::string, std::uint64_t> disk_;
     Histogram buildSeconds_;
     Histogram pushSeconds_;
 };

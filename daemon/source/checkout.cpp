@@ -82,6 +82,22 @@ std::vector<std::string> Checkout::pruneUnconfigured(const std::vector<RepoSetti
     return removed;
 }
 
+std::vector<std::pair<std::string, std::size_t>> Checkout::packMirrors(const std::vector<RepoSettings>& repos,
+                                                                       std::size_t threshold) {
+    std::vector<std::pair<std::string, std::size_t>> packed;
+    for (const RepoSettings& repo : repos) {
+        if (!Poco::File(reposDir_ + "/" + repo.alias + ".git").exists()) continue;
+        Entry& entry = entryFor(repo.alias);
+        std::lock_guard<std::mutex> lock(entry.mutex);
+        if (!entry.mirror) {
+            entry.mirror = std::make_unique<RepositoryMirror>(reposDir_ + "/" + repo.alias + ".git", repo.url, repo.token);
+        }
+        if (entry.mirror->looseObjects() <= threshold) continue;
+        packed.emplace_back(repo.alias, entry.mirror->packLooseObjects());
+    }
+    return packed;
+}
+
 std::vector<std::string> Checkout::removeStaleLocks() {
     auto isLock = [](const std::string& name, const std::string& suffix) {
         return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;

@@ -61,6 +61,13 @@ public:
     // `repos`, and anything else in the work folder; returns the mirrors' names.
     std::vector<std::string> pruneUnconfigured(const std::vector<RepoSettings>& repos);
 
+    // Packs the loose objects of each mirror that has more than `threshold`
+    // (see RepositoryMirror::packLooseObjects), one repository at a time and
+    // under its lock, so no job of it fetches meanwhile. Returns, for each
+    // mirror packed, its alias and how many objects it packed.
+    std::vector<std::pair<std::string, std::size_t>> packMirrors(const std::vector<RepoSettings>& repos,
+                                                                 std::size_t threshold);
+
     // Removes the lock files a process killed in the middle of a write left
     // behind (libgit2's <file>.lock in a mirror, a work tree's index lock),
     // which would fail every later fetch or checkout of that repository.

@@ -20,6 +20,7 @@ using GitRemote = std::unique_ptr<git_remote, GitDeleter<git_remote, git_remote_
 using GitCommit = std::unique_ptr<git_commit, GitDeleter<git_commit, git_commit_free>>;
 using GitTree = std::unique_ptr<git_tree, GitDeleter<git_tree, git_tree_free>>;
 using GitTreeBuilder = std::unique_ptr<git_treebuilder, GitDeleter<git_treebuilder, git_treebuilder_free>>;
+using GitPackBuilder = std::unique_ptr<git_packbuilder, GitDeleter<git_packbuilder, git_packbuilder_free>>;
 using GitTreeEntry = std::unique_ptr<git_tree_entry, GitDeleter<git_tree_entry, git_tree_entry_free>>;
 using GitBlob = std::unique_ptr<git_blob, GitDeleter<git_blob, git_blob_free>>;
 using GitOdb = std::unique_ptr<git_odb, GitDeleter<git_odb, git_odb_free>>;

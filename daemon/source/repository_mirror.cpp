@@ -1,5 +1,6 @@
 #include "daemon/source/repository_mirror.h"
 
+#include <cctype>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -123,6 +124,56 @@ void RepositoryMirror::fetch(const std::string& sha, std::chrono::seconds timeou
         throw GitError("commit " + sha + " is not in " + url_ + " (fetched every branch and pull request)");
     }
     remember(oid);
+}
+
+namespace {
+
+// The loose objects' files under `objects`: objects/ab/cdef... is object abcdef....
+std::vector<std::pair<std::string, std::filesystem::path>> looseObjectFiles(const std::string& objects) {
+    std::vector<std::pair<std::string, std::filesystem::path>> found;
+    std::error_code error;
+    for (const auto& dir : std::filesystem::directory_iterator(objects, error)) {
+        const std::string prefix = dir.path().filename().string();
+        if (prefix.size() != 2 || !std::isxdigit(static_cast<unsigned char>(prefix[0])) ||
+            !std::isxdigit(static_cast<unsigned char>(prefix[1])) || !dir.is_directory()) {
+            continue;
+        }
+        for (const auto& file : std::filesystem::directory_iterator(dir.path(), error)) {
+            const std::string rest = file.path().filename().string();
+            if (rest.size() == GIT_OID_HEXSZ - 2 && rest.find_first_not_of("0123456789abcdef") == std::string::npos) {
+                found.emplace_back(prefix + rest, file.path());
+            }
+        }
+    }
+    return found;
+}
+
+}  // namespace
+
+std::size_t RepositoryMirror::looseObjects() const { return looseObjectFiles(path_ + "/objects").size(); }
+
+std::size_t RepositoryMirror::packLooseObjects() {
+    const auto loose = looseObjectFiles(path_ + "/objects");
+    if (loose.empty()) return 0;
+    git_packbuilder* raw = nullptr;
+    checkGit(git_packbuilder_new(&raw, repo_.get()), "packing " + path_);
+    const GitPackBuilder packer(raw);
+    for (const auto& [hex, file] : loose) {
+        git_oid oid;
+        checkGit(git_oid_fromstr(&oid, hex.c_str()), "object " + hex);
+        checkGit(git_packbuilder_insert(packer.get(), &oid, nullptr), "packing object " + hex + " of " + path_);
+    }
+    // Into objects/pack, with its index: readable before a loose file goes.
+    checkGit(git_packbuilder_write(packer.get(), nullptr, 0, nullptr, nullptr), "writing a pack in " + path_);
+    git_odb* odb = nullptr;
+    checkGit(git_repository_odb(&odb, repo_.get()), "the objects of " + path_);
+    const GitOdb ownedOdb(odb);
+    checkGit(git_odb_refresh(ownedOdb.get()), "reading the new pack of " + path_);
+    for (const auto& [hex, file] : loose) {
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+    }
+    return loose.size();
 }
 
 bool RepositoryMirror::hasReferences() {

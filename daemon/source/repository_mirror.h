@@ -60,6 +60,15 @@ public:
     std::vector<Gitlink> checkout(const std::string& sha, const std::string& dir, const std::string& indexPath,
                                   const std::string& baseline);
 
+    // Objects lying loose in the mirror (one file each): the local copy and
+    // the checkout's trees write them; fetches write packs.
+    std::size_t looseObjects() const;
+    // Writes every loose object into one new pack and removes the loose
+    // files: a mirror with thousands of them is slow to read and large on
+    // disk. Nothing is dropped, reachable or not (a job may be reading any).
+    // Returns how many were packed.
+    std::size_t packLooseObjects();
+
 private:
     // Objects a local copy may write before it gives way to a fetch.
     static constexpr std::size_t kMaxCopiedObjects = 20000;

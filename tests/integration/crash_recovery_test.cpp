@@ -148,6 +148,43 @@ TEST_P(CrashRecovery, AStartRemovesTheLocalTagOfABuildThatWillNotRunAgain) {
     EXPECT_NE(daemon.output().find("removed the local tag " + image), std::string::npos) << daemon.output();
 }
 
+// storage.keep_builds = 1 at a start: the older build of a service goes,
+// with its log; each service's newest stays; /metrics shows the state folder.
+TEST_P(CrashRecovery, AStartAppliesRetentionAndKeepsEachServicesNewestBuild) {
+    const std::string api = unique("kept-api"), web = unique("kept-web");
+    const std::string first = git_->commit(
+        files({service(api), service(web), {{"images.json", imagesJson({{api, "1"}, {web, "1"}})}}}));
+    SlipwayProcess& daemon = startDaemon();
+    const Poco::JSON::Object::Ptr one = daemon.waitForJob(deliverMerge(first, "keep-one-" + GetParam()));
+    ASSERT_EQ(one->getValue<std::string>("state"), "succeeded");
+    // web leaves images.json: its one build stays its newest.
+    const std::string second =
+        git_->commit({{api + "/payload.txt", "changed\n"}, {"images.json", imagesJson({{api, "2"}})}});
+    ASSERT_EQ(daemon.waitForJob(deliverMerge(second, "keep-two-" + GetParam()))->getValue<std::string>("state"),
+              "succeeded");
+    std::map<std::string, std::int64_t> firstBuilds;
+    Poco::JSON::Array::Ptr builds = one->getArray("builds");
+    for (std::size_t i = 0; i < builds->size(); ++i) {
+        firstBuilds[builds->getObject(static_cast<unsigned>(i))->getValue<std::string>("service")] =
+            builds->getObject(static_cast<unsigned>(i))->getValue<std::int64_t>("id");
+    }
+    const std::string oldLog = daemonDir() + "/state/logs/build-" + std::to_string(firstBuilds[api]) + ".log";
+    ASSERT_TRUE(Poco::File(oldLog).exists());
+
+    daemon_.reset();
+    DaemonOptions options = defaultOptions();
+    options.extraIni = "[storage]\nkeep_builds = 1\n";
+    SlipwayProcess& restarted = startDaemon(options);
+    for (int i = 0; i < 100 && restarted.get("/api/builds/" + std::to_string(firstBuilds[api])).status != 404; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(restarted.get("/api/builds/" + std::to_string(firstBuilds[api])).status, 404);
+    EXPECT_FALSE(Poco::File(oldLog).exists());
+    // web's only build is web's newest: it stays, though not among the newest one overall.
+    EXPECT_EQ(restarted.get("/api/builds/" + std::to_string(firstBuilds[web])).status, 200);
+    EXPECT_NE(restarted.get("/metrics").body.find("slipway_state_bytes{part=\"database\"}"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CrashRecovery, ::testing::Values("cli", "api"));
 
 }  // namespace

@@ -226,6 +226,15 @@ TEST_F(SettingsTest, ReadsWhereCommitStatusesGoAndWhereTheyLink) {
               "github.context_prefix: expected 1 to 100 characters, got ''");
 }
 
+TEST_F(SettingsTest, ReadsHowLongHistoryIsKept) {
+    EXPECT_EQ(load(minimal()).keepDays, 90);
+    EXPECT_EQ(load(minimal()).keepBuilds, 0);
+    const Settings s = load(minimal() + "[storage]\nkeep_days = 0\nkeep_builds = 500\n");
+    EXPECT_EQ(s.keepDays, 0);
+    EXPECT_EQ(s.keepBuilds, 500);
+    EXPECT_NE(errorOf(minimal() + "[storage]\nkeep_days = -1\n").find("storage.keep_days"), std::string::npos);
+}
+
 TEST_F(SettingsTest, TlsNeedsBothCertificateAndKey) {
     const std::string certificate = dir_.write("tls.crt", "certificate\n");
     const std::string key = dir_.write("tls.key", "key\n");

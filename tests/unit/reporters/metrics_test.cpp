@@ -53,6 +53,15 @@ TEST(Metrics, ReportsBuildsAndGauges) {
     EXPECT_TRUE(has(text, "slipway_builds_running 2"));
 }
 
+TEST(Metrics, ShowsTheStateFolderSizeOnceMeasured) {
+    Metrics m;
+    EXPECT_EQ(m.render(0, 0).find("slipway_state_bytes"), std::string::npos);
+    m.setDiskUsage({{"database", 4096}, {"logs", 10}});
+    const std::string text = m.render(0, 0);
+    EXPECT_NE(text.find("slipway_state_bytes{part=\"database\"} 4096\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("slipway_state_bytes{part=\"logs\"} 10\n"), std::string::npos) << text;
+}
+
 TEST(Metrics, CountsCommitStatusRequestsByWhatCameOfThem) {
     Metrics m;
     m.statusAttempted(StatusAttempt::Retried);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <Poco/File.h>
+#include <Poco/Timespan.h>
 
 #include <gtest/gtest.h>
 #include <SQLiteCpp/Database.h>
@@ -339,6 +340,59 @@ TEST_F(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
     EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Pending}}));
     store_.finishJob(jobId, RunState::Failed, "disk I/O error");
     EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Error}}));
+}
+
+TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnythingUnfinished) {
+    // Day 0: a job building api and web; day 10: a job building api again; day 20: one still running.
+    const auto oldJob = store_.recordDelivery(delivery("old"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    Build api = buildOf(oldJob, "api");
+    api.statusContext = "slipway/api";
+    const auto oldApi = store_.addBuild(api);
+    store_.finishBuild(oldApi, RunState::Succeeded, "sha256:a", "");
+    const auto oldWeb = store_.addBuild(buildOf(oldJob, "web"));
+    store_.finishBuild(oldWeb, RunState::Succeeded, "sha256:w", "");
+    store_.finishJob(oldJob, RunState::Succeeded, "");
+    clock_.epoch += 10 * 86400;
+    const std::string newer = "89abcdef0123456789abcdef0123456789abcdef";
+    const auto newJob = store_.recordDelivery(delivery("new"), {{"exam", newer, "", 1}}).queued.at(0);
+    store_.claimJob();
+    Build newApi = buildOf(newJob, "api");
+    newApi.sha = newer;
+    newApi.version = "2";
+    const auto newApiId = store_.addBuild(newApi);
+    store_.finishBuild(newApiId, RunState::Failed, "", "broken");
+    store_.finishJob(newJob, RunState::Failed, "1 of 1 services failed");
+    clock_.epoch += 10 * 86400;
+    const auto runningJob = store_.recordDelivery(delivery("running"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+
+    // Keep 5 days: the day-0 api build goes with its status; web's only build
+    // stays, being its newest; so does the job that holds it.
+    const Store::Pruned pruned = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
+    EXPECT_EQ(pruned.builds, std::vector<std::int64_t>{oldApi});
+    EXPECT_FALSE(store_.build(oldApi));
+    EXPECT_FALSE(store_.commitStatusOf(oldApi));
+    EXPECT_TRUE(store_.build(oldWeb));
+    EXPECT_TRUE(store_.job(oldJob));
+    EXPECT_EQ(pruned.jobs, 0);
+    EXPECT_EQ(pruned.deliveries, 0);
+    EXPECT_TRUE(store_.job(runningJob));
+    // Keep the newest build alone: nothing more goes, each service's newest stays.
+    EXPECT_TRUE(store_.pruneHistory(std::nullopt, 1).builds.empty());
+
+    // A job left without builds goes, and then its delivery.
+    SQLite::Database db(dir_.path() + "/slipway.db", SQLite::OPEN_READWRITE);
+    db.exec("UPDATE builds SET repo = 'gone' WHERE id = " + std::to_string(oldWeb));  // no longer its service's newest
+    const Store::Pruned again = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
+    EXPECT_EQ(again.builds, std::vector<std::int64_t>{});  // still the newest of ('gone', 'web')
+    db.exec("UPDATE builds SET repo = 'exam', service = 'api' WHERE id = " + std::to_string(oldWeb));
+    const Store::Pruned last = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
+    EXPECT_EQ(last.builds, std::vector<std::int64_t>{oldWeb});
+    EXPECT_EQ(last.jobs, 1);
+    EXPECT_EQ(last.deliveries, 1);
+    EXPECT_FALSE(store_.job(oldJob));
+    EXPECT_TRUE(store_.job(newJob));
 }
 
 TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
