@@ -84,7 +84,7 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
 
     // As `docker rmi` would: an image another one still uses stays.
     const std::vector<std::string> made =
-        imagesBuildMade(progress.output().stepImages(), [&](const std::string& id) { return parentOf(id); });
+        imagesBuildMade(progress.output().stepImages(), [&](const std::string& id) { return originOf(id); });
     for (const std::string& id : made) {
         try {
             deleteImage(id, log);
@@ -171,16 +171,18 @@ std::vector<LocalImage> DockerApiBackend::taggedImages(const std::string& label,
     return images;
 }
 
-std::string DockerApiBackend::parentOf(const std::string& id) {
+ImageOrigin DockerApiBackend::originOf(const std::string& id) {
     std::string answer;
     try {
         engine_.call({Poco::Net::HTTPRequest::HTTP_GET, Poco::URI(kApi + "/images/" + id + "/json").getPathAndQuery(),
                       {}, {}},
                      settings_.removeTimeout, [&](const std::string& line) { answer += line; });
         const Poco::JSON::Object::Ptr image = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
-        return image ? image->optValue<std::string>("Parent", "") : "";
+        if (!image) return {};
+        const Poco::JSON::Array::Ptr tags = image->getArray("RepoTags");
+        return {image->optValue<std::string>("Parent", ""), tags && tags->size() > 0};
     } catch (const std::exception&) {
-        return "";  // no such image (404), or no answer: not one the build made
+        return {};  // no such image (404), or no answer: not one the build made
     }
 }
 

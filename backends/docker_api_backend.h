@@ -4,6 +4,7 @@
 #include <string>
 
 #include "backends/backend.h"
+#include "backends/docker_output.h"
 #include "backends/engine_client.h"
 #include "backends/registry_credentials.h"
 
@@ -39,9 +40,8 @@ public:
 private:
     // DELETE /images/{reference}; writes what the engine untagged and deleted to the log.
     void deleteImage(const std::string& reference, std::ostream& log);
-    // The parent of image `id` as the engine records it; empty when it has
-    // none or there is no such image.
-    std::string parentOf(const std::string& id);
+    // What the engine records of image `id` (see imagesBuildMade).
+    ImageOrigin originOf(const std::string& id);
 
     DockerApiSettings settings_;
     EngineClient engine_;

@@ -111,7 +111,7 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
         out.flush();
         output.finish();
         const std::vector<std::string> made =
-            imagesBuildMade(output.stepImages(), [&](const std::string& id) { return parentOf(id); });
+            imagesBuildMade(output.stepImages(), [&](const std::string& id) { return originOf(id); });
         for (const std::string& id : made) {
             try {
                 // Without --force: an image another one still uses stays.
@@ -160,15 +160,19 @@ std::vector<LocalImage> DockerCliBackend::taggedImages(const std::string& label,
     return images;
 }
 
-std::string DockerCliBackend::parentOf(const std::string& id) {
+ImageOrigin DockerCliBackend::originOf(const std::string& id) {
     std::ostringstream answer;
     try {
-        run("docker image inspect of " + id, {"image", "inspect", "--format", "{{.Parent}}", "--", id},
+        run("docker image inspect of " + id, {"image", "inspect", "--format", "{{.Parent}} {{len .RepoTags}}", "--", id},
             settings_.pushTimeout, answer);
     } catch (const BackendError&) {
-        return "";  // no such image: not one the build made
+        return {};  // no such image: not one the build made
     }
-    return Poco::trim(answer.str());
+    // "sha256:<parent> <tags>", the parent empty for a base image.
+    const std::string line = Poco::trim(answer.str());
+    const std::string::size_type space = line.rfind(' ');
+    return {Poco::trim(line.substr(0, space == std::string::npos ? 0 : space)),
+            space == std::string::npos || line.substr(space + 1) != "0"};
 }
 
 void DockerCliBackend::login(std::ostream& log) {

@@ -48,9 +48,8 @@ private:
                             std::chrono::seconds timeout, std::ostream& log,
                             const std::optional<std::string>& input = std::nullopt);
 
-    // The parent of image `id` as the engine records it; empty when it has
-    // none or there is no such image.
-    std::string parentOf(const std::string& id);
+    // What the engine records of image `id` (see imagesBuildMade).
+    ImageOrigin originOf(const std::string& id);
 
     // Stores the registry credentials in configDir through `docker login`.
     void login(std::ostream& log);

@@ -118,16 +118,17 @@ void DockerOutputScanner::readLine(const std::string& raw) {
 }
 
 std::vector<std::string> imagesBuildMade(const std::vector<StepImage>& steps,
-                                         const std::function<std::string(const std::string& id)>& parentOf) {
+                                         const std::function<ImageOrigin(const std::string& id)>& originOf) {
     std::vector<std::string> made;
     if (steps.empty()) return made;
     // The first is FROM's, the base image: where the chain starts.
     std::string last = steps.front().id;
     for (std::size_t i = 1; i < steps.size(); ++i) {
-        std::string parent = parentOf(steps[i].id);
+        const ImageOrigin origin = originOf(steps[i].id);
+        std::string parent = origin.parent;
         if (parent.rfind("sha256:", 0) == 0) parent.erase(0, 7);
         // The builder prints ids cut to 12 characters; the engine gives them whole.
-        if (last.empty() || parent.rfind(last, 0) != 0) continue;
+        if (origin.tagged || last.empty() || parent.rfind(last, 0) != 0) continue;
         last = steps[i].id;
         if (steps[i].made) made.insert(made.begin(), steps[i].id);
     }

@@ -52,15 +52,23 @@ private:
     std::string lastStep_, lastLine_, digest_, unreachable_;
 };
 
+// What the engine records of an image: its parent (a full "sha256:..." id,
+// empty when it has none, or when there is no such image) and whether any
+// tag names it.
+struct ImageOrigin {
+    std::string parent;
+    bool tagged = false;
+};
+
 // The images a build made, children first (the order to remove them in), as
 // the engine records them rather than as the output says: of `steps`, only
-// those whose parent image (`parentOf`, asked of the engine: a full
-// "sha256:..." id, empty when it has none or no such image exists) is the
-// image of the step before. A " ---> <id>" line a RUN step printed names an
-// image that is not the child of the build's last step, and is passed over:
-// a Dockerfile cannot have slipway remove an image of its choosing.
+// untagged images whose parent (`originOf`, asked of the engine) is the image
+// of the step before. A " ---> <id>" line a RUN step printed names an image
+// that is not the child of the build's last step, or is tagged, and is
+// passed over: a Dockerfile cannot have slipway remove an image of its
+// choosing (at most an untagged cached sibling of its own steps).
 std::vector<std::string> imagesBuildMade(const std::vector<StepImage>& steps,
-                                         const std::function<std::string(const std::string& id)>& parentOf);
+                                         const std::function<ImageOrigin(const std::string& id)>& originOf);
 
 // Whole-output conveniences over DockerOutputScanner.
 std::string lastBuildStep(const std::string& output);

@@ -30,6 +30,9 @@ public:
     explicit Impl(int fd) { reset(fd); }
 
     bool poll(const Poco::Timespan& timeout, int mode) override {
+        // The server's accept loop calls this again only once it has queued
+        // what the previous call let it accept.
+        ++polls_;
         if (!accepting_) {
             std::this_thread::sleep_for(std::chrono::microseconds(timeout.totalMicroseconds()));
             return false;
@@ -38,11 +41,18 @@ public:
     }
 
     std::atomic<bool> accepting_{true};
+    std::atomic<std::uint64_t> polls_{0};
 };
 
 InheritedSocket::InheritedSocket(int fd) : impl_(new Impl(fd)), socket_(AdoptedServerSocket(impl_)) {}
 
-void InheritedSocket::stopAccepting() { impl_->accepting_ = false; }
+void InheritedSocket::stopAccepting() {
+    impl_->accepting_ = false;
+    // A poll already under way may still let one connection in: once the
+    // loop has polled again, it has queued it.
+    const std::uint64_t seen = impl_->polls_;
+    while (impl_->polls_ == seen) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
 
 std::optional<InheritedSocket> inheritedSocket() {
     // Unsets $LISTEN_FDS: the docker children must not take the socket for theirs.

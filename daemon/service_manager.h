@@ -30,7 +30,8 @@ public:
 
     // Takes no more connections off the socket: those that arrive from now on
     // wait in its backlog, for the slipwayd that starts next, instead of being
-    // accepted here and then dropped by the stop.
+    // accepted here and then dropped by the stop. Returns once the server's
+    // accept loop has queued what it took before (the server must be running).
     void stopAccepting();
 
 private:

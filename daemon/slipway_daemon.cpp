@@ -193,16 +193,6 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                       store->instanceId()},
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
-    try {
-        std::ostringstream removal;
-        for (const std::string& tag :
-             removeLeftoverTags(*backend, *store, store->instanceId(), settings.keepImages, removal)) {
-            log.information("removed the local tag " + tag + ", left by a build that is no longer running");
-        }
-    } catch (const BackendError& e) {
-        // The engine is down now: the next start tries again.
-        log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
-    }
 
     std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }, settings.requestTimeout};
@@ -263,9 +253,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
 
     Housekeeping housekeeping({settings.stateDir, logDir, settings.keepDays, settings.keepBuilds, settings.repos},
                               *store, checkout, clock, [&metrics](const DiskUsage& usage) { metrics.setDiskUsage(usage); });
-    scheduler.start();
     statuses.start();
-    housekeeping.start();
     server->start();
     log.information("listening on " + listening + " (webhooks at /hooks/github and /ciserver/updates), " +
                     std::to_string(settings.repos.size()) + " repositories, registry " + settings.registryHost +
@@ -277,6 +265,22 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         store->countJobs(RunState::Queued);
         return scheduler.healthy();
     });
+    // Before any job runs (a job could tag the same reference again), but
+    // after the webhooks are served: an engine slow to answer delays the
+    // builds, not the deliveries.
+    try {
+        std::ostringstream removal;
+        for (const std::string& tag :
+             removeLeftoverTags(*backend, *store, store->instanceId(), settings.keepImages, removal)) {
+            log.information("removed the local tag " + tag + ", left by a build that is no longer running");
+        }
+        if (!removal.str().empty()) log.warning("removing local tags left by earlier builds: " + removal.str());
+    } catch (const BackendError& e) {
+        // The engine is down now: the next start tries again.
+        log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
+    }
+    scheduler.start();
+    housekeeping.start();
 
     waitForTerminationRequest();
     // Only this thread waited for the signal with it blocked: another SIGTERM
@@ -291,6 +295,8 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         (void)ignored;  // nothing to be done in a signal handler about a log that cannot be written
     };
     sigemptyset(&again.sa_mask);
+    // A read or write the signal lands in goes on instead of failing with EINTR.
+    again.sa_flags = SA_RESTART;
     for (const int signal : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(signal, &again, nullptr);
 
     const unsigned busy = scheduler.busyWorkers();
@@ -306,11 +312,8 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         // was accepted already is answered before the server stops, which
         // would drop connections still queued for a request thread.
         inherited->stopAccepting();
-        // Poco's accept loop polls for 250 ms at a time: one that polled before
-        // the flag may still take a connection. Then the connections taken
-        // must all be answered, seen so twice in a row (one passes from the
-        // queue to a thread between the two counts).
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // The connections taken must all be answered, seen so twice in a row
+        // (one passes from the queue to a thread between the two counts).
         const auto deadline = std::chrono::steady_clock::now() + settings.requestTimeout;
         for (int idle = 0; idle < 2 && std::chrono::steady_clock::now() < deadline;) {
             idle = server->queuedConnections() == 0 && server->currentConnections() == 0 ? idle + 1 : 0;

@@ -410,31 +410,51 @@ void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const 
 }
 
 Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    // In batches, each a transaction of its own: a first prune of years of
+    // history must not hold the lock that webhooks (and the watchdog) wait on.
+    constexpr int kBatch = 500;
     const std::string cutoff = before ? formatRfc3339(*before) : std::string();
-    SQLite::Transaction tx(db_);
-    db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id INTEGER PRIMARY KEY)");
-    db_.exec("DELETE FROM pruned_builds");
-    SQLite::Statement select(
-        db_,
-        "INSERT INTO pruned_builds (id) "
-        "SELECT id FROM (SELECT id, finished_at, row_number() OVER (ORDER BY id DESC) AS newness FROM builds "
-        "                WHERE state IN ('succeeded', 'failed')) "
-        "WHERE id NOT IN (SELECT max(id) FROM builds GROUP BY repo, service) "
-        "AND ((? <> '' AND finished_at < ?) OR (? > 0 AND newness > ?))");
-    select.bind(1, cutoff);
-    select.bind(2, cutoff);
-    select.bind(3, keepBuilds);
-    select.bind(4, keepBuilds);
-    select.exec();
     Pruned pruned;
-    SQLite::Statement ids(db_, "SELECT id FROM pruned_builds ORDER BY id");
-    while (ids.executeStep()) pruned.builds.push_back(ids.getColumn(0).getInt64());
-    db_.exec("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
-    db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id INTEGER PRIMARY KEY)");
-    db_.exec("DELETE FROM pruned_jobs");
-    db_.exec("INSERT OR IGNORE INTO pruned_jobs (id) SELECT job_id FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
-    db_.exec("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id INTEGER PRIMARY KEY)");
+        db_.exec("DELETE FROM pruned_jobs");
+    }
+    for (;;) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        SQLite::Transaction tx(db_);
+        db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id INTEGER PRIMARY KEY)");
+        db_.exec("DELETE FROM pruned_builds");
+        // Never the newest finished build of a service, one whose job is still
+        // to run or running (a rerun keeps its succeeded builds), nor one whose
+        // commit status GitHub is still to get.
+        SQLite::Statement select(
+            db_,
+            "INSERT INTO pruned_builds (id) "
+            "SELECT b.id FROM (SELECT id, job_id, finished_at, row_number() OVER (ORDER BY id DESC) AS newness "
+            "                  FROM builds WHERE state IN ('succeeded', 'failed')) AS b "
+            "WHERE b.id NOT IN (SELECT max(id) FROM builds WHERE state IN ('succeeded', 'failed') GROUP BY repo, service) "
+            "AND b.job_id NOT IN (SELECT id FROM jobs WHERE state IN ('queued', 'running')) "
+            "AND coalesce((SELECT s.delivery FROM commit_statuses s WHERE s.build_id = b.id ORDER BY s.id DESC LIMIT 1), "
+            "             '') <> 'due' "
+            "AND ((? <> '' AND b.finished_at < ?) OR (? > 0 AND b.newness > ?)) "
+            "ORDER BY b.id LIMIT ?");
+        select.bind(1, cutoff);
+        select.bind(2, cutoff);
+        select.bind(3, keepBuilds);
+        select.bind(4, keepBuilds);
+        select.bind(5, kBatch);
+        const int selected = select.exec();
+        SQLite::Statement ids(db_, "SELECT id FROM pruned_builds ORDER BY id");
+        while (ids.executeStep()) pruned.builds.push_back(ids.getColumn(0).getInt64());
+        db_.exec("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
+        db_.exec("INSERT OR IGNORE INTO pruned_jobs (id) SELECT job_id FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+        db_.exec("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+        tx.commit();
+        if (selected < kBatch) break;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    SQLite::Transaction tx(db_);
     SQLite::Statement jobs(db_,
                            "DELETE FROM jobs WHERE state IN ('succeeded', 'failed') "
                            "AND NOT EXISTS (SELECT 1 FROM builds WHERE builds.job_id = jobs.id) "
@@ -442,6 +462,7 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
     jobs.bind(1, cutoff);
     jobs.bind(2, cutoff);
     pruned.jobs = jobs.exec();
+    db_.exec("DELETE FROM pruned_jobs");
     if (before) {
         SQLite::Statement deliveries(db_,
                                      "DELETE FROM deliveries WHERE received_at < ? "

@@ -101,13 +101,14 @@ public:
         std::int64_t jobs = 0;
         std::int64_t deliveries = 0;
     };
-    // Removes, in one transaction, the builds that ended before `before`
-    // (when set) or are not among the newest `keepBuilds` (when above 0),
-    // with their commit statuses; then the ended jobs left without builds
-    // (theirs removed now, or ended before `before`), and the deliveries
-    // received before `before` that no job names any more. The newest build
-    // of each repository's service always stays, as does anything queued or
-    // running.
+    // Removes the builds that ended before `before` (when set) or are not
+    // among the newest `keepBuilds` finished ones (when above 0), with their
+    // commit statuses, in transactions of a few hundred; then the ended jobs
+    // left without builds (theirs removed now, or ended before `before`), and
+    // the deliveries received before `before` that no job names any more. The
+    // newest finished build of each repository's service always stays, as do
+    // builds of a job still queued or running and builds whose commit status
+    // is still to be sent.
     Pruned pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds);
 
     // This state folder's own id, made with the database: what its builds'

@@ -15,7 +15,8 @@ std::vector<std::string> removeLeftoverTags(Backend& backend, Store& store, cons
         if (label == image.labels.end() || !Poco::NumberParser::tryParse64(label->second, id)) continue;
         const std::optional<Build> build = store.build(id);
         if (build && !isFinished(build->state)) continue;  // its own job removes it
-        if (keepImages && build && build->state == RunState::Succeeded && build->image == image.reference) continue;
+        // Kept on purpose: a succeeded build's, or one whose row retention removed.
+        if (keepImages && (!build || (build->state == RunState::Succeeded && build->image == image.reference))) continue;
         try {
             backend.remove(image.reference, log);
             removed.push_back(image.reference);

@@ -14,7 +14,8 @@ namespace slipway {
 // running. A build always removes its tag as it ends, but one a stop or
 // crash cut short leaves it, and a job that then fails after its last allowed
 // attempt (builder.max_attempts) never runs again to remove it. With
-// `keepImages`, a succeeded build's tag stays, as it was kept on purpose.
+// `keepImages`, a succeeded build's tag stays, as it was kept on purpose, and
+// so does one whose build retention has removed from the store.
 // Another slipwayd's images (another instance) are never touched. Call at
 // start, before any job runs. Returns the references removed; throws
 // BackendError when the engine cannot list them.

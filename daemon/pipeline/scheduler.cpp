@@ -12,6 +12,7 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::start() {
     std::lock_guard<std::mutex> lock(mutex_);
     alive_ = workers_;
+    started_ = true;
     for (unsigned i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -43,7 +44,7 @@ unsigned Scheduler::busyWorkers() {
 
 bool Scheduler::healthy() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return !stopping_ && alive_ == workers_;
+    return !stopping_ && (!started_ || alive_ == workers_);
 }
 
 void Scheduler::stop() {

@@ -33,8 +33,8 @@ public:
     // How many workers are still running a job.
     unsigned busyWorkers();
 
-    // Whether every worker is there and no stop was asked for: what the
-    // watchdog is fed on.
+    // Whether no stop was asked for and, once started, every worker is
+    // there: what the watchdog is fed on.
     bool healthy();
 
     // requestStop(), then joins the workers however long their jobs take.
@@ -51,6 +51,7 @@ private:
     std::condition_variable wakeup_;
     std::condition_variable ended_;
     bool stopping_ = false;
+    bool started_ = false;
     unsigned pendingWakeups_ = 0;
     unsigned alive_ = 0;
     unsigned busy_ = 0;

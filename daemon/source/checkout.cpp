@@ -15,6 +15,9 @@ namespace {
 
 // .gitmodules is a short list; anything near this is not one.
 constexpr std::size_t kMaxGitmodulesBytes = 1024 * 1024;
+// Submodules of one checkout, nested ones included: more than projects have,
+// few enough that a repository naming itself cannot fetch without end.
+constexpr int kMaxSubmodules = 100;
 
 std::vector<std::string> namesIn(const std::string& path) {
     std::vector<std::string> names;
@@ -126,7 +129,7 @@ std::vector<std::string> Checkout::removeStaleLocks() {
 
 void Checkout::checkOutSubmodules(Entry& entry, const RepoSettings& repo, RepositoryMirror& mirror,
                                   const std::string& url, const std::string& sha, const std::string& dir,
-                                  const std::vector<Gitlink>& links, int depth) {
+                                  const std::vector<Gitlink>& links, int depth, int& budget) {
     // Deeper than any real project nests; a loop of repositories would not end.
     constexpr int kMaxDepth = 8;
     if (depth > kMaxDepth) {
@@ -141,6 +144,10 @@ void Checkout::checkOutSubmodules(Entry& entry, const RepoSettings& repo, Reposi
         throw SubmoduleError("submodule " + links.front().path + ": no usable .gitmodules (" + e.what() + ")");
     }
     for (const Gitlink& link : links) {
+        if (--budget < 0) {
+            throw SubmoduleError("submodule " + link.path + ": more than " + std::to_string(kMaxSubmodules) +
+                                 " submodules in all");
+        }
         const auto found = urls.find(link.path);
         if (found == urls.end()) throw SubmoduleError("submodule " + link.path + ": .gitmodules gives no url for it");
         const std::string moduleUrl = resolveSubmoduleUrl(url, found->second, link.path);
@@ -160,7 +167,7 @@ void Checkout::checkOutSubmodules(Entry& entry, const RepoSettings& repo, Reposi
         // serves this checkout, and lives in the submodule's mirror.
         const std::vector<Gitlink> nested = module->checkout(link.commit, folder, modulePath + "/slipway.index", "");
         if (!nested.empty()) {
-            checkOutSubmodules(entry, repo, *module, moduleUrl, link.commit, folder, nested, depth + 1);
+            checkOutSubmodules(entry, repo, *module, moduleUrl, link.commit, folder, nested, depth + 1, budget);
         }
     }
 }
@@ -200,7 +207,8 @@ Checkout::Lease Checkout::prepare(const RepoSettings& repo, const std::string& s
         }
         const std::vector<Gitlink> links = entry.mirror->checkout(sha, tree->path(), tree->indexPath(), baseline);
         if (repo.submodules && !links.empty()) {
-            checkOutSubmodules(entry, repo, *entry.mirror, repo.url, sha, tree->path(), links, 1);
+            int budget = kMaxSubmodules;
+            checkOutSubmodules(entry, repo, *entry.mirror, repo.url, sha, tree->path(), links, 1, budget);
         }
         tree->remember(sha);
     } catch (const Poco::Exception& e) {

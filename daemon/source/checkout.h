@@ -89,10 +89,11 @@ private:
 
     // Fetches and checks out each of `links`, gitlinks of commit `sha` of
     // `mirror` (whose repository is at `url`), into its folder under `dir`,
-    // and theirs in turn. The caller holds the entry's lock.
+    // and theirs in turn, at most `budget` submodules in all (counted down).
+    // The caller holds the entry's lock.
     void checkOutSubmodules(Entry& entry, const RepoSettings& repo, RepositoryMirror& mirror, const std::string& url,
                             const std::string& sha, const std::string& dir, const std::vector<Gitlink>& links,
-                            int depth);
+                            int depth, int& budget);
 
     std::string reposDir_;
     std::string workDir_;

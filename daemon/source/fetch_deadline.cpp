@@ -1,12 +1,18 @@
 #include "daemon/source/fetch_deadline.h"
 
 #include <optional>
+#include <stdexcept>
+#include <vector>
 #include <string>
 
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include <Poco/Net/DNS.h>
+#include <Poco/Net/HostEntry.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/NumberParser.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
@@ -51,16 +57,42 @@ int expired(const DeadlineSocket& s, const std::string& what) {
 int connectSocket(git_stream* stream) {
     DeadlineSocket& s = self(stream);
     try {
-        const Poco::Net::SocketAddress address(s.host, s.port);
-        const std::optional<Poco::Timespan> left = remaining();
-        if (!left) {
-            s.socket.connect(address);
-        } else if (left->totalMicroseconds() == 0) {
-            return expired(s, "connecting to");
+        // Each address the name has, in turn, as libgit2's own socket does.
+        std::vector<Poco::Net::SocketAddress> addresses;
+        Poco::Net::IPAddress literal;
+        unsigned number = 0;
+        if (!Poco::NumberParser::tryParseUnsigned(s.port, number) || number > 65535) {
+            addresses.emplace_back(s.host, s.port);  // a service name: resolved with the host
+        } else if (Poco::Net::IPAddress::tryParse(s.host, literal)) {
+            addresses.emplace_back(literal, static_cast<std::uint16_t>(number));
         } else {
-            s.socket.connect(address, *left);
+            const Poco::Net::HostEntry entry = Poco::Net::DNS::hostByName(s.host);
+            for (const Poco::Net::IPAddress& ip : entry.addresses()) {
+                addresses.emplace_back(ip, static_cast<std::uint16_t>(number));
+            }
         }
-        return 0;
+        std::string failures;
+        for (const Poco::Net::SocketAddress& address : addresses) {
+            const std::optional<Poco::Timespan> left = remaining();
+            if (left && left->totalMicroseconds() == 0) return expired(s, "connecting to");
+            try {
+                s.socket = Poco::Net::StreamSocket();
+                if (left) {
+                    s.socket.connect(address, *left);
+                } else {
+                    s.socket.connect(address);
+                }
+                return 0;
+            } catch (const Poco::TimeoutException&) {
+                throw;
+            } catch (const Poco::Exception& e) {
+                failures += (failures.empty() ? "" : "; ") + address.toString() + ": " + e.displayText();
+            }
+        }
+        git_error_set_str(GIT_ERROR_NET, ("connecting to " + s.host + ":" + s.port + ": " +
+                                          (failures.empty() ? std::string("no address") : failures))
+                                             .c_str());
+        return -1;
     } catch (const Poco::Exception& e) {
         return fail(s, "connecting to", e);
     } catch (const std::exception& e) {
@@ -68,33 +100,34 @@ int connectSocket(git_stream* stream) {
     }
 }
 
-ssize_t readSocket(git_stream* stream, void* data, size_t length) {
-    DeadlineSocket& s = self(stream);
+// Runs `io` once `setTimeout` has given the socket what is left of the
+// deadline (zero: no timeout); libgit2's error and -1 when it fails.
+template <typename SetTimeout, typename Io>
+ssize_t timed(DeadlineSocket& s, const std::string& what, SetTimeout setTimeout, Io io) {
     try {
         const std::optional<Poco::Timespan> left = remaining();
-        if (left && left->totalMicroseconds() == 0) return expired(s, "reading from");
-        // Zero: no timeout.
-        s.socket.setReceiveTimeout(left.value_or(Poco::Timespan(0)));
-        return s.socket.receiveBytes(data, static_cast<int>(std::min<size_t>(length, 1 << 30)));
+        if (left && left->totalMicroseconds() == 0) return expired(s, what);
+        setTimeout(left.value_or(Poco::Timespan(0)));
+        return io();
     } catch (const Poco::Exception& e) {
-        return fail(s, "reading from", e);
+        return fail(s, what, e);
     } catch (const std::exception& e) {
-        return fail(s, "reading from", Poco::Exception(e.what()));
+        return fail(s, what, Poco::Exception(e.what()));
     }
+}
+
+ssize_t readSocket(git_stream* stream, void* data, size_t length) {
+    DeadlineSocket& s = self(stream);
+    return timed(
+        s, "reading from", [&](const Poco::Timespan& t) { s.socket.setReceiveTimeout(t); },
+        [&] { return s.socket.receiveBytes(data, static_cast<int>(std::min<size_t>(length, 1 << 30))); });
 }
 
 ssize_t writeSocket(git_stream* stream, const char* data, size_t length, int /*flags*/) {
     DeadlineSocket& s = self(stream);
-    try {
-        const std::optional<Poco::Timespan> left = remaining();
-        if (left && left->totalMicroseconds() == 0) return expired(s, "writing to");
-        s.socket.setSendTimeout(left.value_or(Poco::Timespan(0)));
-        return s.socket.sendBytes(data, static_cast<int>(std::min<size_t>(length, 1 << 30)));
-    } catch (const Poco::Exception& e) {
-        return fail(s, "writing to", e);
-    } catch (const std::exception& e) {
-        return fail(s, "writing to", Poco::Exception(e.what()));
-    }
+    return timed(
+        s, "writing to", [&](const Poco::Timespan& t) { s.socket.setSendTimeout(t); },
+        [&] { return s.socket.sendBytes(data, static_cast<int>(std::min<size_t>(length, 1 << 30))); });
 }
 
 int closeSocket(git_stream* stream) {
@@ -109,7 +142,13 @@ int closeSocket(git_stream* stream) {
 void freeSocket(git_stream* stream) { delete &self(stream); }
 
 int newSocket(git_stream** out, const char* host, const char* port) {
-    auto* s = new DeadlineSocket{};
+    DeadlineSocket* s = nullptr;
+    try {
+        s = new DeadlineSocket{};
+    } catch (const std::bad_alloc&) {
+        git_error_set_str(GIT_ERROR_NOMEMORY, "no memory for a socket");
+        return -1;
+    }
     s->parent.version = GIT_STREAM_VERSION;
     s->parent.connect = connectSocket;
     s->parent.read = readSocket;
@@ -128,7 +167,11 @@ void registerDeadlineSockets() {
     git_stream_registration registration{};
     registration.version = GIT_STREAM_VERSION;
     registration.init = newSocket;
-    git_stream_register(GIT_STREAM_STANDARD, &registration);
+    if (git_stream_register(GIT_STREAM_STANDARD, &registration) < 0) {
+        // Only a libgit2 built without stream registration says no: fetches
+        // would then wait on a stalled server for ever.
+        throw std::runtime_error("libgit2 refused slipway's socket stream: fetches would have no deadline");
+    }
 }
 
 FetchDeadline::FetchDeadline(std::chrono::steady_clock::time_point deadline)

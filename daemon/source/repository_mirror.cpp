@@ -1,13 +1,16 @@
 #include "daemon/source/repository_mirror.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include <git2/sys/repository.h>
 
 #include <Poco/File.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include "daemon/source/fetch_deadline.h"
@@ -82,6 +85,9 @@ void RepositoryMirror::fetchRefspecs(const std::vector<std::string>& refspecs,
     options.callbacks.transfer_progress = progress;
     options.callbacks.payload = &context;
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+    // The token goes to the configured URL's host alone, never where a
+    // redirect points (libgit2 follows the first one by default).
+    options.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 
     std::vector<char*> specs;
     for (const std::string& spec : refspecs) specs.push_back(const_cast<char*>(spec.c_str()));
@@ -237,33 +243,58 @@ std::string hexOf(const git_oid* id) {
     return hex;
 }
 
+// Deeper than any real repository nests its folders; a hostile tree could
+// otherwise exhaust the stack.
+constexpr int kMaxTreeDepth = 4096;
+
+// Whether `name`, one tree entry's name, is one a checkout may write: libgit2
+// checks the names it writes itself, but a gitlink's folder is slipway's to
+// make, and libgit2 does not check names as it reads a tree.
+bool safeEntryName(const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || Poco::icompare(name, ".git") == 0) return false;
+    return name.find_first_of(std::string("/\\\0", 3)) == std::string::npos;
+}
+
 // `tree` (at `prefix`) without its gitlinks, and without the folders that
 // held nothing else; the gitlinks are added to `gitlinks`. Returns `tree`'s
-// own id when it has none, nullopt when nothing is left of it.
+// own id when it has none, nullopt when nothing is left of it. Throws
+// GitError for a tree no checkout could write: a gitlink's name that is not
+// a plain name, or two entries of one name.
 std::optional<git_oid> withoutGitlinks(git_repository* repo, const git_tree* tree, const std::string& prefix,
-                                       std::vector<Gitlink>& gitlinks) {
-    git_treebuilder* raw = nullptr;
-    checkGit(git_treebuilder_new(&raw, repo, tree), "reading the tree of " + (prefix.empty() ? "/" : prefix));
-    const GitTreeBuilder builder(raw);
-    bool changed = false;
+                                       std::vector<Gitlink>& gitlinks, int depth) {
+    if (depth > kMaxTreeDepth) throw GitError(prefix + " is nested more than " + std::to_string(kMaxTreeDepth) + " deep");
+    // What changes: an entry left out (nullopt) or a folder written anew.
+    std::vector<std::pair<std::string, std::optional<git_oid>>> changes;
+    std::set<std::string> names;
     const std::size_t count = git_tree_entrycount(tree);
     for (std::size_t i = 0; i < count; ++i) {
         const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
         const std::string name = git_tree_entry_name(entry);
         const git_filemode_t mode = git_tree_entry_filemode(entry);
-        std::optional<git_oid> replacement;
+        if (mode != GIT_FILEMODE_COMMIT && mode != GIT_FILEMODE_TREE) continue;
+        const std::string where = prefix.empty() ? "/" : prefix;
+        if (!names.insert(name).second) throw GitError("the tree of " + where + " names " + name + " twice");
+        if (!safeEntryName(name)) {
+            throw GitError(std::string(mode == GIT_FILEMODE_COMMIT ? "a submodule" : "a folder") + " in " + where +
+                           " is named '" + name + "', which no checkout writes");
+        }
         if (mode == GIT_FILEMODE_COMMIT) {
             gitlinks.push_back({prefix + name, hexOf(git_tree_entry_id(entry))});
-        } else if (mode == GIT_FILEMODE_TREE) {
-            git_tree* sub = nullptr;
-            checkGit(git_tree_lookup(&sub, repo, git_tree_entry_id(entry)), "reading " + prefix + name);
-            const GitTree ownedSub(sub);
-            replacement = withoutGitlinks(repo, ownedSub.get(), prefix + name + "/", gitlinks);
-            if (replacement && git_oid_equal(&*replacement, git_tree_entry_id(entry))) continue;
-        } else {
+            changes.emplace_back(name, std::nullopt);
             continue;
         }
-        changed = true;
+        git_tree* sub = nullptr;
+        checkGit(git_tree_lookup(&sub, repo, git_tree_entry_id(entry)), "reading " + prefix + name);
+        const GitTree ownedSub(sub);
+        const std::optional<git_oid> replacement = withoutGitlinks(repo, ownedSub.get(), prefix + name + "/", gitlinks, depth + 1);
+        if (!replacement || !git_oid_equal(&*replacement, git_tree_entry_id(entry))) changes.emplace_back(name, replacement);
+    }
+    // Most trees have no submodule: they are read, never written.
+    if (changes.empty()) return *git_tree_id(tree);
+    git_treebuilder* raw = nullptr;
+    checkGit(git_treebuilder_new(&raw, repo, tree), "reading the tree of " + (prefix.empty() ? "/" : prefix));
+    const GitTreeBuilder builder(raw);
+    for (const auto& [name, replacement] : changes) {
         if (replacement) {
             checkGit(git_treebuilder_insert(nullptr, builder.get(), name.c_str(), &*replacement, GIT_FILEMODE_TREE),
                      "rewriting " + prefix + name);
@@ -271,7 +302,6 @@ std::optional<git_oid> withoutGitlinks(git_repository* repo, const git_tree* tre
             checkGit(git_treebuilder_remove(builder.get(), name.c_str()), "leaving out " + prefix + name);
         }
     }
-    if (!changed) return *git_tree_id(tree);
     if (git_treebuilder_entrycount(builder.get()) == 0) return std::nullopt;
     git_oid written;
     checkGit(git_treebuilder_write(&written, builder.get()), "writing the tree of " + (prefix.empty() ? "/" : prefix));
@@ -293,11 +323,24 @@ void makeEmptyFolder(const std::string& root, const std::string& relative) {
     for (const fs::directory_entry& inside : fs::directory_iterator(path)) fs::remove_all(inside.path());
 }
 
+// Removes folder `relative` inside `root` and what it holds, unless a
+// symbolic link stands on the way to it (then it is not the submodule's).
+void removeFolder(const std::string& root, const std::string& relative) {
+    namespace fs = std::filesystem;
+    fs::path path = root;
+    for (const fs::path& part : fs::path(relative)) {
+        path /= part;
+        const fs::file_status status = fs::symlink_status(path);
+        if (!fs::is_directory(status) || fs::is_symlink(status)) return;
+    }
+    fs::remove_all(path);
+}
+
 }  // namespace
 
 GitTree RepositoryMirror::treeWithoutGitlinks(const std::string& sha, std::vector<Gitlink>& gitlinks) {
     GitTree tree = treeOf(sha);
-    std::optional<git_oid> kept = withoutGitlinks(repo_.get(), tree.get(), "", gitlinks);
+    std::optional<git_oid> kept = withoutGitlinks(repo_.get(), tree.get(), "", gitlinks, 0);
     if (kept && git_oid_equal(&*kept, git_tree_id(tree.get()))) return tree;
     if (!kept) {
         // Nothing but submodules: the empty tree.
@@ -359,8 +402,8 @@ std::vector<Gitlink> RepositoryMirror::checkout(const std::string& sha, const st
     options.target_directory = dir.c_str();
     GitTree baselineTree;
     GitIndex emptyIndex;
+    std::vector<Gitlink> before;
     if (!baseline.empty()) {
-        std::vector<Gitlink> before;
         baselineTree = treeWithoutGitlinks(baseline, before);
         options.baseline = baselineTree.get();
     } else {
@@ -381,6 +424,18 @@ std::vector<Gitlink> RepositoryMirror::checkout(const std::string& sha, const st
     git_repository_set_index(repo_.get(), nullptr);
     checkGit(code, "checkout of " + shortSha(sha) + " into " + dir);
     for (const Gitlink& link : gitlinks) makeEmptyFolder(dir, link.path);
+    // A submodule the new commit no longer has: its folder is not in either
+    // tree libgit2 was given, so libgit2 leaves it. Unless the commit has
+    // something else there now (which libgit2 wrote), it goes.
+    const GitTree full = treeOf(sha);
+    for (const Gitlink& old : before) {
+        const bool kept = std::any_of(gitlinks.begin(), gitlinks.end(), [&](const Gitlink& l) { return l.path == old.path; });
+        git_tree_entry* entry = nullptr;
+        if (!kept && git_tree_entry_bypath(&entry, full.get(), old.path.c_str()) < 0) {
+            removeFolder(dir, old.path);
+        }
+        git_tree_entry_free(entry);
+    }
     return gitlinks;
 }
 

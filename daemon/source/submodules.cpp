@@ -2,11 +2,13 @@
 
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include <git2.h>
 
 #include <Poco/File.h>
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include "daemon/source/git_handles.h"
@@ -42,8 +44,25 @@ std::string originOf(const std::string& url) {
 }  // namespace
 
 std::map<std::string, std::string> submoduleUrls(const std::string& gitmodules, const std::string& scratchFile) {
+    // libgit2's parser follows [include] and [includeIf] to other files (a
+    // repository's .gitmodules naming a credential file, a FIFO); git never
+    // reads them in .gitmodules, and neither does slipway.
+    std::istringstream lines(gitmodules);
+    for (std::string line; std::getline(lines, line);) {
+        const std::string::size_type open = line.find_first_not_of(" \t");
+        if (open == std::string::npos || line[open] != '[') continue;
+        const std::string::size_type name = line.find_first_not_of(" \t", open + 1);
+        const std::string::size_type end = line.find_first_of(" \t\"].", name);
+        const std::string section = name == std::string::npos ? "" : Poco::toLower(line.substr(name, end - name));
+        if (section == "include" || section == "includeif") {
+            throw SubmoduleError(".gitmodules has an [" + section + "] section, which slipway does not follow");
+        }
+    }
     const ScratchFile scratch{scratchFile};
-    std::ofstream(scratchFile, std::ios::binary | std::ios::trunc) << gitmodules;
+    std::ofstream out(scratchFile, std::ios::binary | std::ios::trunc);
+    out << gitmodules;
+    out.close();
+    if (!out) throw SubmoduleError("cannot write .gitmodules to " + scratchFile + " to read it");
     git_config* raw = nullptr;
     checkGit(git_config_open_ondisk(&raw, scratchFile.c_str()), ".gitmodules");
     const GitConfig config(raw);

@@ -144,6 +144,10 @@ TEST_P(CrashRecovery, AStartRemovesTheLocalTagOfABuildThatWillNotRunAgain) {
     daemon.kill();
     daemon.restart();
     EXPECT_EQ(daemon.waitForJob(job)->getValue<std::string>("state"), "failed");
+    // Removed once slipwayd serves, before its first job runs.
+    for (int i = 0; i < 200 && DockerEngine::imageExists(image); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     EXPECT_FALSE(DockerEngine::imageExists(image)) << "the start left " << image << " behind";
     EXPECT_NE(daemon.output().find("removed the local tag " + image), std::string::npos) << daemon.output();
 }

@@ -30,8 +30,9 @@ tag=$$
 image=slipway-systemd-test:$tag
 container=slipway-systemd-test-$tag
 base=slipway-systemd-test-base:$tag
-registry_port= registry_pid=
+registry_port= registry_pid= sender=
 cleanup() {
+  if [ -n "$sender" ]; then kill "$sender" 2>/dev/null || true; wait "$sender" 2>/dev/null || true; fi
   docker rm -f "$container" >/dev/null 2>&1 || true
   docker rmi -f "$image" "$base" >/dev/null 2>&1 || true
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
@@ -181,7 +182,8 @@ for _ in $(seq 1 200); do
 done
 $running || { journal; fail "the build never started"; }
 inside systemctl stop slipway.service
-[ "$(inside systemctl is-active slipway.service || true)" = inactive ] || fail "slipway.service did not stop cleanly"
+stopped=$(inside systemctl is-active slipway.service || true)
+[ "$stopped" = inactive ] || { journal; fail "slipway.service is $stopped after the stop, not inactive"; }
 curl -fsS --cacert "$work/registry/ca.crt" "https://localhost:$registry_port/v2/$service/tags/list" | grep -q '"1"' ||
   { journal; fail "the build running at the stop did not push $service:1"; }
 inside systemctl start slipway.service

@@ -8,16 +8,11 @@
 
 #include "daemon/source/git_handles.h"
 #include "tests/integration/git_fixture.h"
+#include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
 namespace {
-
-class MovableClock : public Clock {
-public:
-    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(epoch); }
-    std::time_t epoch = 1795000000;
-};
 
 // The loose object files under a mirror's objects/.
 std::size_t looseFiles(const std::string& mirror) {
@@ -41,18 +36,8 @@ protected:
     // A finished build of `service` for a job of its own, with a log file.
     std::int64_t finishedBuild(const std::string& service, const std::string& delivery) {
         const std::string sha = git_.commit({{"images.json", "[]"}, {service, delivery}});
-        const auto job = store_.recordDelivery({delivery, "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}},
-                                               {{"exam", sha, "", 1}})
-                             .queued.at(0);
-        store_.claimJob();
-        Build b;
-        b.jobId = job;
-        b.repo = "exam";
-        b.sha = sha;
-        b.service = service;
-        b.version = "1";
-        b.image = "localhost:5443/" + service + ":1";
-        const auto id = store_.addBuild(b);
+        const auto job = testing::runningTestJob(store_, delivery, sha);
+        const auto id = store_.addBuild(testing::testBuild(job, service, sha));
         store_.startBuild(id);
         store_.finishBuild(id, RunState::Succeeded, "sha256:x", "");
         store_.finishJob(job, RunState::Succeeded, "");
@@ -71,7 +56,7 @@ protected:
     testing::TempDir dir_;
     testing::GitFixture git_{dir_.path() + "/origin"};
     RepoSettings repo_;
-    MovableClock clock_;
+    testing::TestClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
     Checkout checkout_{dir_.path() + "/repos", dir_.path() + "/work", std::chrono::seconds(30)};
     DiskUsage measured_;

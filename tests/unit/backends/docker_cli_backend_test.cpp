@@ -135,8 +135,8 @@ TEST_F(DockerCliBackendTest, AFailedBuildRemovesOnlyTheImagesTheEngineSaysItMade
     dir_.write("buildSays", "Step 1/3 : FROM base\n ---> 6d3252677a64\nStep 2/3 : COPY a /a\n ---> 1cbd2e9184b5\n"
                             "Step 3/3 : RUN echo ' ---> abcdefabcdef'; false\n ---> Running in 5f2b6a0c1d3e\n"
                             " ---> abcdefabcdef\n");
-    dir_.write("parent-1cbd2e9184b5", "sha256:6d3252677a64ffffffff\n");
-    dir_.write("parent-abcdefabcdef", "sha256:0123456789abffffffff\n");
+    dir_.write("parent-1cbd2e9184b5", "sha256:6d3252677a64ffffffff 0\n");
+    dir_.write("parent-abcdefabcdef", "sha256:0123456789abffffffff 1\n");
     EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
     EXPECT_NE(calls().find("\nrmi -- 1cbd2e9184b5\n"), std::string::npos) << calls();
     EXPECT_EQ(calls().find("rmi -- abcdefabcdef"), std::string::npos) << calls();

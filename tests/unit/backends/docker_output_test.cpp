@@ -41,19 +41,23 @@ TEST(DockerOutput, TellsTheImagesABuildMadeFromThoseItReusedAndFromThoseARunStep
                                              "96f416a90aaa made"}));
     // The engine's word decides: abcdefabcdef, which step 3 printed, is an
     // image of someone else's, and 96f416a90aaa (printed by step 4) does not exist.
-    const std::map<std::string, std::string> parents = {
-        {"1cbd2e9184b5", "sha256:6d3252677a64aaaa"},
-        {"abcdefabcdef", "sha256:0123456789ab0000"},
-        {"96f416a900ef", "sha256:1cbd2e9184b5bbbb"},
+    const std::map<std::string, ImageOrigin> origins = {
+        {"1cbd2e9184b5", {"sha256:6d3252677a64aaaa", false}},
+        {"abcdefabcdef", {"sha256:0123456789ab0000", true}},
+        {"96f416a900ef", {"sha256:1cbd2e9184b5bbbb", false}},
     };
     std::vector<std::string> asked;
     const auto parentOf = [&](const std::string& id) {
         asked.push_back(id);
-        const auto found = parents.find(id);
-        return found == parents.end() ? std::string() : found->second;
+        const auto found = origins.find(id);
+        return found == origins.end() ? ImageOrigin{} : found->second;
     };
     EXPECT_EQ(imagesBuildMade(scanner.stepImages(), parentOf), std::vector<std::string>{"96f416a900ef"});
     EXPECT_EQ(asked.size(), 4u);
+    // A tagged image is never the build's, even as the child of its last step.
+    const std::vector<StepImage> steps = {{"6d3252677a64", false}, {"1cbd2e9184b5", true}};
+    EXPECT_TRUE(imagesBuildMade(steps, [](const std::string&) { return ImageOrigin{"sha256:6d3252677a64ff", true}; })
+                    .empty());
 }
 
 TEST(DockerOutput, NamesTheLastStepABuildStarted) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/pipeline/release.h"
+#include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -31,31 +32,13 @@ public:
     std::vector<std::string> removed;
 };
 
-class StillClock : public Clock {
-public:
-    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(1795000000); }
-};
-
-const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
-
 class LeftoverImagesTest : public ::testing::Test {
 protected:
-    LeftoverImagesTest() {
-        jobId_ = store_.recordDelivery({"d1", "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}},
-                                       {{"exam", kSha, "", 1}})
-                     .queued.at(0);
-        store_.claimJob();
-    }
+    LeftoverImagesTest() { jobId_ = testing::runningTestJob(store_, "d1"); }
 
     // A build of `service` in `state`, and its image tagged on the engine under `instance`.
     std::int64_t built(const std::string& service, RunState state, const std::string& instance) {
-        Build b;
-        b.jobId = jobId_;
-        b.repo = "exam";
-        b.sha = kSha;
-        b.service = service;
-        b.version = "1";
-        b.image = "localhost:5443/" + service + ":1";
+        const Build b = testing::testBuild(jobId_, service);
         const std::int64_t id = store_.addBuild(b);
         if (state != RunState::Queued) store_.startBuild(id);
         if (isFinished(state)) store_.finishBuild(id, state, "", state == RunState::Failed ? "interrupted" : "");
@@ -65,7 +48,7 @@ protected:
     }
 
     testing::TempDir dir_;
-    StillClock clock_;
+    testing::TestClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
     TaggedEngine engine_;
     std::ostringstream log_;
@@ -90,13 +73,15 @@ TEST_F(LeftoverImagesTest, KeepsASucceededBuildsTagWhenImagesAreKept) {
     const std::string own = store_.instanceId();
     built("failed", RunState::Failed, own);
     built("kept", RunState::Succeeded, own);
+    // A build retention removed from the store: its image was kept too.
+    engine_.images.push_back({"localhost:5443/pruned:1", {{kLabelInstance, own}, {kLabelBuild, "999"}}});
     EXPECT_EQ(removeLeftoverTags(engine_, store_, own, true, log_),
               std::vector<std::string>{"localhost:5443/failed:1"});
 }
 
 TEST(StoreInstance, IsMadeOnceWithTheDatabaseAndKept) {
     testing::TempDir dir;
-    StillClock clock;
+    testing::TestClock clock;
     std::string first;
     {
         Store store(dir.path() + "/slipway.db", clock);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/eventually.h"
+#include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -14,12 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
-
-class StillClock : public slipway::Clock {
-public:
-    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(1795000000); }
-};
+using testing::kTestSha;
 
 // Answers each request with the next scripted answer (201 once they run out)
 // and remembers what it was asked.
@@ -53,18 +49,11 @@ protected:
         settings_.repos = {reporting};
         settings_.publicUrl = "https://ci.example.com";
         settings_.backoff = {0, 1000ms, 30000ms};
-        jobId_ = store_.recordDelivery({"d1", "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}},
-                                       {{"exam", kSha, "", 1}})
-                     .queued.at(0);
-        store_.claimJob();
+        jobId_ = testing::runningTestJob(store_, "d1");
     }
 
     std::int64_t addBuild(const std::string& service) {
-        Build b;
-        b.jobId = jobId_;
-        b.repo = "exam";
-        b.sha = kSha;
-        b.service = service;
+        Build b = testing::testBuild(jobId_, service);
         b.version = "1.0.0";
         b.image = "registry.example.com/" + service + ":1.0.0";
         b.statusContext = "slipway/" + service;
@@ -81,7 +70,7 @@ protected:
     }
 
     testing::TempDir dir_;
-    StillClock clock_;
+    testing::TestClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
     ScriptedGitHub github_;
     CountedAttempts attempts_;
@@ -108,7 +97,7 @@ TEST_F(CommitStatusSenderTest, SendsTheNewestStatusOfEachContextWithWhatHappened
                       }));
     const StatusRequest& last = github_.requests.back();
     EXPECT_EQ(last.repository, "acme/exam");
-    EXPECT_EQ(last.sha, kSha);
+    EXPECT_EQ(last.sha, kTestSha);
     EXPECT_EQ(last.token, "ghp_secret");
     EXPECT_EQ(last.targetUrl, "https://ci.example.com/api/builds/" + std::to_string(web) + "/log");
     EXPECT_EQ(store_.commitStatusOf(web)->delivery, StatusDelivery::Sent);
@@ -173,12 +162,12 @@ TEST_F(CommitStatusSenderTest, ARateLimitedRepositoryNeitherSpinsThePassNorHolds
     settings_.batch = 2;
     for (const std::string service : {"a", "b", "c"}) addBuild(service);
     std::int64_t pending = 0;
-    const std::int64_t otherJob = store_.queueJob({"other", kSha, "", 1}, pending);
+    const std::int64_t otherJob = store_.queueJob({"other", kTestSha, "", 1}, pending);
     store_.claimJob();
     Build elsewhere;
     elsewhere.jobId = otherJob;
     elsewhere.repo = "other";
-    elsewhere.sha = kSha;
+    elsewhere.sha = kTestSha;
     elsewhere.service = "d";
     elsewhere.version = "1";
     elsewhere.image = "registry.example.com/d:1";

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <Poco/File.h>
+#include <Poco/String.h>
 
 #include "daemon/source/git_handles.h"
 #include "tests/integration/command.h"
@@ -134,6 +135,44 @@ TEST_F(CheckoutTest, ASubmoduleBecomesAnEmptyFolderAndAKeptWorkTreeWithOneIsStil
     // Not written whole again: the submodule's folder is not taken for a change.
     EXPECT_EQ(statOf(path + "/web/kept").st_ino, kept.st_ino);
     EXPECT_EQ(statOf(path + "/web/kept").st_mtim.tv_nsec, kept.st_mtim.tv_nsec);
+}
+
+// The 20 bytes of a 40-digit object id.
+std::string rawId(const std::string& hex) {
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return bytes;
+}
+
+TEST_F(CheckoutTest, ASubmoduleNamedToClimbOutOfTheWorkTreeFailsTheCheckoutAndTouchesNothing) {
+    const std::string repo = dir_.path() + "/repo";
+    checkOutAndGiveBack(git_.commit({{"images.json", "[]"}}));
+    const std::string blob = Poco::trim(testing::mustRun("git", {"-C", repo, "rev-parse", "HEAD:images.json"}));
+    // A tree git itself would never make: a gitlink named "..".
+    const std::string tree = std::string("160000 ..") + '\0' + rawId("89abcdef0123456789abcdef0123456789abcdef") +
+                             "100644 images.json" + '\0' + rawId(blob);
+    std::string id;
+    ASSERT_EQ(testing::runWithInput("git", {"-C", repo, "hash-object", "-t", "tree", "--literally", "-w", "--stdin"},
+                                    tree, id),
+              0)
+        << id;
+    const std::string sha = Poco::trim(testing::mustRun(
+        "git", {"-C", repo, "-c", "user.name=t", "-c", "user.email=t@slipway.invalid", "commit-tree", Poco::trim(id),
+                "-m", "hostile"}));
+    testing::mustRun("git", {"-C", repo, "update-ref", "refs/heads/main", sha});
+    // Beside the work tree, where another job's tree would be.
+    const std::string canary = dir_.path() + "/work/exam/canary";
+    std::ofstream(canary) << "still here";
+    std::string manifest;
+    try {
+        checkout_.prepare(repo_, sha, "images.json", 1024, manifest);
+        ADD_FAILURE() << "a submodule named .. was checked out";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("a submodule in / is named '..', which no checkout writes"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_TRUE(Poco::File(canary).exists()) << "the checkout emptied the folder above its work tree";
 }
 
 TEST_F(CheckoutTest, WithSubmodulesOnTheyAreFetchedAndCheckedOutRecursivelyFromTheRepositorysHost) {

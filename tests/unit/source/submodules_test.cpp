@@ -50,5 +50,19 @@ TEST(Submodules, ReadsEachPathsUrlFromGitmodules) {
                                                         {"vendor/lib", "../lib.git"}}));
 }
 
+TEST(Submodules, IncludesInGitmodulesAreRefusedNotFollowed) {
+    GitLibrary library;
+    testing::TempDir dir;
+    const std::string secret = dir.write("secret", "[submodule \"x\"]\n\tpath = x\n\turl = https://token@example.com\n");
+    for (const std::string section : {"[include]", "  [IncludeIf \"gitdir:/\"]", "[include \"x\"]"}) {
+        try {
+            submoduleUrls(section + "\n\tpath = " + secret + "\n", dir.path() + "/scratch");
+            ADD_FAILURE() << section << " was followed";
+        } catch (const SubmoduleError& e) {
+            EXPECT_NE(std::string(e.what()).find("which slipway does not follow"), std::string::npos) << e.what();
+        }
+    }
+}
+
 }  // namespace
 }  // namespace slipway

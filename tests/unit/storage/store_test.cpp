@@ -10,19 +10,13 @@
 #include <SQLiteCpp/Database.h>
 
 #include "tests/support/eventually.h"
+#include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
 namespace {
 
-// Time stands still unless a test moves it.
-class FixedClock : public Clock {
-public:
-    Poco::Timestamp now() const override { return Poco::Timestamp::fromEpochTime(epoch); }
-    std::time_t epoch = 1795000000;
-};
-
-const std::string kSha = "0123456789abcdef0123456789abcdef01234567";
+const std::string kSha = testing::kTestSha;
 
 class StoreTest : public ::testing::Test {
 protected:
@@ -37,19 +31,10 @@ protected:
     }
 
     // A build of `service` at version 1 for job `jobId` of repository exam.
-    static Build buildOf(std::int64_t jobId, const std::string& service) {
-        Build b;
-        b.jobId = jobId;
-        b.repo = "exam";
-        b.sha = kSha;
-        b.service = service;
-        b.version = "1";
-        b.image = "localhost:5443/" + service + ":1";
-        return b;
-    }
+    static Build buildOf(std::int64_t jobId, const std::string& service) { return testing::testBuild(jobId, service); }
 
     testing::TempDir dir_;
-    FixedClock clock_;
+    testing::TestClock clock_;
     Store store_{dir_.path() + "/slipway.db", clock_};
 };
 
@@ -367,8 +352,11 @@ TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     const auto runningJob = store_.recordDelivery(delivery("running"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
 
-    // Keep 5 days: the day-0 api build goes with its status; web's only build
+    // Keep 5 days: while GitHub is still to get its status, the day-0 api
+    // build stays; once sent, it goes with its status. web's only build
     // stays, being its newest; so does the job that holds it.
+    EXPECT_TRUE(store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0).builds.empty());
+    store_.recordStatusAttempt(store_.commitStatusOf(oldApi)->id, StatusDelivery::Sent, "GitHub answered 201");
     const Store::Pruned pruned = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
     EXPECT_EQ(pruned.builds, std::vector<std::int64_t>{oldApi});
     EXPECT_FALSE(store_.build(oldApi));
