@@ -1,8 +1,5 @@
 #include "daemon/slipway_daemon.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <iostream>
 #include <sstream>
@@ -41,6 +38,7 @@
 #include "daemon/source/checkout.h"
 #include "daemon/source/git_handles.h"
 #include "daemon/state_lock.h"
+#include "daemon/stop_signal.h"
 #include "daemon/stderr_channel.h"
 #include "storage/clock.h"
 #include "storage/store.h"
@@ -96,6 +94,9 @@ void SlipwayDaemon::handleCheckConfig(const std::string&, const std::string&) { 
 
 int SlipwayDaemon::main(const std::vector<std::string>&) {
     if (exitEarly_) return EXIT_OK;
+    // Before any thread starts: a SIGTERM during the start stops slipwayd
+    // once it is up, rather than killing it half-way.
+    const StopSignal stopSignal;
     Poco::Logger& log = Poco::Logger::get("slipway");
     TlsLibrary tls;
 
@@ -282,22 +283,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     scheduler.start();
     housekeeping.start();
 
-    waitForTerminationRequest();
-    // Only this thread waited for the signal with it blocked: another SIGTERM
-    // or SIGINT would reach a worker thread and end the process, cutting the
-    // stop short. From now on it is answered by a line in the log. (A handler,
-    // not SIG_IGN, which the docker children would inherit across exec.)
-    struct sigaction again {};
-    again.sa_handler = [](int) {
-        static const char message[] =
-            "Warning slipway: already stopping; running builds go on until builder.stop_timeout\n";
-        const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
-        (void)ignored;  // nothing to be done in a signal handler about a log that cannot be written
-    };
-    sigemptyset(&again.sa_mask);
-    // A read or write the signal lands in goes on instead of failing with EINTR.
-    again.sa_flags = SA_RESTART;
-    for (const int signal : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(signal, &again, nullptr);
+    stopSignal.wait();
 
     const unsigned busy = scheduler.busyWorkers();
     service_manager::notifyStopping("stopping: waiting for " + std::to_string(busy) + " running jobs");

@@ -59,6 +59,15 @@ TEST_P(GracefulStop, ASecondSignalDuringTheStopDoesNotCutItShort) {
     EXPECT_EQ(ended->getValue<int>("attempt"), 1) << "the second signal cut the build short";
 }
 
+// A stop asked for while slipwayd still starts (it serves, then sweeps the
+// engine for leftover tags) is a clean stop, not a kill.
+TEST_P(GracefulStop, ASigtermRightAfterTheStartIsACleanStop) {
+    SlipwayProcess& daemon = startDaemon();
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.waitForExitAndStart(), 0) << daemon.output();
+    EXPECT_NE(daemon.output().find("Information slipway: stopped"), std::string::npos) << daemon.output();
+}
+
 TEST_P(GracefulStop, PastStopTimeoutTheBuildIsInterruptedAndResumedAtTheNextStart) {
     const std::string slow = unique("stop-resume");
     const std::string sha = git_->commit(files(
