@@ -128,9 +128,10 @@ std::vector<std::string> imagesBuildMade(const std::vector<StepImage>& steps,
         std::string parent = origin.parent;
         if (parent.rfind("sha256:", 0) == 0) parent.erase(0, 7);
         // The builder prints ids cut to 12 characters; the engine gives them whole.
-        if (origin.tagged || last.empty() || parent.rfind(last, 0) != 0) continue;
+        if (last.empty() || parent.rfind(last, 0) != 0) continue;
         last = steps[i].id;
-        if (steps[i].made) made.insert(made.begin(), steps[i].id);
+        // A tagged image is someone's: the chain goes on through it, but it stays.
+        if (steps[i].made && !origin.tagged) made.insert(made.begin(), steps[i].id);
     }
     return made;
 }

@@ -50,8 +50,11 @@ void InheritedSocket::stopAccepting() {
     impl_->accepting_ = false;
     // A poll already under way may still let one connection in: once the
     // loop has polled again, it has queued it.
+    // Four of Poco's 250 ms polls at most: a server not running polls no more.
     const std::uint64_t seen = impl_->polls_;
-    while (impl_->polls_ == seen) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int waited = 0; impl_->polls_ == seen && waited < 200; ++waited) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
 }
 
 std::optional<InheritedSocket> inheritedSocket() {

@@ -268,8 +268,9 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     });
     // Before any job runs (a job could tag the same reference again), but
     // after the webhooks are served: an engine slow to answer delays the
-    // builds, not the deliveries.
-    try {
+    // builds, not the deliveries. A stop asked for during the start runs no
+    // job and no sweep.
+    if (!stopSignal.requested()) try {
         std::ostringstream removal;
         for (const std::string& tag :
              removeLeftoverTags(*backend, *store, store->instanceId(), settings.keepImages, removal)) {
@@ -280,8 +281,10 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         // The engine is down now: the next start tries again.
         log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
     }
-    scheduler.start();
-    housekeeping.start();
+    if (!stopSignal.requested()) {
+        scheduler.start();
+        housekeeping.start();
+    }
 
     stopSignal.wait();
 

@@ -49,6 +49,8 @@ StopSignal::StopSignal() {
     for (const int signal : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(signal, &action, nullptr);
 }
 
+bool StopSignal::requested() const { return slipway::requested; }
+
 void StopSignal::wait() const {
     char byte = 0;
     while (::read(wakeFds[0], &byte, 1) < 0 && errno == EINTR) {

@@ -19,6 +19,8 @@ public:
 
     // Returns once the first of the signals has come (at once if it came already).
     void wait() const;
+    // Whether it has come.
+    bool requested() const;
 };
 
 }  // namespace slipway

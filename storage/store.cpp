@@ -415,10 +415,20 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
     constexpr int kBatch = 500;
     const std::string cutoff = before ? formatRfc3339(*before) : std::string();
     Pruned pruned;
+    // Builds below this id are past the newest keepBuilds finished ones:
+    // found once, so that each batch walks the index rather than ranks them all.
+    std::int64_t below = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id INTEGER PRIMARY KEY)");
         db_.exec("DELETE FROM pruned_jobs");
+        if (keepBuilds > 0) {
+            SQLite::Statement boundary(db_,
+                                       "SELECT id FROM builds WHERE state IN ('succeeded', 'failed') "
+                                       "ORDER BY id DESC LIMIT 1 OFFSET ?");
+            boundary.bind(1, keepBuilds - 1);
+            if (boundary.executeStep()) below = boundary.getColumn(0).getInt64();
+        }
     }
     for (;;) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -431,19 +441,17 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
         SQLite::Statement select(
             db_,
             "INSERT INTO pruned_builds (id) "
-            "SELECT b.id FROM (SELECT id, job_id, finished_at, row_number() OVER (ORDER BY id DESC) AS newness "
-            "                  FROM builds WHERE state IN ('succeeded', 'failed')) AS b "
-            "WHERE b.id NOT IN (SELECT max(id) FROM builds WHERE state IN ('succeeded', 'failed') GROUP BY repo, service) "
+            "SELECT b.id FROM builds AS b WHERE b.state IN ('succeeded', 'failed') "
+            "AND b.id NOT IN (SELECT max(id) FROM builds WHERE state IN ('succeeded', 'failed') GROUP BY repo, service) "
             "AND b.job_id NOT IN (SELECT id FROM jobs WHERE state IN ('queued', 'running')) "
             "AND coalesce((SELECT s.delivery FROM commit_statuses s WHERE s.build_id = b.id ORDER BY s.id DESC LIMIT 1), "
             "             '') <> 'due' "
-            "AND ((? <> '' AND b.finished_at < ?) OR (? > 0 AND b.newness > ?)) "
+            "AND ((? <> '' AND b.finished_at < ?) OR b.id < ?) "
             "ORDER BY b.id LIMIT ?");
         select.bind(1, cutoff);
         select.bind(2, cutoff);
-        select.bind(3, keepBuilds);
-        select.bind(4, keepBuilds);
-        select.bind(5, kBatch);
+        select.bind(3, below);
+        select.bind(4, kBatch);
         const int selected = select.exec();
         SQLite::Statement ids(db_, "SELECT id FROM pruned_builds ORDER BY id");
         while (ids.executeStep()) pruned.builds.push_back(ids.getColumn(0).getInt64());

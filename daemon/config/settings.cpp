@@ -196,9 +196,9 @@ RepoSettings loadRepo(const AbstractConfiguration& config, const std::string& al
     // (fetch_deadline.h), and would need keys slipway does not manage.
     const std::string urlScheme = Poco::toLower(repo.url.substr(0, repo.url.find("://")));
     if (repo.url.find("://") == std::string::npos ||
-        (urlScheme != "https" && urlScheme != "http" && urlScheme != "file")) {
-        throw ConfigError(prefix + "url: expected an https:// (or http://, file://) URL, got '" + repo.url +
-                          "'; ssh is not supported: use the HTTPS URL with " + prefix + "token_file");
+        (urlScheme != "https" && urlScheme != "http" && urlScheme != "git" && urlScheme != "file")) {
+        throw ConfigError(prefix + "url: expected an https:// (or http://, git://, file:// for a local path) URL, got '" +
+                          repo.url + "'; ssh is not supported: use the HTTPS URL with " + prefix + "token_file");
     }
     // A token in the URL would reach errors and logs; token_file keeps it secret.
     const auto scheme = repo.url.find("://");

@@ -1,5 +1,6 @@
 #include "daemon/source/fetch_deadline.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -71,20 +72,26 @@ int connectSocket(git_stream* stream) {
                 addresses.emplace_back(ip, static_cast<std::uint16_t>(number));
             }
         }
+        // IPv4 first, as Poco's own resolution prefers; each address gets an
+        // even share of the time left, so one that drops packets does not
+        // use up the deadline the next one would have answered within.
+        std::stable_partition(addresses.begin(), addresses.end(), [](const Poco::Net::SocketAddress& a) {
+            return a.family() == Poco::Net::AddressFamily::IPv4;
+        });
         std::string failures;
-        for (const Poco::Net::SocketAddress& address : addresses) {
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            const Poco::Net::SocketAddress& address = addresses[i];
             const std::optional<Poco::Timespan> left = remaining();
             if (left && left->totalMicroseconds() == 0) return expired(s, "connecting to");
             try {
                 s.socket = Poco::Net::StreamSocket();
                 if (left) {
-                    s.socket.connect(address, *left);
+                    s.socket.connect(address, Poco::Timespan(left->totalMicroseconds() /
+                                                             static_cast<Poco::Timespan::TimeDiff>(addresses.size() - i)));
                 } else {
                     s.socket.connect(address);
                 }
                 return 0;
-            } catch (const Poco::TimeoutException&) {
-                throw;
             } catch (const Poco::Exception& e) {
                 failures += (failures.empty() ? "" : "; ") + address.toString() + ": " + e.displayText();
             }

@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <git2.h>
 
@@ -47,15 +46,15 @@ std::map<std::string, std::string> submoduleUrls(const std::string& gitmodules, 
     // libgit2's parser follows [include] and [includeIf] to other files (a
     // repository's .gitmodules naming a credential file, a FIFO); git never
     // reads them in .gitmodules, and neither does slipway.
-    std::istringstream lines(gitmodules);
-    for (std::string line; std::getline(lines, line);) {
-        const std::string::size_type open = line.find_first_not_of(" \t");
-        if (open == std::string::npos || line[open] != '[') continue;
-        const std::string::size_type name = line.find_first_not_of(" \t", open + 1);
-        const std::string::size_type end = line.find_first_of(" \t\"].", name);
-        const std::string section = name == std::string::npos ? "" : Poco::toLower(line.substr(name, end - name));
-        if (section == "include" || section == "includeif") {
-            throw SubmoduleError(".gitmodules has an [" + section + "] section, which slipway does not follow");
+    // Every '[' counts, wherever it stands: libgit2 reads a second header on
+    // the line of the first, skips a byte-order mark and any whitespace. A
+    // value that happens to hold "[include" is refused too.
+    static const std::string whitespace = " \t\n\v\f\r";
+    for (std::string::size_type open = gitmodules.find('['); open != std::string::npos;
+         open = gitmodules.find('[', open + 1)) {
+        const std::string::size_type name = gitmodules.find_first_not_of(whitespace, open + 1);
+        if (name != std::string::npos && Poco::icompare(gitmodules.substr(name, 7), "include") == 0) {
+            throw SubmoduleError(".gitmodules has an [include] or [includeIf] section, which slipway does not follow");
         }
     }
     const ScratchFile scratch{scratchFile};

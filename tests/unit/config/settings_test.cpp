@@ -124,7 +124,7 @@ TEST_F(SettingsTest, EachRepositoryIsOneOwnerSlashNameThatBuildsOnSomeEvent) {
     EXPECT_EQ(load(minimal() + repo + "name = a/b\n[repo.y]\nurl = file:///y\nname = a/c\n").repos.size(), 2u);
     for (const std::string url : {"git@github.com:acme/shop.git", "ssh://git@github.com/acme/shop.git"}) {
         EXPECT_EQ(errorOf(minimal() + "[repo.z]\nname = a/b\nurl = " + url + "\n"),
-                  "repo.z.url: expected an https:// (or http://, file://) URL, got '" + url +
+                  "repo.z.url: expected an https:// (or http://, git://, file:// for a local path) URL, got '" + url +
                       "'; ssh is not supported: use the HTTPS URL with repo.z.token_file");
     }
 }

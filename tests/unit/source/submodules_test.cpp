@@ -54,7 +54,8 @@ TEST(Submodules, IncludesInGitmodulesAreRefusedNotFollowed) {
     GitLibrary library;
     testing::TempDir dir;
     const std::string secret = dir.write("secret", "[submodule \"x\"]\n\tpath = x\n\turl = https://token@example.com\n");
-    for (const std::string section : {"[include]", "  [IncludeIf \"gitdir:/\"]", "[include \"x\"]"}) {
+    for (const std::string section : {"[include]", "  [IncludeIf \"gitdir:/\"]", "[include \"x\"]",
+                                      "[submodule \"a\"] [include]", "\xEF\xBB\xBF[include]", "\f[ include]"}) {
         try {
             submoduleUrls(section + "\n\tpath = " + secret + "\n", dir.path() + "/scratch");
             ADD_FAILURE() << section << " was followed";
