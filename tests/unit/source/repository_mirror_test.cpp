@@ -73,11 +73,12 @@ public:
         server_->start();
     }
     ~StallingServer() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            released_ = true;
-        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        released_ = true;
         condition_.notify_all();
+        // The handlers read this object: none may still be running when it goes.
+        condition_.wait(lock, [this] { return serving_ == 0; });
+        lock.unlock();
         server_->stopAll(true);
     }
 
@@ -88,9 +89,15 @@ private:
     public:
         explicit Handler(StallingServer& owner) : owner_(owner) {}
         void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+            {
+                std::lock_guard<std::mutex> lock(owner_.mutex_);
+                ++owner_.serving_;
+            }
             owner_.serve_(request, response);
             std::unique_lock<std::mutex> lock(owner_.mutex_);
             owner_.condition_.wait_for(lock, std::chrono::seconds(60), [this] { return owner_.released_; });
+            --owner_.serving_;
+            owner_.condition_.notify_all();
         }
 
     private:
@@ -111,6 +118,7 @@ private:
     std::mutex mutex_;
     std::condition_variable condition_;
     bool released_ = false;
+    int serving_ = 0;  // handlers running
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 
