@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <atomic>
 #include <stdexcept>
 
 #include <Poco/Logger.h>
@@ -13,49 +12,21 @@ namespace slipway {
 namespace {
 
 // Poco makes its sockets itself; this one takes the socket systemd opened.
+class AdoptedSocketImpl final : public Poco::Net::ServerSocketImpl {
+public:
+    explicit AdoptedSocketImpl(int fd) { reset(fd); }
+};
+
 class AdoptedServerSocket final : public Poco::Net::ServerSocket {
 public:
-    explicit AdoptedServerSocket(Poco::Net::SocketImpl* impl) : ServerSocket(impl, true) {}
+    explicit AdoptedServerSocket(int fd) : ServerSocket(new AdoptedSocketImpl(fd), true) {}
 };
 
 }  // namespace
 
 namespace service_manager {
 
-// The socket systemd opened; once told to stop accepting, it tells the
-// server's accept loop that nothing waits (after the loop's poll timeout), so
-// that what waits stays in the kernel's backlog.
-class InheritedSocket::Impl final : public Poco::Net::ServerSocketImpl {
-public:
-    explicit Impl(int fd) { reset(fd); }
-
-    bool poll(const Poco::Timespan& timeout, int mode) override {
-        // The server's accept loop calls this again only once it has queued
-        // what the previous call let it accept.
-        ++polls_;
-        if (!accepting_) {
-            std::this_thread::sleep_for(std::chrono::microseconds(timeout.totalMicroseconds()));
-            return false;
-        }
-        return ServerSocketImpl::poll(timeout, mode);
-    }
-
-    std::atomic<bool> accepting_{true};
-    std::atomic<std::uint64_t> polls_{0};
-};
-
-InheritedSocket::InheritedSocket(int fd) : impl_(new Impl(fd)), socket_(AdoptedServerSocket(impl_)) {}
-
-void InheritedSocket::stopAccepting() {
-    impl_->accepting_ = false;
-    // A poll already under way may still let one connection in: once the
-    // loop has polled again, it has queued it.
-    // Four of Poco's 250 ms polls at most: a server not running polls no more.
-    const std::uint64_t seen = impl_->polls_;
-    for (int waited = 0; impl_->polls_ == seen && waited < 200; ++waited) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-}
+InheritedSocket::InheritedSocket(int fd) : socket_(AdoptedServerSocket(fd)) {}
 
 std::optional<InheritedSocket> inheritedSocket() {
     // Unsets $LISTEN_FDS: the docker children must not take the socket for theirs.

@@ -28,15 +28,7 @@ public:
     // The socket, for the HTTP server to accept on.
     Poco::Net::ServerSocket socket() const { return socket_; }
 
-    // Takes no more connections off the socket: those that arrive from now on
-    // wait in its backlog, for the slipwayd that starts next, instead of being
-    // accepted here and then dropped by the stop. Returns once the server's
-    // accept loop has queued what it took before (the server must be running).
-    void stopAccepting();
-
 private:
-    class Impl;
-    Impl* impl_;  // owned by socket_
     Poco::Net::ServerSocket socket_;
 };
 

@@ -1,20 +1,17 @@
 #include "daemon/slipway_daemon.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/PatternFormatter.h>
-#include <Poco/ThreadPool.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/Option.h>
@@ -22,6 +19,7 @@
 
 #include "daemon/backend_factory.h"
 #include "daemon/config/settings.h"
+#include "daemon/http/front_door.h"
 #include "daemon/http/request_router.h"
 #include "daemon/http/tls_context.h"
 #include "daemon/pipeline/build_events.h"
@@ -47,6 +45,35 @@ namespace slipway {
 
 using Poco::Util::Option;
 using Poco::Util::OptionCallback;
+
+namespace {
+
+// File descriptors slipwayd needs besides its connections: the database and
+// its log, build logs, Git packs, the engine's and registry's sockets, docker
+// children's pipes.
+constexpr rlim_t kReservedFiles = 256;
+
+// Raises the limit on open files to what the service may have (systemd's
+// LimitNOFILE; the soft limit is often 1,024 below a hard one far higher),
+// and returns how many connections fit under it: `wanted`, or fewer, said
+// in the log, when the limit cannot hold them.
+std::size_t openFileLimit(std::size_t wanted, Poco::Logger& log) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const rlim_t room = limit.rlim_cur > 2 * kReservedFiles ? limit.rlim_cur - kReservedFiles : limit.rlim_cur / 2;
+    if (limit.rlim_cur == RLIM_INFINITY || wanted <= room) return wanted;
+    log.warning("server.max_connections is " + std::to_string(wanted) + ", but only " +
+                std::to_string(limit.rlim_cur) + " files may be open (LimitNOFILE): serving at most " +
+                std::to_string(room) + " connections");
+    return static_cast<std::size_t>(room);
+}
+
+}  // namespace
 
 void SlipwayDaemon::initialize(Poco::Util::Application& self) {
     // One line per event on stderr: journald adds its own timestamp and unit.
@@ -196,25 +223,24 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     Scheduler scheduler(*store, runner, settings.concurrency);
 
     std::atomic<bool> stopping{false};
-    const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }, settings.requestTimeout};
+    const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }};
     const DeliveryIntake intake(settings.webhookSecret, settings.repos, *store);
     const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
                           [&runner](std::int64_t id) { return runner.logPath(id); },
                           [&stopping] { return stopping.load(); }};
-    // Poco serves a keep-alive connection on one thread until the client
-    // closes it, so a connection beyond the thread count waits, unanswered,
-    // for another to close: with 16 threads, 48 of 64 busy clients got no
-    // answer at all. Idle threads cost a few kilobytes of touched stack.
-    constexpr int kRequestThreads = 128;
-    Poco::ThreadPool requestThreads("http", 2, kRequestThreads);
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(kRequestThreads);
-    params->setMaxQueued(256);
-    // A slow or half-sent request gives up its thread after this; build workers are separate.
-    params->setTimeout(Poco::Timespan(static_cast<long>(settings.requestTimeout.count()), 0));
-    params->setKeepAlive(true);
+    std::unique_ptr<FrontDoor> server;
+    const RequestRouter router(webhook, intake, api, settings.registryHost, *store, *backend, metrics,
+                               [&server] { return server ? server->counts() : FrontDoorCounts{}; });
+    FrontDoorSettings door;
+    door.headerTimeout = settings.headerTimeout;
+    door.bodyTimeout = settings.requestTimeout;
+    door.idleTimeout = settings.idleTimeout;
+    door.maxConnections = openFileLimit(settings.maxConnections, log);
+    door.maxBufferedBytes = settings.maxBufferedBytes;
+    door.bodyLimit = [&router](const std::string& method, const std::string& path) {
+        return router.bodyLimit(method, path);
+    };
 
-    std::unique_ptr<Poco::Net::HTTPServer> server;
     std::string listening;  // where, for the log and systemctl status
     // From systemd (slipway.socket), which keeps it open while slipwayd
     // restarts: connections wait in its backlog rather than being refused.
@@ -226,15 +252,8 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
             log.fatal(e.what());
             return EXIT_CONFIG;
         }
-        if (inherited && tlsContext) {
-            log.fatal("server.tls_certificate: HTTPS is served only on a socket slipwayd opens itself, and systemd "
-                      "passed one (slipway.socket): disable slipway.socket, or serve plain HTTP behind a TLS proxy");
-            return EXIT_CONFIG;
-        }
         const Poco::Net::SocketAddress address(settings.listenHost, settings.listenPort);
-        Poco::Net::ServerSocket socket = inherited    ? inherited->socket()
-                                         : tlsContext ? Poco::Net::SecureServerSocket(address, 64, tlsContext)
-                                                      : Poco::Net::ServerSocket(address);
+        Poco::Net::ServerSocket socket = inherited ? inherited->socket() : Poco::Net::ServerSocket(address, 1024);
         listening = std::string(tlsContext ? "https://" : "http://") + socket.address().toString();
         if (inherited) {
             listening += " (a socket from systemd)";
@@ -243,9 +262,9 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                             address.toString() + "); serving on systemd's");
             }
         }
-        server = std::make_unique<Poco::Net::HTTPServer>(
-            new RequestRouter(webhook, intake, api, settings.registryHost, *store, *backend, metrics), requestThreads, socket,
-            params);
+        server = std::make_unique<FrontDoor>(socket, tlsContext, door, [&router](auto& request, auto& response) {
+            router.dispatch(request, response);
+        });
     } catch (const Poco::Exception& e) {
         log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
                   e.displayText());
@@ -292,24 +311,16 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     service_manager::notifyStopping("stopping: waiting for " + std::to_string(busy) + " running jobs");
     log.information("stopping: no new requests; waiting up to " + std::to_string(settings.stopTimeout.count()) +
                     " s (builder.stop_timeout) for " + std::to_string(busy) + " running jobs");
-    // Workers claim nothing new, followed logs end, and then the server waits
-    // for the requests in progress.
+    // Workers claim nothing new, followed logs end, and then the server
+    // answers the requests that had begun to arrive. What comes after waits
+    // in the listener's backlog: with slipway.socket, for the next slipwayd.
     scheduler.requestStop();
     stopping = true;
-    if (inherited) {
-        // What comes now waits in systemd's socket for the next slipwayd; what
-        // was accepted already is answered before the server stops, which
-        // would drop connections still queued for a request thread.
-        inherited->stopAccepting();
-        // The connections taken must all be answered, seen so twice in a row
-        // (one passes from the queue to a thread between the two counts).
-        const auto deadline = std::chrono::steady_clock::now() + settings.requestTimeout;
-        for (int idle = 0; idle < 2 && std::chrono::steady_clock::now() < deadline;) {
-            idle = server->queuedConnections() == 0 && server->currentConnections() == 0 ? idle + 1 : 0;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+    server->stopAccepting();
+    if (!server->drain(settings.headerTimeout + settings.requestTimeout)) {
+        log.warning("requests still arriving after server.header_timeout + server.request_timeout; closing them");
     }
-    server->stopAll(false);
+    server->stop();
     if (!scheduler.waitForWorkers(settings.stopTimeout)) {
         // What is still running is cut short and left `running` in the store:
         // the next start queues it again, as after a crash.

@@ -21,7 +21,9 @@ using Poco::Util::AbstractConfiguration;
 // Every key slipwayd reads, by section; "repo.*" stands for each [repo.<alias>].
 // A key read below but missing here is a programming error (see listed()).
 const std::map<std::string, std::set<std::string>> kKnownKeys = {
-    {"server", {"listen", "request_timeout", "tls_certificate", "tls_key", "public_url"}},
+    {"server",
+     {"listen", "request_timeout", "header_timeout", "idle_timeout", "max_connections", "max_buffered_bytes",
+      "tls_certificate", "tls_key", "public_url"}},
     {"webhook", {"secret_file", "max_body_bytes"}},
     {"registry", {"host", "username", "password_file"}},
     {"builder",
@@ -297,6 +299,11 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     std::tie(s.listenHost, s.listenPort) =
         hostPort("server.listen", string(config, "server.listen", "127.0.0.1:8080"));
     s.requestTimeout = std::chrono::seconds(integer(config, "server.request_timeout", 10, 1, 3600));
+    // Unset, the same as the body's: a deployment that shortened one shortened both.
+    s.headerTimeout =
+        std::chrono::seconds(integer(config, "server.header_timeout", s.requestTimeout.count(), 1, 3600));
+    s.idleTimeout = std::chrono::seconds(integer(config, "server.idle_timeout", 60, 1, 86400));
+    s.maxConnections = static_cast<std::size_t>(integer(config, "server.max_connections", 8192, 16, 1000000));
     const bool certificate = has(config, "server.tls_certificate");
     if (certificate != has(config, "server.tls_key")) {
         throw ConfigError(certificate ? "server.tls_key: required with server.tls_certificate (HTTPS needs both)"
@@ -324,6 +331,13 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     s.webhookSecret = secret(config, "webhook.secret_file", credentialsDir);
     s.maxBodyBytes = static_cast<std::size_t>(
         integer(config, "webhook.max_body_bytes", 25 * 1024 * 1024, 1024, 1LL << 30));
+    s.maxBufferedBytes =
+        static_cast<std::size_t>(integer(config, "server.max_buffered_bytes", 64LL << 20, 1LL << 20, 1LL << 34));
+    if (s.maxBufferedBytes < s.maxBodyBytes) {
+        throw ConfigError("server.max_buffered_bytes: " + std::to_string(s.maxBufferedBytes) +
+                          " cannot hold one webhook of webhook.max_body_bytes (" + std::to_string(s.maxBodyBytes) +
+                          "): raise it, or lower webhook.max_body_bytes");
+    }
 
     s.registryHost = required(config, "registry.host");
     if (!isValidRegistryHost(s.registryHost)) {

@@ -54,7 +54,12 @@ struct Settings {
     // PEM files for HTTPS; both empty: plain HTTP. Checked readable, not parsed (see tls_context.h).
     std::string tlsCertificate;
     std::string tlsKey;
-    std::chrono::seconds requestTimeout{10};  // a slow or half-sent request is dropped after this
+    std::chrono::seconds requestTimeout{10};  // a request's body, from the end of its header block
+    std::chrono::seconds headerTimeout{10};   // a request's header block, from its first byte (or the accept);
+                                              // unset: request_timeout
+    std::chrono::seconds idleTimeout{60};     // a kept-alive connection between requests
+    std::size_t maxConnections = 8192;        // open at once; beyond, the longest idle is closed
+    std::size_t maxBufferedBytes = 64u << 20;  // of requests still arriving, over every connection
     // How people reach this slipwayd (https://ci.example.com): a commit
     // status links to its build's log there. Empty: statuses carry no link.
     std::string publicUrl;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -20,7 +21,7 @@ struct ApiSettings {
     std::function<void()> jobsQueued;                       // wakes a worker
     std::function<std::string(std::int64_t)> logPath;       // a build's log file
     std::function<bool()> stopping;                          // true once slipwayd is stopping: follows end
-    unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a server thread
+    unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a worker of the front door
 };
 
 // The /api endpoints: build history with filters and keyset paging, one
@@ -31,6 +32,9 @@ struct ApiSettings {
 // throws (answered 503).
 class ApiHandler {
 public:
+    // The largest body an /api request may have (a queued build's is ~100 bytes).
+    static constexpr std::size_t kMaxRequestBody = 64 * 1024;
+
     ApiHandler(const ApiSettings& settings, Store& store);
 
     void listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);

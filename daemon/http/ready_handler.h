@@ -1,8 +1,11 @@
 #pragma once
 
+#include <chrono>
+#include <mutex>
 #include <string>
 
-#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServerResponse.h>
 
 #include "backends/backend.h"
 #include "storage/store.h"
@@ -11,16 +14,26 @@ namespace slipway {
 
 // GET /readyz: 200 when the database takes writes, the builder's engine
 // answers and the registry answers; 503 otherwise. The body names each check
-// and, for a failed one, why.
-class ReadyHandler : public Poco::Net::HTTPRequestHandler {
+// and, for a failed one, why. The checks' result is kept for `maxAge`: a
+// monitor polling it, or a client flooding it, runs at most one round of
+// probes (a write, an engine ping, a TLS handshake) per `maxAge`, and
+// requests arriving during a round wait for its result.
+class ReadinessProbes {
 public:
-    ReadyHandler(Store& store, Backend& backend, const std::string& registryHost);
-    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+    ReadinessProbes(Store& store, Backend& backend, const std::string& registryHost,
+                    std::chrono::milliseconds maxAge = std::chrono::milliseconds(1000));
+    void answer(Poco::Net::HTTPServerResponse& response);
 
 private:
     Store& store_;
     Backend& backend_;
     const std::string& registryHost_;
+    const std::chrono::milliseconds maxAge_;
+
+    std::mutex mutex_;  // held during a round
+    std::chrono::steady_clock::time_point checkedAt_{};
+    bool ready_ = false;
+    Poco::JSON::Object::Ptr checks_;
 };
 
 }  // namespace slipway

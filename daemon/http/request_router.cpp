@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-
 #include "daemon/http/health_handler.h"
 #include "daemon/http/http_response.h"
 #include "daemon/http/metrics_handler.h"
@@ -23,25 +21,17 @@ bool authorized(const std::string& token, const HTTPServerRequest& request) {
     return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
 }
 
-// Poco asks for a handler object per request; this one hands the request back to the router.
-class RoutedRequest : public Poco::Net::HTTPRequestHandler {
-public:
-    explicit RoutedRequest(const RequestRouter& router) : router_(router) {}
-    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-        router_.dispatch(request, response);
-    }
-
-private:
-    const RequestRouter& router_;
-};
-
 }  // namespace
 
 RequestRouter::RequestRouter(const WebhookSettings& webhook, const DeliveryIntake& intake, const ApiSettings& api,
-                             const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics)
+                             const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics,
+                             std::function<FrontDoorCounts()> connections)
     : api_(api),
+      webhookSettings_(webhook),
       webhook_(webhook, intake, metrics),
       apiHandler_(api, store),
+      readiness_(store, backend, registryHost),
+      connections_(std::move(connections)),
       routes_({
           {"POST", "/hooks/github", [this](auto& rq, auto& rs, const PathIds&) { webhook_.serve(rq, rs); }},
           // The path of the course exercise slipway grew out of, kept for the hooks that still use it.
@@ -73,16 +63,17 @@ RequestRouter::RequestRouter(const WebhookSettings& webhook, const DeliveryIntak
            [this](auto& rq, auto& rs, const PathIds&) { apiHandler_.listDeliveries(rq, rs); }},
           // Probes answer any method: load balancers and monitors differ in what they send.
           {"", "/healthz", [](auto& rq, auto& rs, const PathIds&) { HealthHandler().handleRequest(rq, rs); }},
-          {"", "/readyz",
-           [&store, &backend, &registryHost](auto& rq, auto& rs, const PathIds&) {
-               ReadyHandler(store, backend, registryHost).handleRequest(rq, rs);
-           }},
+          {"", "/readyz", [this](auto&, auto& rs, const PathIds&) { readiness_.answer(rs); }},
           {"", "/metrics",
-           [&metrics, &store](auto& rq, auto& rs, const PathIds&) { MetricsHandler(metrics, store).handleRequest(rq, rs); }},
+           [this, &metrics, &store](auto& rq, auto& rs, const PathIds&) {
+               MetricsHandler(metrics, store, connections_).handleRequest(rq, rs);
+           }},
       }) {}
 
-Poco::Net::HTTPRequestHandler* RequestRouter::createRequestHandler(const HTTPServerRequest&) {
-    return new RoutedRequest(*this);
+std::size_t RequestRouter::bodyLimit(const std::string& /*method*/, const std::string& path) const {
+    // Any method: the route table answers 405 to the others, after the body.
+    if (path == "/hooks/github" || path == "/ciserver/updates") return webhookSettings_.maxBodyBytes;
+    return ApiHandler::kMaxRequestBody;
 }
 
 void RequestRouter::dispatch(HTTPServerRequest& request, HTTPServerResponse& response) const {
@@ -90,11 +81,6 @@ void RequestRouter::dispatch(HTTPServerRequest& request, HTTPServerResponse& res
     const std::string& method = request.getMethod();
     try {
         if (path.rfind("/api/", 0) == 0) {
-            // Only POST /api/builds reads a body, and not when it refuses the
-            // request first. Left unread, a body would be taken for the next
-            // request on a kept-alive connection: the connection is closed after
-            // the answer instead.
-            if (request.getChunkedTransferEncoding() || request.getContentLength64() > 0) response.setKeepAlive(false);
             if (!authorized(api_.token, request)) {
                 response.set("WWW-Authenticate", "Bearer");
                 throw HttpError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <api token>"};

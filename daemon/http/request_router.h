@@ -1,13 +1,17 @@
 #pragma once
 
-#include <memory>
+#include <cstddef>
+#include <functional>
 #include <string>
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
 
 #include "backends/backend.h"
 #include "daemon/github/delivery_intake.h"
 #include "daemon/http/api_handler.h"
+#include "daemon/http/front_door.h"
+#include "daemon/http/ready_handler.h"
 #include "daemon/http/route_table.h"
 #include "daemon/http/webhook_handler.h"
 #include "daemon/reporters/metrics.h"
@@ -22,19 +26,28 @@ namespace slipway {
 // does not take is 405 with every method it does take in Allow, an HttpError
 // is answered as such and any other exception as 503 "store unavailable".
 // Holds references only: everything it is given outlives the HTTP server.
-class RequestRouter : public Poco::Net::HTTPRequestHandlerFactory {
+class RequestRouter {
 public:
+    // `connections`: the front door's counts, for /metrics.
     RequestRouter(const WebhookSettings& webhook, const DeliveryIntake& intake, const ApiSettings& api,
-                  const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics);
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
+                  const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics,
+                  std::function<FrontDoorCounts()> connections);
 
-    // Answers one request; what the handlers createRequestHandler returns call.
+    // Answers one request the front door has read whole.
     void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const;
+
+    // The largest body a request to `path` may have, for the front door to
+    // refuse a longer one before reading it: a webhook's is
+    // webhook.max_body_bytes, every other route's 64 KiB.
+    std::size_t bodyLimit(const std::string& method, const std::string& path) const;
 
 private:
     const ApiSettings& api_;
+    const WebhookSettings& webhookSettings_;
     WebhookHandler webhook_;
     ApiHandler apiHandler_;
+    ReadinessProbes readiness_;
+    std::function<FrontDoorCounts()> connections_;
     RouteTable routes_;
 };
 

@@ -67,6 +67,11 @@ Poco::Net::Context::Ptr makeServerTlsContext(const std::string& certificateFile,
     context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                               Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
     context->preferServerCiphers();
+    // The front door writes to non-blocking sockets: a write may take part of
+    // an answer, and the rest is sent later from a buffer that may have moved.
+    // Idle connections give their read and write buffers back (~34 KB each).
+    SSL_CTX_set_mode(context->sslContext(),
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     return context;
 }
 

@@ -1,0 +1,654 @@
+#include "daemon/http/front_door.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include <Poco/Logger.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+
+#include "daemon/http/exchange.h"
+
+namespace slipway {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Poco::Net::HTTPResponse;
+using Poco::Net::PollSet;
+
+// How often the loop looks at the deadlines when nothing else wakes it.
+constexpr std::chrono::milliseconds kSweepInterval{250};
+// One receive; a webhook of 24 KB arrives in one.
+constexpr std::size_t kReadChunk = 65536;
+// Connections taken off the listener per wake-up, so that a flood of them
+// does not starve the requests already open.
+constexpr int kAcceptsPerWakeUp = 64;
+
+bool wouldBlock(const Poco::Exception& e) { return e.code() == EAGAIN || e.code() == EWOULDBLOCK; }
+
+}  // namespace
+
+struct FrontDoor::Connection {
+    enum class Phase { Idle, Head, Body, Handling, Writing };
+
+    Connection(Poco::Net::StreamSocket io, const Poco::Net::SocketAddress& from, bool secure)
+        : socket(std::move(io)), fd(static_cast<int>(socket.impl()->sockfd())), peer(from), tls(secure) {}
+
+    Poco::Net::StreamSocket socket;  // plain, or TLS over it
+    const int fd;
+    const Poco::Net::SocketAddress peer;
+    const bool tls;
+
+    // The loop's while withWorker is false, the worker's while it is true.
+    Phase phase = Phase::Head;
+    std::string in;                   // received, not yet answered
+    std::optional<RequestHead> head;  // of the request whose body is arriving
+    std::string out;                  // answer bytes still to write
+    std::size_t outSent = 0;
+    bool closeAfterWrite = false;
+    bool closed = false;
+    bool tlsWantsWrite = false;  // the handshake waits to write: the loop polls for writing too
+    bool begun = false;          // counted in busy_: a request has begun to arrive and is not yet answered
+    std::size_t buffered = 0;    // counted in buffered_
+    Clock::time_point deadline;  // of the phase
+    Clock::time_point lastActivity;
+    Clock::time_point requestStarted;
+    std::atomic<bool> withWorker{false};
+
+    // Bytes sent, 0 when the socket takes none now; throws when the connection is broken.
+    std::size_t sendSome(const char* data, std::size_t size) {
+        try {
+            const int chunk = static_cast<int>(std::min<std::size_t>(size, 1u << 20));
+            const int sent = socket.sendBytes(data, chunk, tls ? 0 : MSG_NOSIGNAL);
+            return sent < 0 ? 0 : static_cast<std::size_t>(sent);  // TLS: wants to read or write first
+        } catch (const Poco::Exception& e) {
+            if (wouldBlock(e)) return 0;
+            throw;
+        }
+    }
+};
+
+// A streamed answer's writes, from the worker that runs its handler: they
+// wait for the client, each for at most the idle timeout.
+class FrontDoor::Sink final : public AnswerSink {
+public:
+    Sink(Connection& connection, std::chrono::milliseconds timeout) : connection_(connection), timeout_(timeout) {}
+
+    bool write(std::string_view bytes) override {
+        auto deadline = Clock::now() + timeout_;
+        try {
+            while (!bytes.empty()) {
+                const std::size_t sent = connection_.sendSome(bytes.data(), bytes.size());
+                if (sent > 0) {
+                    bytes.remove_prefix(sent);
+                    deadline = Clock::now() + timeout_;
+                    continue;
+                }
+                const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+                if (left.count() <= 0) return false;
+                connection_.socket.poll(Poco::Timespan(left.count()), Poco::Net::Socket::SELECT_WRITE);
+            }
+        } catch (const Poco::Exception&) {
+            return false;
+        }
+        return true;
+    }
+
+    bool connected() override {
+        // POLLRDHUP: the client shut its side (Poco's poll has no such mode).
+        pollfd state{connection_.fd, POLLRDHUP, 0};
+        if (::poll(&state, 1, 0) < 0) return true;
+        return (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
+    }
+
+private:
+    Connection& connection_;
+    const std::chrono::milliseconds timeout_;
+};
+
+FrontDoor::FrontDoor(Poco::Net::ServerSocket listener, Poco::Net::Context::Ptr tls, FrontDoorSettings settings,
+                     ServeRequest serve)
+    : listener_(std::move(listener)),
+      tls_(std::move(tls)),
+      settings_(std::move(settings)),
+      serve_(std::move(serve)),
+      local_(listener_.address()),
+      wakeUp_(Poco::Net::SocketAddress("127.0.0.1", 0)),
+      wakeUpAddress_(wakeUp_.address()) {
+    wakeUp_.setBlocking(false);
+}
+
+FrontDoor::~FrontDoor() { stop(); }
+
+void FrontDoor::start() {
+    listener_.setBlocking(false);
+    polls_.add(listener_, PollSet::POLL_READ);
+    polls_.add(wakeUp_, PollSet::POLL_READ);
+    for (unsigned i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { work(); });
+    loopThread_ = std::thread([this] { loop(); });
+}
+
+void FrontDoor::stopAccepting() {
+    closing_ = true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!loopThread_.joinable()) return;
+    stopAcceptingAsked_ = true;
+    lock.unlock();
+    wake();
+    lock.lock();
+    changed_.wait(lock, [this] { return acceptStopped_; });
+}
+
+bool FrontDoor::drain(std::chrono::milliseconds timeout) {
+    wake();  // the loop closes the idle connections at once
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this] { return busy_ == 0; });
+}
+
+void FrontDoor::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (workersStopping_) return;
+        workersStopping_ = true;
+    }
+    workReady_.notify_all();
+    // The workers first: the loop closes every socket when it ends, and a
+    // worker still writing to one must not write to its number reused.
+    for (std::thread& worker : workers_) worker.join();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake();
+    if (loopThread_.joinable()) loopThread_.join();
+}
+
+FrontDoorCounts FrontDoor::counts() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    FrontDoorCounts counts = counts_;
+    counts.buffered = bufferedNow_.load(std::memory_order_relaxed);
+    return counts;
+}
+
+void FrontDoor::wake() {
+    if (wakePending_.exchange(true)) return;
+    try {
+        wakeUp_.sendTo("w", 1, wakeUpAddress_);
+    } catch (const Poco::Exception& e) {
+        // The loop still sees the work at its next sweep.
+        Poco::Logger::get("slipway").warning("cannot wake the HTTP loop: " + e.displayText());
+    }
+}
+
+void FrontDoor::loop() {
+    Poco::Logger& log = Poco::Logger::get("slipway");
+    while (true) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) break;
+            if (stopAcceptingAsked_ && accepting_) {
+                accepting_ = false;
+                if (!acceptPaused_) polls_.remove(listener_);
+                acceptStopped_ = true;
+                changed_.notify_all();
+            }
+        }
+        PollSet::SocketModeMap ready;
+        try {
+            ready = polls_.poll(Poco::Timespan(std::chrono::microseconds(kSweepInterval).count()));
+        } catch (const Poco::Exception& e) {
+            log.error("HTTP loop: " + e.displayText());
+            continue;
+        }
+        const auto now = Clock::now();
+        for (const auto& [socket, mode] : ready) {
+            if (socket == listener_) {
+                acceptAll(now);
+                continue;
+            }
+            if (socket == wakeUp_) {
+                // Cleared before the returned connections are taken: a
+                // worker that gives one back after this sends another datagram.
+                wakePending_ = false;
+                char drained[16];
+                try {
+                    while (wakeUp_.receiveBytes(drained, sizeof drained) > 0) {
+                    }
+                } catch (const Poco::Exception&) {
+                }
+                continue;
+            }
+            const auto found = connections_.find(static_cast<int>(socket.impl()->sockfd()));
+            if (found == connections_.end()) continue;
+            const ConnectionPtr connection = found->second;
+            // Re-armed by its worker an instant before the worker let go of it.
+            if (connection->withWorker.load(std::memory_order_acquire)) continue;
+            if (connection->phase == Connection::Phase::Writing && !connection->tlsWantsWrite) {
+                writeTo(connection, now);
+            } else {
+                readFrom(connection, now);
+            }
+        }
+        takeReturned(now);
+        if (now - lastSweep_ >= kSweepInterval) {
+            sweep(now);
+            lastSweep_ = now;
+        }
+    }
+    std::vector<ConnectionPtr> all;
+    for (const auto& [fd, connection] : connections_) all.push_back(connection);
+    for (const ConnectionPtr& connection : all) close(connection, std::nullopt);
+}
+
+void FrontDoor::acceptAll(Clock::time_point now) {
+    for (int taken = 0; taken < kAcceptsPerWakeUp; ++taken) {
+        Poco::Net::StreamSocket socket;
+        Poco::Net::SocketAddress peer;
+        try {
+            socket = listener_.acceptConnection(peer);
+        } catch (const Poco::Exception& e) {
+            if (wouldBlock(e)) return;
+            if (e.code() == EMFILE || e.code() == ENFILE) {
+                // Out of file descriptors: make room, or wait for a close
+                // (the listener would otherwise wake the loop at once, forever).
+                if (!evictIdlest()) {
+                    polls_.remove(listener_);
+                    acceptPaused_ = true;
+                    Poco::Logger::get("slipway").warning(
+                        "out of file descriptors with " + std::to_string(connections_.size()) +
+                        " connections open: accepting again when one closes (raise LimitNOFILE, or lower "
+                        "server.max_connections)");
+                }
+                return;
+            }
+            Poco::Logger::get("slipway").warning("accepting a connection: " + e.displayText());
+            return;
+        }
+        if (connections_.size() >= settings_.maxConnections && !evictIdlest()) {
+            // Every connection has a request being answered.
+            socket.close();
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++counts_.closed[static_cast<int>(Closed::Evicted)];
+            continue;
+        }
+        try {
+            socket.setBlocking(false);
+            socket.setNoDelay(true);
+            Poco::Net::StreamSocket io = socket;
+            // OpenSSL's handshake then happens in the first receives, never blocking.
+            if (tls_) io = Poco::Net::SecureStreamSocket::attach(socket, tls_);
+            auto connection = std::make_shared<Connection>(io, peer, tls_ != nullptr);
+            connection->deadline = now + settings_.headerTimeout;
+            connection->lastActivity = now;
+            connections_[connection->fd] = connection;
+            polls_.add(connection->socket, PollSet::POLL_READ);
+            std::lock_guard<std::mutex> lock(mutex_);
+            counts_.open = connections_.size();
+        } catch (const Poco::Exception& e) {
+            Poco::Logger::get("slipway").warning("setting up a connection from " + peer.toString() + ": " +
+                                                 e.displayText());
+        }
+    }
+}
+
+bool FrontDoor::evictIdlest() {
+    ConnectionPtr idlest;
+    for (const auto& [fd, connection] : connections_) {
+        if (connection->withWorker.load(std::memory_order_acquire)) continue;
+        if (!idlest || connection->lastActivity < idlest->lastActivity) idlest = connection;
+    }
+    if (!idlest) return false;
+    close(idlest, Closed::Evicted);
+    return true;
+}
+
+void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now) {
+    Connection& c = *connection;
+    if (c.tlsWantsWrite) {
+        c.tlsWantsWrite = false;
+        polls_.add(c.socket, PollSet::POLL_READ);
+    }
+    char chunk[kReadChunk];
+    while (true) {
+        int received = 0;
+        try {
+            received = c.socket.receiveBytes(chunk, sizeof chunk);
+        } catch (const Poco::Exception&) {
+            close(connection, std::nullopt);  // reset, or a TLS error
+            return;
+        }
+        if (received == 0) {
+            // The client closed its side. One that did so mid-request may
+            // still read why it gets nothing (not a bad signature, which
+            // would send the operator after the secret).
+            if (c.phase == Connection::Phase::Body) {
+                refuse(connection, {HTTPResponse::HTTP_BAD_REQUEST, "body cut short",
+                                    "the body ended after " + std::to_string(c.in.size()) + " of the " +
+                                        std::to_string(c.head->contentLength) + " bytes its Content-Length announced"},
+                       Closed::Framing, now);
+            } else if (c.phase == Connection::Phase::Head && !c.in.empty()) {
+                refuse(connection, {HTTPResponse::HTTP_BAD_REQUEST, "header cut short",
+                                    "the connection ended before the header block's empty line"},
+                       Closed::Framing, now);
+            } else {
+                close(connection, std::nullopt);
+            }
+            return;
+        }
+        if (received == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE) {
+            c.tlsWantsWrite = true;  // a handshake message did not fit the socket
+            polls_.add(c.socket, PollSet::POLL_READ | PollSet::POLL_WRITE);
+            break;
+        }
+        if (received < 0) break;  // nothing more now
+        c.in.append(chunk, static_cast<std::size_t>(received));
+        c.lastActivity = now;
+        setBuffered(c, c.in.size());
+        if (buffered_ > settings_.maxBufferedBytes) shedBuffers();
+        if (c.closed) return;
+        advance(connection, now);
+        if (c.closed) return;
+        if (c.phase != Connection::Phase::Head && c.phase != Connection::Phase::Body) break;
+    }
+}
+
+void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) {
+    Connection& c = *connection;
+    if (c.phase == Connection::Phase::Idle) {
+        // Empty lines before a request line are allowed (RFC 9112, section 2.2).
+        const std::size_t start = c.in.find_first_not_of("\r\n");
+        c.in.erase(0, start == std::string::npos ? c.in.size() : start);
+        if (c.in.empty()) return;
+        c.phase = Connection::Phase::Head;
+        c.requestStarted = now;
+        c.deadline = now + settings_.headerTimeout;
+    }
+    if (c.phase == Connection::Phase::Head) {
+        if (c.in.empty()) return;
+        if (!c.begun) setBegun(c, true);
+        if (c.requestStarted == Clock::time_point{}) c.requestStarted = now;
+        const std::size_t end = headerBlockEnd(c.in);
+        if (end == std::string::npos ? c.in.size() > settings_.maxHeaderBytes : end > settings_.maxHeaderBytes) {
+            refuse(connection, {HTTPResponse::HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "header fields too large",
+                                "the header block is over " + std::to_string(settings_.maxHeaderBytes) + " bytes"},
+                   Closed::Framing, now);
+            return;
+        }
+        if (end == std::string::npos) return;
+        auto framed = frameRequest(std::string_view(c.in).substr(0, end), settings_.bodyLimit);
+        if (auto* refusal = std::get_if<FramingRefusal>(&framed)) {
+            refuse(connection, *refusal, Closed::Framing, now);
+            return;
+        }
+        c.head = std::move(std::get<RequestHead>(framed));
+        c.in.erase(0, end);
+        c.phase = Connection::Phase::Body;
+        c.deadline = now + settings_.bodyTimeout;
+        if (c.head->expectContinue && c.in.size() < c.head->contentLength) {
+            static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            try {
+                // Too short to be cut by a socket with room for nothing else.
+                if (c.sendSome(kContinue.data(), kContinue.size()) != kContinue.size()) {
+                    close(connection, std::nullopt);
+                    return;
+                }
+            } catch (const Poco::Exception&) {
+                close(connection, std::nullopt);
+                return;
+            }
+        }
+    }
+    if (c.phase == Connection::Phase::Body && c.in.size() >= c.head->contentLength) {
+        setBuffered(c, 0);
+        c.phase = Connection::Phase::Handling;
+        c.withWorker.store(true, std::memory_order_release);
+        polls_.remove(c.socket);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            work_.push_back(connection);
+        }
+        workReady_.notify_one();
+    }
+}
+
+void FrontDoor::refuse(const ConnectionPtr& connection, const FramingRefusal& refusal, Closed reason,
+                       Clock::time_point now) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++counts_.closed[static_cast<int>(reason)];
+    }
+    connection->in.clear();
+    queueAnswer(connection, refusalAnswer(refusal), true, now);
+}
+
+void FrontDoor::queueAnswer(const ConnectionPtr& connection, std::string bytes, bool closeAfter, Clock::time_point now) {
+    Connection& c = *connection;
+    setBuffered(c, 0);
+    c.out = std::move(bytes);
+    c.outSent = 0;
+    c.closeAfterWrite = closeAfter;
+    c.phase = Connection::Phase::Writing;
+    c.deadline = now + settings_.idleTimeout;
+    writeTo(connection, now);
+}
+
+void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) {
+    Connection& c = *connection;
+    try {
+        while (c.outSent < c.out.size()) {
+            const std::size_t sent = c.sendSome(c.out.data() + c.outSent, c.out.size() - c.outSent);
+            if (sent == 0) {
+                polls_.add(c.socket, PollSet::POLL_WRITE);
+                return;
+            }
+            c.outSent += sent;
+            c.deadline = now + settings_.idleTimeout;
+            c.lastActivity = now;
+        }
+    } catch (const Poco::Exception&) {
+        close(connection, std::nullopt);
+        return;
+    }
+    c.out.clear();
+    c.outSent = 0;
+    if (c.closeAfterWrite) {
+        close(connection, std::nullopt);
+        return;
+    }
+    c.phase = Connection::Phase::Idle;
+    setBegun(c, false);
+    c.deadline = now + settings_.idleTimeout;
+    polls_.add(c.socket, PollSet::POLL_READ);
+    advance(connection, now);  // a request sent before this answer was read
+}
+
+void FrontDoor::takeReturned(Clock::time_point now) {
+    std::vector<ConnectionPtr> returned;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        returned.swap(returned_);
+    }
+    for (const ConnectionPtr& connection : returned) {
+        connection->withWorker.store(false, std::memory_order_release);
+        if (connection->out.empty() && connection->closeAfterWrite) {
+            close(connection, std::nullopt);
+            continue;
+        }
+        connection->phase = Connection::Phase::Writing;
+        connection->deadline = now + settings_.idleTimeout;
+        writeTo(connection, now);
+    }
+}
+
+void FrontDoor::sweep(Clock::time_point now) {
+    std::vector<ConnectionPtr> due;
+    for (const auto& [fd, connection] : connections_) {
+        if (connection->withWorker.load(std::memory_order_acquire)) continue;
+        const bool idle = connection->phase == Connection::Phase::Idle;
+        if (now >= connection->deadline || (idle && closing_)) due.push_back(connection);
+    }
+    for (const ConnectionPtr& connection : due) {
+        switch (connection->phase) {
+            case Connection::Phase::Head:
+                // Closed without a word, as nginx does: a header this slow is
+                // rarely a client that would read one, and thousands of them
+                // would each cost a write.
+                close(connection, Closed::HeaderTimeout);
+                break;
+            case Connection::Phase::Body:
+                refuse(connection, {HTTPResponse::HTTP_REQUEST_TIMEOUT, "request too slow",
+                                    "the body did not arrive within server.request_timeout"},
+                       Closed::BodyTimeout, now);
+                break;
+            case Connection::Phase::Idle:
+                close(connection, closing_ ? std::nullopt : std::optional<Closed>(Closed::Idle));
+                break;
+            case Connection::Phase::Writing:  // the client takes no more of its answer
+                close(connection, Closed::Idle);
+                break;
+            case Connection::Phase::Handling:
+                break;
+        }
+    }
+}
+
+void FrontDoor::shedBuffers() {
+    // Whatever it is, a request still arriving has not been authenticated
+    // (a webhook's signature covers its whole body): the one that has been
+    // arriving longest goes first, which a client that sends its request at
+    // once never is.
+    while (buffered_ > settings_.maxBufferedBytes) {
+        ConnectionPtr oldest;
+        for (const auto& [fd, connection] : connections_) {
+            if (connection->withWorker.load(std::memory_order_acquire) || connection->buffered == 0) continue;
+            if (!oldest || connection->requestStarted < oldest->requestStarted) oldest = connection;
+        }
+        if (!oldest) return;
+        close(oldest, Closed::Buffers);
+    }
+}
+
+void FrontDoor::setBuffered(Connection& c, std::size_t bytes) {
+    buffered_ = buffered_ - c.buffered + bytes;
+    c.buffered = bytes;
+    bufferedNow_.store(buffered_, std::memory_order_relaxed);
+}
+
+void FrontDoor::setBegun(Connection& c, bool begun) {
+    if (c.begun == begun) return;
+    c.begun = begun;
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_ = begun ? busy_ + 1 : busy_ - 1;
+    if (busy_ == 0) changed_.notify_all();
+}
+
+void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> reason) {
+    Connection& c = *connection;
+    if (c.closed) return;
+    c.closed = true;
+    try {
+        polls_.remove(c.socket);
+    } catch (const Poco::Exception&) {
+        // Not in the set: it was with a worker, or had just been taken out.
+    }
+    setBuffered(c, 0);
+    setBegun(c, false);
+    connections_.erase(c.fd);
+    {
+        // Counted before the client can see the close.
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (reason) ++counts_.closed[static_cast<int>(*reason)];
+        counts_.open = connections_.size();
+    }
+    try {
+        c.socket.close();
+    } catch (const Poco::Exception&) {
+        // A TLS close_notify that could not be sent: the socket is closed anyway.
+    }
+    if (acceptPaused_) {
+        acceptPaused_ = false;
+        if (accepting_) polls_.add(listener_, PollSet::POLL_READ);
+    }
+}
+
+void FrontDoor::work() {
+    while (true) {
+        ConnectionPtr connection;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            workReady_.wait(lock, [this] { return workersStopping_ || !work_.empty(); });
+            if (work_.empty()) return;
+            connection = std::move(work_.front());
+            work_.pop_front();
+        }
+        answer(connection);
+    }
+}
+
+void FrontDoor::answer(const ConnectionPtr& connection) {
+    Connection& c = *connection;
+    RequestHead head = std::move(*c.head);
+    c.head.reset();
+    std::string body = c.in.substr(0, head.contentLength);
+    c.in.erase(0, head.contentLength);
+
+    Sink sink(c, settings_.idleTimeout);
+    BufferedResponse response(head.request.getVersion(), head.request.getMethod() == "HEAD",
+                              head.keepAlive && !closing_, sink);
+    std::string rest;
+    bool broken = false;
+    bool keepAlive = false;
+    try {
+        BufferedRequest request(head, std::move(body), c.peer, local_, c.tls, response);
+        serve_(request, response);
+        broken = response.broken();
+        if (!broken) rest = response.finish();
+        keepAlive = response.getKeepAlive();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("slipway").error("answering " + head.request.getMethod() + " " + head.request.getURI() +
+                                           ": " + e.what());
+        // What went out already cannot be taken back; otherwise a 500 says so.
+        broken = response.broken() || response.sent();
+        if (!broken) rest = refusalAnswer({HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error", "see the log of slipwayd"});
+    }
+
+    std::size_t written = 0;
+    try {
+        while (!broken && written < rest.size()) {
+            const std::size_t sent = c.sendSome(rest.data() + written, rest.size() - written);
+            if (sent == 0) break;
+            written += sent;
+        }
+    } catch (const Poco::Exception&) {
+        broken = true;
+    }
+    const auto now = Clock::now();
+    if (!broken && keepAlive && written == rest.size() && c.in.empty()) {
+        // The common case, without a trip through the loop: wait for the next request.
+        c.phase = Connection::Phase::Idle;
+        c.deadline = now + settings_.idleTimeout;
+        c.lastActivity = now;
+        setBegun(c, false);
+        try {
+            polls_.add(c.socket, PollSet::POLL_READ);
+            c.withWorker.store(false, std::memory_order_release);
+            return;
+        } catch (const Poco::Exception&) {
+            broken = true;
+        }
+    }
+    c.out = broken ? std::string() : rest.substr(written);
+    c.closeAfterWrite = broken || !keepAlive;
+    c.lastActivity = now;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        returned_.push_back(connection);
+    }
+    wake();
+}
+
+}  // namespace slipway

@@ -1,0 +1,157 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/DatagramSocket.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/PollSet.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include "daemon/http/request_framing.h"
+
+namespace slipway {
+
+// The limits a public endpoint holds (README: "Limits of the front door").
+struct FrontDoorSettings {
+    std::chrono::milliseconds headerTimeout{10000};  // the whole header block, from its first byte (or the accept)
+    std::chrono::milliseconds bodyTimeout{10000};    // the whole body, from the end of the header block
+    std::chrono::milliseconds idleTimeout{60000};    // a kept-alive connection between requests; an answer's progress
+    std::size_t maxConnections = 8192;               // beyond it, the longest idle connection is closed
+    std::size_t maxBufferedBytes = 64u << 20;        // of requests still arriving, over all connections
+    std::size_t maxHeaderBytes = 16384;              // one header block
+    unsigned workers = 64;                           // threads that answer complete requests
+    BodyLimit bodyLimit;                             // by method and path
+};
+
+// Why the front door closed a connection it had not been asked to close,
+// for /metrics. Each is counted once per connection.
+enum class Closed { HeaderTimeout, BodyTimeout, Idle, Evicted, Framing, Buffers, Count };
+
+// What the front door has counted, for /metrics.
+struct FrontDoorCounts {
+    std::size_t open = 0;
+    std::size_t buffered = 0;  // bytes of requests still arriving
+    std::size_t closed[static_cast<int>(Closed::Count)] = {};
+};
+
+// Answers one complete request; may throw (the answer is then 500, or the
+// connection is closed when part of it went out already).
+using ServeRequest = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&)>;
+
+// slipwayd's HTTP server. One thread holds every connection in an epoll set
+// (Poco's PollSet) and reads into a buffer per connection until a request
+// has arrived whole, header and body, within its deadlines; only then does a
+// worker thread answer it. A client sending a byte now and then costs a
+// file descriptor and a few hundred bytes, never a thread: Poco's
+// HTTPServer held a thread per connection, so 128 such clients shut
+// everyone else out. TLS is OpenSSL over the same non-blocking sockets
+// (Poco's SecureStreamSocket, which answers "want read" rather than block).
+class FrontDoor {
+public:
+    // `tls`: null for plain HTTP. `listener` may be a socket systemd passed.
+    FrontDoor(Poco::Net::ServerSocket listener, Poco::Net::Context::Ptr tls, FrontDoorSettings settings,
+              ServeRequest serve);
+    ~FrontDoor();
+    FrontDoor(const FrontDoor&) = delete;
+    FrontDoor& operator=(const FrontDoor&) = delete;
+
+    void start();
+    // Accepts no more connections (they wait in the listener's backlog) and
+    // answers "Connection: close" from now on. Returns once the loop has
+    // stopped accepting.
+    void stopAccepting();
+    // After stopAccepting: waits until every request that had begun to
+    // arrive is answered, or until `timeout`. True when none is left.
+    bool drain(std::chrono::milliseconds timeout);
+    // Closes every connection and ends the threads; a handler still running
+    // is waited for.
+    void stop();
+
+    FrontDoorCounts counts() const;
+
+private:
+    struct Connection;
+    using ConnectionPtr = std::shared_ptr<Connection>;
+    class Sink;
+
+    void loop();
+    void acceptAll(std::chrono::steady_clock::time_point now);
+    void readFrom(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
+    // Moves a connection's buffered bytes on: a complete request to a
+    // worker, a refusal to the write queue.
+    void advance(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
+    void writeTo(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
+    void queueAnswer(const ConnectionPtr& connection, std::string bytes, bool closeAfter,
+                     std::chrono::steady_clock::time_point now);
+    // Answers a refusal and closes the connection once it is written.
+    void refuse(const ConnectionPtr& connection, const FramingRefusal& refusal, Closed reason,
+                std::chrono::steady_clock::time_point now);
+    void takeReturned(std::chrono::steady_clock::time_point now);
+    // Closes the connections whose phase is past its deadline.
+    void sweep(std::chrono::steady_clock::time_point now);
+    // Closes the requests arriving longest until the buffers fit their limit.
+    void shedBuffers();
+    // Closes the connection that received nothing for longest, unless every
+    // one is with a worker; false then.
+    bool evictIdlest();
+    void close(const ConnectionPtr& connection, std::optional<Closed> reason);
+    void setBuffered(Connection& connection, std::size_t bytes);
+    void setBegun(Connection& connection, bool begun);
+
+    void work();
+    void answer(const ConnectionPtr& connection);
+    // Hands a connection a worker is done with back to the loop.
+    void giveBack(const ConnectionPtr& connection);
+    void wake();
+
+    Poco::Net::ServerSocket listener_;
+    Poco::Net::Context::Ptr tls_;
+    const FrontDoorSettings settings_;
+    const ServeRequest serve_;
+    Poco::Net::SocketAddress local_;
+    Poco::Net::PollSet polls_;
+    // The loop's alarm clock: a datagram to it ends the loop's wait.
+    Poco::Net::DatagramSocket wakeUp_;
+    Poco::Net::SocketAddress wakeUpAddress_;
+
+    // Loop thread only.
+    std::unordered_map<int, ConnectionPtr> connections_;
+    std::size_t buffered_ = 0;
+    bool accepting_ = true;
+    bool acceptPaused_ = false;  // out of file descriptors: until a connection closes
+    std::chrono::steady_clock::time_point lastSweep_{};
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;    // accepting stopped, or nothing busy
+    std::condition_variable workReady_;  // a request for the workers, or their stop
+    std::deque<ConnectionPtr> work_;      // complete requests, for the workers
+    std::vector<ConnectionPtr> returned_;  // from the workers, for the loop
+    bool stopAcceptingAsked_ = false;
+    bool acceptStopped_ = false;
+    bool workersStopping_ = false;
+    bool stopping_ = false;  // the loop's end, after the workers'
+    std::size_t busy_ = 0;  // connections with a request begun and not yet answered
+    FrontDoorCounts counts_;
+
+    std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
+    std::atomic<bool> closing_{false};  // answers say "Connection: close"
+    std::atomic<bool> wakePending_{false};  // a datagram is on its way to the loop
+    std::thread loopThread_;
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace slipway
