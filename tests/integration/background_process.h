@@ -29,6 +29,7 @@ public:
 
     // Everything the process wrote so far.
     std::string output() const;
+    int pid() const { return static_cast<int>(handle_->id()); }
 
 private:
     std::string logFile_;

@@ -68,6 +68,7 @@ public:
 
     // What slipwayd wrote to stderr so far.
     std::string output() const;
+    int pid() const { return process_->pid(); }
 
 private:
     void start();
