@@ -228,19 +228,22 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
                           [&runner](std::int64_t id) { return runner.logPath(id); },
                           [&stopping] { return stopping.load(); }};
-    std::unique_ptr<FrontDoor> server;
+    // Set before the front door starts; read by its workers for /metrics.
+    const FrontDoor* door = nullptr;
     const RequestRouter router(webhook, intake, api, settings.registryHost, *store, *backend, metrics,
-                               [&server] { return server ? server->counts() : FrontDoorCounts{}; });
-    FrontDoorSettings door;
-    door.headerTimeout = settings.headerTimeout;
-    door.bodyTimeout = settings.requestTimeout;
-    door.idleTimeout = settings.idleTimeout;
-    door.maxConnections = openFileLimit(settings.maxConnections, log);
-    door.maxBufferedBytes = settings.maxBufferedBytes;
-    door.bodyLimit = [&router](const std::string& method, const std::string& path) {
+                               [&door] { return door ? door->counts() : FrontDoorCounts{}; });
+    FrontDoorSettings limits;
+    limits.headerTimeout = settings.headerTimeout;
+    limits.bodyTimeout = settings.requestTimeout;
+    limits.idleTimeout = settings.idleTimeout;
+    limits.maxConnections = openFileLimit(settings.maxConnections, log);
+    limits.maxBufferedBytes = settings.maxBufferedBytes;
+    limits.bodyLimit = [&router](const std::string& method, const std::string& path) {
         return router.bodyLimit(method, path);
     };
 
+    // After the router: destroyed first, so that its threads are gone before what they use.
+    std::unique_ptr<FrontDoor> server;
     std::string listening;  // where, for the log and systemctl status
     // From systemd (slipway.socket), which keeps it open while slipwayd
     // restarts: connections wait in its backlog rather than being refused.
@@ -262,9 +265,10 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                             address.toString() + "); serving on systemd's");
             }
         }
-        server = std::make_unique<FrontDoor>(socket, tlsContext, door, [&router](auto& request, auto& response) {
+        server = std::make_unique<FrontDoor>(socket, tlsContext, limits, [&router](auto& request, auto& response) {
             router.dispatch(request, response);
         });
+        door = server.get();
     } catch (const Poco::Exception& e) {
         log.fatal("cannot listen on " + settings.listenHost + ":" + std::to_string(settings.listenPort) + ": " +
                   e.displayText());

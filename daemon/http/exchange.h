@@ -76,6 +76,8 @@ public:
     std::string finish();
     // Whether a flush failed: the client went away during a streamed answer.
     bool broken() const { return broken_; }
+    // Whether part of the answer has gone out already.
+    bool streaming() const { return streaming_; }
 
 private:
     class Body : public std::streambuf {

@@ -10,6 +10,7 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <openssl/err.h>
 
 #include "daemon/http/exchange.h"
 
@@ -27,13 +28,19 @@ constexpr std::size_t kReadChunk = 65536;
 // Connections taken off the listener per wake-up, so that a flood of them
 // does not starve the requests already open.
 constexpr int kAcceptsPerWakeUp = 64;
+// How long a refused request's connection is still read (and what comes
+// discarded) after the refusal, so that the client reads the refusal rather
+// than a reset (RFC 9112, section 9.6).
+constexpr std::chrono::milliseconds kLinger{2000};
 
 bool wouldBlock(const Poco::Exception& e) { return e.code() == EAGAIN || e.code() == EWOULDBLOCK; }
 
 }  // namespace
 
 struct FrontDoor::Connection {
-    enum class Phase { Idle, Head, Body, Handling, Writing };
+    // Idle: between requests (a fresh connection too); Lingering: refused,
+    // its answer written and its sending side shut, what comes is discarded.
+    enum class Phase { Idle, Head, Body, Handling, Writing, Lingering };
 
     Connection(Poco::Net::StreamSocket io, const Poco::Net::SocketAddress& from, bool secure)
         : socket(std::move(io)), fd(static_cast<int>(socket.impl()->sockfd())), peer(from), tls(secure) {}
@@ -44,7 +51,7 @@ struct FrontDoor::Connection {
     const bool tls;
 
     // The loop's while withWorker is false, the worker's while it is true.
-    Phase phase = Phase::Head;
+    Phase phase = Phase::Idle;
     std::string in;                   // received, not yet answered
     std::optional<RequestHead> head;  // of the request whose body is arriving
     std::string out;                  // answer bytes still to write
@@ -54,6 +61,7 @@ struct FrontDoor::Connection {
     bool tlsWantsWrite = false;  // the handshake waits to write: the loop polls for writing too
     bool begun = false;          // counted in busy_: a request has begun to arrive and is not yet answered
     std::size_t buffered = 0;    // counted in buffered_
+    std::size_t handed = 0;      // counted in handed_
     Clock::time_point deadline;  // of the phase
     Clock::time_point lastActivity;
     Clock::time_point requestStarted;
@@ -61,6 +69,10 @@ struct FrontDoor::Connection {
 
     // Bytes sent, 0 when the socket takes none now; throws when the connection is broken.
     std::size_t sendSome(const char* data, std::size_t size) {
+        // Poco 1.11 leaves OpenSSL's error queue as it found it, and one
+        // thread runs many connections' TLS: an error left by one must not
+        // be read as another's.
+        if (tls) ERR_clear_error();
         try {
             const int chunk = static_cast<int>(std::min<std::size_t>(size, 1u << 20));
             const int sent = socket.sendBytes(data, chunk, tls ? 0 : MSG_NOSIGNAL);
@@ -179,7 +191,8 @@ void FrontDoor::wake() {
     try {
         wakeUp_.sendTo("w", 1, wakeUpAddress_);
     } catch (const Poco::Exception& e) {
-        // The loop still sees the work at its next sweep.
+        // The loop still sees the work at its next sweep; the next wake tries again.
+        wakePending_ = false;
         Poco::Logger::get("slipway").warning("cannot wake the HTTP loop: " + e.displayText());
     }
 }
@@ -227,16 +240,27 @@ void FrontDoor::loop() {
             const ConnectionPtr connection = found->second;
             // Re-armed by its worker an instant before the worker let go of it.
             if (connection->withWorker.load(std::memory_order_acquire)) continue;
-            if (connection->phase == Connection::Phase::Writing && !connection->tlsWantsWrite) {
-                writeTo(connection, now);
-            } else {
-                readFrom(connection, now);
+            try {
+                if (connection->phase == Connection::Phase::Writing && !connection->tlsWantsWrite) {
+                    writeTo(connection, now);
+                } else {
+                    readFrom(connection, now);
+                }
+            } catch (const std::exception& e) {
+                // The poll set refused a change, or memory ran out: this
+                // connection goes, the others stay served.
+                log.error("HTTP connection from " + connection->peer.toString() + ": " + e.what());
+                close(connection, std::nullopt);
             }
         }
-        takeReturned(now);
-        if (now - lastSweep_ >= kSweepInterval) {
-            sweep(now);
-            lastSweep_ = now;
+        try {
+            takeReturned(now);
+            if (now - lastSweep_ >= kSweepInterval) {
+                sweep(now);
+                lastSweep_ = now;
+            }
+        } catch (const std::exception& e) {
+            log.error(std::string("HTTP loop: ") + e.what());
         }
     }
     std::vector<ConnectionPtr> all;
@@ -265,7 +289,8 @@ void FrontDoor::acceptAll(Clock::time_point now) {
                 }
                 return;
             }
-            Poco::Logger::get("slipway").warning("accepting a connection: " + e.displayText());
+            // ECONNABORTED and the like: the client's doing, at the client's
+            // rate; not worth a log line each.
             return;
         }
         if (connections_.size() >= settings_.maxConnections && !evictIdlest()) {
@@ -282,8 +307,11 @@ void FrontDoor::acceptAll(Clock::time_point now) {
             // OpenSSL's handshake then happens in the first receives, never blocking.
             if (tls_) io = Poco::Net::SecureStreamSocket::attach(socket, tls_);
             auto connection = std::make_shared<Connection>(io, peer, tls_ != nullptr);
+            // A request is on its way (perhaps behind a TLS handshake): a
+            // stop waits for it, and its header deadline runs from now.
             connection->deadline = now + settings_.headerTimeout;
             connection->lastActivity = now;
+            setBegun(*connection, true);
             connections_[connection->fd] = connection;
             polls_.add(connection->socket, PollSet::POLL_READ);
             std::lock_guard<std::mutex> lock(mutex_);
@@ -315,11 +343,20 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
     char chunk[kReadChunk];
     while (true) {
         int received = 0;
+        if (c.tls) ERR_clear_error();  // see sendSome
         try {
             received = c.socket.receiveBytes(chunk, sizeof chunk);
         } catch (const Poco::Exception&) {
             close(connection, std::nullopt);  // reset, or a TLS error
             return;
+        }
+        if (c.phase == Connection::Phase::Lingering) {
+            if (received == 0) {
+                close(connection, std::nullopt);
+                return;
+            }
+            if (received < 0) return;
+            continue;  // discarded
         }
         if (received == 0) {
             // The client closed its side. One that did so mid-request may
@@ -330,7 +367,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
                                     "the body ended after " + std::to_string(c.in.size()) + " of the " +
                                         std::to_string(c.head->contentLength) + " bytes its Content-Length announced"},
                        Closed::Framing, now);
-            } else if (c.phase == Connection::Phase::Head && !c.in.empty()) {
+            } else if (!c.in.empty()) {
                 refuse(connection, {HTTPResponse::HTTP_BAD_REQUEST, "header cut short",
                                     "the connection ended before the header block's empty line"},
                        Closed::Framing, now);
@@ -348,10 +385,11 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
         c.in.append(chunk, static_cast<std::size_t>(received));
         c.lastActivity = now;
         setBuffered(c, c.in.size());
-        if (buffered_ > settings_.maxBufferedBytes) shedBuffers();
+        if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
         if (c.closed) return;
         advance(connection, now);
-        if (c.closed) return;
+        // Handed to a worker: no longer the loop's to look at.
+        if (c.withWorker.load(std::memory_order_relaxed) || c.closed) return;
         if (c.phase != Connection::Phase::Head && c.phase != Connection::Phase::Body) break;
     }
 }
@@ -365,12 +403,12 @@ void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) 
         if (c.in.empty()) return;
         c.phase = Connection::Phase::Head;
         c.requestStarted = now;
-        c.deadline = now + settings_.headerTimeout;
+        // A fresh connection's deadline runs from its accept, a kept-alive one's from this first byte.
+        if (!c.begun) c.deadline = now + settings_.headerTimeout;
+        setBegun(c, true);
     }
     if (c.phase == Connection::Phase::Head) {
         if (c.in.empty()) return;
-        if (!c.begun) setBegun(c, true);
-        if (c.requestStarted == Clock::time_point{}) c.requestStarted = now;
         const std::size_t end = headerBlockEnd(c.in);
         if (end == std::string::npos ? c.in.size() > settings_.maxHeaderBytes : end > settings_.maxHeaderBytes) {
             refuse(connection, {HTTPResponse::HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "header fields too large",
@@ -403,6 +441,9 @@ void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) 
         }
     }
     if (c.phase == Connection::Phase::Body && c.in.size() >= c.head->contentLength) {
+        // Still held until the worker is done with it: counted on as handed over.
+        handed_ += c.in.size();
+        c.handed = c.in.size();
         setBuffered(c, 0);
         c.phase = Connection::Phase::Handling;
         c.withWorker.store(true, std::memory_order_release);
@@ -453,10 +494,10 @@ void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) 
         close(connection, std::nullopt);
         return;
     }
-    c.out.clear();
+    std::string().swap(c.out);  // its capacity too: an idle connection holds nothing
     c.outSent = 0;
     if (c.closeAfterWrite) {
-        close(connection, std::nullopt);
+        linger(connection, now);
         return;
     }
     c.phase = Connection::Phase::Idle;
@@ -485,10 +526,12 @@ void FrontDoor::takeReturned(Clock::time_point now) {
 }
 
 void FrontDoor::sweep(Clock::time_point now) {
+    // Out of file descriptors held by something else than connections: try again.
+    resumeAccepting();
     std::vector<ConnectionPtr> due;
     for (const auto& [fd, connection] : connections_) {
         if (connection->withWorker.load(std::memory_order_acquire)) continue;
-        const bool idle = connection->phase == Connection::Phase::Idle;
+        const bool idle = connection->phase == Connection::Phase::Idle && !connection->begun;
         if (now >= connection->deadline || (idle && closing_)) due.push_back(connection);
     }
     for (const ConnectionPtr& connection : due) {
@@ -505,7 +548,15 @@ void FrontDoor::sweep(Clock::time_point now) {
                        Closed::BodyTimeout, now);
                 break;
             case Connection::Phase::Idle:
-                close(connection, closing_ ? std::nullopt : std::optional<Closed>(Closed::Idle));
+                // A fresh connection that never sent a byte is a header that did not come.
+                if (connection->begun) {
+                    close(connection, Closed::HeaderTimeout);
+                } else {
+                    close(connection, now >= connection->deadline ? std::optional<Closed>(Closed::Idle) : std::nullopt);
+                }
+                break;
+            case Connection::Phase::Lingering:
+                close(connection, std::nullopt);
                 break;
             case Connection::Phase::Writing:  // the client takes no more of its answer
                 close(connection, Closed::Idle);
@@ -516,12 +567,34 @@ void FrontDoor::sweep(Clock::time_point now) {
     }
 }
 
+void FrontDoor::resumeAccepting() {
+    if (!acceptPaused_ || !accepting_) return;
+    acceptPaused_ = false;
+    polls_.add(listener_, PollSet::POLL_READ);
+}
+
+void FrontDoor::linger(const ConnectionPtr& connection, Clock::time_point now) {
+    Connection& c = *connection;
+    try {
+        c.socket.shutdownSend();
+    } catch (const Poco::Exception&) {
+        close(connection, std::nullopt);
+        return;
+    }
+    c.phase = Connection::Phase::Lingering;
+    c.deadline = now + kLinger;
+    std::string().swap(c.in);
+    setBuffered(c, 0);
+    setBegun(c, false);
+    polls_.add(c.socket, PollSet::POLL_READ);
+}
+
 void FrontDoor::shedBuffers() {
     // Whatever it is, a request still arriving has not been authenticated
     // (a webhook's signature covers its whole body): the one that has been
     // arriving longest goes first, which a client that sends its request at
     // once never is.
-    while (buffered_ > settings_.maxBufferedBytes) {
+    while (buffered_ + handed_.load() > settings_.maxBufferedBytes) {
         ConnectionPtr oldest;
         for (const auto& [fd, connection] : connections_) {
             if (connection->withWorker.load(std::memory_order_acquire) || connection->buffered == 0) continue;
@@ -569,10 +642,7 @@ void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> rea
     } catch (const Poco::Exception&) {
         // A TLS close_notify that could not be sent: the socket is closed anyway.
     }
-    if (acceptPaused_) {
-        acceptPaused_ = false;
-        if (accepting_) polls_.add(listener_, PollSet::POLL_READ);
-    }
+    resumeAccepting();
 }
 
 void FrontDoor::work() {
@@ -593,8 +663,13 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
     Connection& c = *connection;
     RequestHead head = std::move(*c.head);
     c.head.reset();
-    std::string body = c.in.substr(0, head.contentLength);
-    c.in.erase(0, head.contentLength);
+    std::string body;
+    if (c.in.size() == head.contentLength) {
+        body.swap(c.in);  // nothing pipelined behind it: no copy
+    } else {
+        body = c.in.substr(0, head.contentLength);
+        c.in = c.in.substr(head.contentLength);  // not the body's capacity, kept for the connection's life
+    }
 
     Sink sink(c, settings_.idleTimeout);
     BufferedResponse response(head.request.getVersion(), head.request.getMethod() == "HEAD",
@@ -612,7 +687,7 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
         Poco::Logger::get("slipway").error("answering " + head.request.getMethod() + " " + head.request.getURI() +
                                            ": " + e.what());
         // What went out already cannot be taken back; otherwise a 500 says so.
-        broken = response.broken() || response.sent();
+        broken = response.broken() || response.streaming();
         if (!broken) rest = refusalAnswer({HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error", "see the log of slipwayd"});
     }
 
@@ -626,6 +701,8 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
     } catch (const Poco::Exception&) {
         broken = true;
     }
+    handed_ -= c.handed;
+    c.handed = 0;
     const auto now = Clock::now();
     if (!broken && keepAlive && written == rest.size() && c.in.empty()) {
         // The common case, without a trip through the loop: wait for the next request.

@@ -100,6 +100,10 @@ private:
     // Answers a refusal and closes the connection once it is written.
     void refuse(const ConnectionPtr& connection, const FramingRefusal& refusal, Closed reason,
                 std::chrono::steady_clock::time_point now);
+    // Shuts the sending side after a refusal and discards what still comes, for a while.
+    void linger(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
+    // The listener back in the poll set, if out of file descriptors paused it.
+    void resumeAccepting();
     void takeReturned(std::chrono::steady_clock::time_point now);
     // Closes the connections whose phase is past its deadline.
     void sweep(std::chrono::steady_clock::time_point now);
@@ -148,6 +152,9 @@ private:
     FrontDoorCounts counts_;
 
     std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
+    // Bytes of complete requests queued for or held by a worker: still in
+    // memory, counted against max_buffered_bytes with buffered_.
+    std::atomic<std::size_t> handed_{0};
     std::atomic<bool> closing_{false};  // answers say "Connection: close"
     std::atomic<bool> wakePending_{false};  // a datagram is on its way to the loop
     std::thread loopThread_;

@@ -12,36 +12,54 @@ ReadinessProbes::ReadinessProbes(Store& store, Backend& backend, const std::stri
     : store_(store), backend_(backend), registryHost_(registryHost), maxAge_(maxAge) {}
 
 void ReadinessProbes::answer(Poco::Net::HTTPServerResponse& response) {
-    Poco::JSON::Object body;
     {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const auto now = std::chrono::steady_clock::now();
-        if (!checks_ || now - checkedAt_ >= maxAge_) {
-            Poco::JSON::Object::Ptr checks = new Poco::JSON::Object;
-            bool ready = true;
-            auto check = [&](const std::string& name, const std::function<void()>& probe) {
-                try {
-                    probe();
-                    checks->set(name, "ok");
-                } catch (const std::exception& e) {
-                    checks->set(name, e.what());
-                    ready = false;
-                }
-            };
-            check("database", [&] { store_.checkWritable(); });
-            check("builder", [&] { backend_.ping(); });
-            check("registry", [&] { probeRegistry(registryHost_); });
-            checks_ = checks;
-            ready_ = ready;
-            // From the end of the round: a slow round is not run again at once.
-            checkedAt_ = std::chrono::steady_clock::now();
+        // One round at a time. While one is under way (a slow engine or
+        // registry takes seconds), the others answer the last result instead
+        // of piling up on the workers behind it; only the first ever waits.
+        std::unique_lock<std::mutex> round(roundMutex_, std::try_to_lock);
+        if (!round.owns_lock() && !lastResult()) round.lock();
+        if (round.owns_lock() && (!lastResult() || std::chrono::steady_clock::now() - checkedAt() >= maxAge_)) {
+            probe();
         }
-        body.set("ready", ready_);
-        body.set("checks", checks_);
     }
-    sendJson(response, body.getValue<bool>("ready") ? Poco::Net::HTTPResponse::HTTP_OK
-                                                    : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+    std::lock_guard<std::mutex> lock(resultMutex_);
+    Poco::JSON::Object body;
+    body.set("ready", ready_);
+    body.set("checks", checks_);
+    sendJson(response, ready_ ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
              body);
+}
+
+bool ReadinessProbes::lastResult() {
+    std::lock_guard<std::mutex> lock(resultMutex_);
+    return !checks_.isNull();
+}
+
+std::chrono::steady_clock::time_point ReadinessProbes::checkedAt() {
+    std::lock_guard<std::mutex> lock(resultMutex_);
+    return checkedAt_;
+}
+
+void ReadinessProbes::probe() {
+    Poco::JSON::Object::Ptr checks = new Poco::JSON::Object;
+    bool ready = true;
+    auto check = [&](const std::string& name, const std::function<void()>& probe) {
+        try {
+            probe();
+            checks->set(name, "ok");
+        } catch (const std::exception& e) {
+            checks->set(name, e.what());
+            ready = false;
+        }
+    };
+    check("database", [&] { store_.checkWritable(); });
+    check("builder", [&] { backend_.ping(); });
+    check("registry", [&] { probeRegistry(registryHost_); });
+    std::lock_guard<std::mutex> lock(resultMutex_);
+    checks_ = checks;
+    ready_ = ready;
+    // From the end of the round: a slow round is not run again at once.
+    checkedAt_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace slipway

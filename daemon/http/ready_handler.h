@@ -17,7 +17,7 @@ namespace slipway {
 // and, for a failed one, why. The checks' result is kept for `maxAge`: a
 // monitor polling it, or a client flooding it, runs at most one round of
 // probes (a write, an engine ping, a TLS handshake) per `maxAge`, and
-// requests arriving during a round wait for its result.
+// requests arriving during a round answer the result before it.
 class ReadinessProbes {
 public:
     ReadinessProbes(Store& store, Backend& backend, const std::string& registryHost,
@@ -25,12 +25,18 @@ public:
     void answer(Poco::Net::HTTPServerResponse& response);
 
 private:
+    bool lastResult();
+    std::chrono::steady_clock::time_point checkedAt();
+    // Runs the three probes and keeps their result.
+    void probe();
+
     Store& store_;
     Backend& backend_;
     const std::string& registryHost_;
     const std::chrono::milliseconds maxAge_;
 
-    std::mutex mutex_;  // held during a round
+    std::mutex roundMutex_;   // held during a round
+    std::mutex resultMutex_;  // held while the result is read or replaced
     std::chrono::steady_clock::time_point checkedAt_{};
     bool ready_ = false;
     Poco::JSON::Object::Ptr checks_;

@@ -163,6 +163,11 @@ std::variant<RequestHead, FramingRefusal> frameRequest(std::string_view block, c
         }
         head.contentLength = length;
     }
+    if (!lengths.empty()) {
+        // One field with the one value, for what reads it after ("5, 5" is not a number to Poco).
+        head.request.erase("Content-Length");
+        head.request.setContentLength64(static_cast<Poco::Int64>(head.contentLength));
+    }
     const std::string path = std::string(target.substr(0, target.find('?')));
     const std::size_t limit = bodyLimit(head.request.getMethod(), path);
     if (head.contentLength > limit) {

@@ -113,8 +113,19 @@ protected:
     }
 
     // /echo answers the body; /stream sends a chunk, then flushes with nothing
-    // new until a flush fails, and says when it did.
+    // new until a flush fails, and says when it did; /hello says hello; /throw
+    // throws, /throw-after-send once it has written part of its answer.
     void serve(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (request.getURI() == "/throw") throw std::runtime_error("a handler's bug");
+        if (request.getURI() == "/throw-after-send") {
+            response.send() << "half an answer";
+            throw std::runtime_error("a handler's bug");
+        }
+        if (request.getURI() == "/hello") {
+            response.setContentLength(5);
+            response.send() << "hello";
+            return;
+        }
         if (request.getURI() == "/stream") {
             response.setChunkedTransferEncoding(true);
             std::ostream& out = response.send();
@@ -163,6 +174,36 @@ TEST_F(FrontDoorTest, AnswersPipelinedRequestsInOrder) {
     EXPECT_TRUE(client.closedByServer());
 }
 
+TEST_F(FrontDoorTest, AnswersHeadWithoutTheBodyAndHttp10WithoutKeepingTheConnection) {
+    start();
+    RawClient head(address_);
+    head.send("HEAD /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    std::string answer = head.answer();  // what came before the close
+    EXPECT_EQ(answer.substr(0, 15), "HTTP/1.1 200 OK");
+    EXPECT_NE(answer.find("Content-Length: 5\r\n"), std::string::npos) << answer;
+    EXPECT_EQ(answer.substr(answer.size() - 4), "\r\n\r\n") << "no body";
+    RawClient old(address_);
+    old.send("POST /echo HTTP/1.0\r\nContent-Length: 3\r\n\r\nold");
+    answer = old.answer();
+    EXPECT_EQ(answer.substr(0, 15), "HTTP/1.0 200 OK") << answer;
+    EXPECT_EQ(answer.substr(answer.size() - 3), "old");
+    EXPECT_TRUE(old.closedByServer());
+}
+
+TEST_F(FrontDoorTest, AHandlerThatThrowsIsAnswered500AndTheConnectionClosed) {
+    start();
+    RawClient client(address_);
+    client.send(get("/throw"));
+    const std::string answer = client.answer();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 500") << answer;
+    EXPECT_EQ(answer.find("a handler's bug"), std::string::npos) << "the detail is in the log, not the answer";
+    EXPECT_TRUE(client.closedByServer());
+    // Nothing of that answer had gone out: it is replaced, not cut.
+    RawClient after(address_);
+    after.send(get("/throw-after-send"));
+    EXPECT_EQ(after.answer().substr(0, 12), "HTTP/1.1 500");
+}
+
 TEST_F(FrontDoorTest, RefusesConflictingLengthsAndCloses) {
     start();
     RawClient client(address_);
@@ -180,6 +221,17 @@ TEST_F(FrontDoorTest, RefusesALengthOverTheLimitBeforeAnyBody) {
     RawClient client(address_);
     // No byte of the body is sent: the answer cannot have waited for it.
     client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n");
+    EXPECT_EQ(client.answer().substr(0, 12), "HTTP/1.1 413");
+    EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(FrontDoorTest, ARefusedBodyStillArrivingDoesNotResetTheRefusal) {
+    settings_.bodyLimit = [](const std::string&, const std::string&) { return std::size_t{1000}; };
+    start();
+    RawClient client(address_);
+    // A client that sends its body without waiting: closed at once, the
+    // socket would answer the rest with a reset, and the client lose the 413.
+    client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 400000\r\n\r\n" + std::string(400000, 'x'));
     EXPECT_EQ(client.answer().substr(0, 12), "HTTP/1.1 413");
     EXPECT_TRUE(client.closedByServer());
 }
@@ -312,6 +364,21 @@ TEST_F(FrontDoorTest, AStreamedAnswerNoticesTheClientLeftWithoutWritingAgain) {
     client.close();
     ASSERT_EQ(ended.wait_for(3s), std::future_status::ready);
     EXPECT_TRUE(ended.get());
+}
+
+TEST_F(FrontDoorTest, DrainWaitsForAConnectionWhoseRequestHasNotArrivedYet) {
+    settings_.headerTimeout = 10s;
+    start();
+    // Accepted, nothing read yet: GitHub's delivery behind its TLS handshake, say.
+    RawClient early(address_);
+    ASSERT_TRUE(eventually([&] { return door_->counts().open == 1; }));
+    door_->stopAccepting();
+    std::future<bool> drained = std::async(std::launch::async, [this] { return door_->drain(5s); });
+    EXPECT_EQ(drained.wait_for(200ms), std::future_status::timeout);
+    early.send(post("/echo", "late"));
+    const std::string answer = early.answer();
+    EXPECT_EQ(answer.substr(answer.size() - 4), "late");
+    EXPECT_TRUE(drained.get());
 }
 
 TEST_F(FrontDoorTest, DrainsRequestsBegunBeforeTheStop) {
