@@ -19,7 +19,7 @@ void appendChunk(std::string& out, std::string_view data) {
 
 }  // namespace
 
-BufferedRequest::BufferedRequest(const RequestHead& head, std::string body, const Poco::Net::SocketAddress& client,
+BufferedRequest::BufferedRequest(RequestHead& head, std::string body, const Poco::Net::SocketAddress& client,
                                  const Poco::Net::SocketAddress& server, bool secure,
                                  Poco::Net::HTTPServerResponse& response)
     : body_(std::move(body)),
@@ -32,7 +32,7 @@ BufferedRequest::BufferedRequest(const RequestHead& head, std::string body, cons
     setMethod(head.request.getMethod());
     setURI(head.request.getURI());
     setVersion(head.request.getVersion());
-    for (const auto& [name, value] : head.request) add(name, value);
+    NameValueCollection::swap(head.request);
 }
 
 BufferedResponse::BufferedResponse(const std::string& version, bool headRequest, bool keepAlive, AnswerSink& sink)

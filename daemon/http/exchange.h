@@ -29,7 +29,8 @@ public:
 // request the handlers take: its stream reads the body from memory.
 class BufferedRequest final : public Poco::Net::HTTPServerRequest {
 public:
-    BufferedRequest(const RequestHead& head, std::string body, const Poco::Net::SocketAddress& client,
+    // Takes `head`'s fields (its method, target and version stay).
+    BufferedRequest(RequestHead& head, std::string body, const Poco::Net::SocketAddress& client,
                     const Poco::Net::SocketAddress& server, bool secure, Poco::Net::HTTPServerResponse& response);
 
     std::istream& stream() override { return stream_; }

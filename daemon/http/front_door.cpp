@@ -32,6 +32,9 @@ constexpr int kAcceptsPerWakeUp = 64;
 // discarded) after the refusal, so that the client reads the refusal rather
 // than a reset (RFC 9112, section 9.6).
 constexpr std::chrono::milliseconds kLinger{2000};
+// Connections one sweep deals with before the loop serves the others again:
+// closing 6,000 at once held every delivery up for ~70 ms.
+constexpr std::size_t kDuePerSweep = 256;
 
 bool wouldBlock(const Poco::Exception& e) { return e.code() == EAGAIN || e.code() == EWOULDBLOCK; }
 
@@ -199,6 +202,7 @@ void FrontDoor::wake() {
 
 void FrontDoor::loop() {
     Poco::Logger& log = Poco::Logger::get("slipway");
+    bool sweepAgain = false;  // the last sweep left connections past their deadline
     while (true) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -212,7 +216,8 @@ void FrontDoor::loop() {
         }
         PollSet::SocketModeMap ready;
         try {
-            ready = polls_.poll(Poco::Timespan(std::chrono::microseconds(kSweepInterval).count()));
+            const auto wait = sweepAgain ? std::chrono::microseconds(0) : std::chrono::microseconds(kSweepInterval);
+            ready = polls_.poll(Poco::Timespan(wait.count()));
         } catch (const Poco::Exception& e) {
             log.error("HTTP loop: " + e.displayText());
             continue;
@@ -255,8 +260,8 @@ void FrontDoor::loop() {
         }
         try {
             takeReturned(now);
-            if (now - lastSweep_ >= kSweepInterval) {
-                sweep(now);
+            if (sweepAgain || now - lastSweep_ >= kSweepInterval) {
+                sweepAgain = sweep(now);
                 lastSweep_ = now;
             }
         } catch (const std::exception& e) {
@@ -525,14 +530,20 @@ void FrontDoor::takeReturned(Clock::time_point now) {
     }
 }
 
-void FrontDoor::sweep(Clock::time_point now) {
+bool FrontDoor::sweep(Clock::time_point now) {
     // Out of file descriptors held by something else than connections: try again.
     resumeAccepting();
     std::vector<ConnectionPtr> due;
+    bool more = false;
     for (const auto& [fd, connection] : connections_) {
         if (connection->withWorker.load(std::memory_order_acquire)) continue;
         const bool idle = connection->phase == Connection::Phase::Idle && !connection->begun;
-        if (now >= connection->deadline || (idle && closing_)) due.push_back(connection);
+        if (now < connection->deadline && !(idle && closing_)) continue;
+        if (due.size() == kDuePerSweep) {
+            more = true;
+            break;
+        }
+        due.push_back(connection);
     }
     for (const ConnectionPtr& connection : due) {
         switch (connection->phase) {
@@ -565,6 +576,7 @@ void FrontDoor::sweep(Clock::time_point now) {
                 break;
         }
     }
+    return more;
 }
 
 void FrontDoor::resumeAccepting() {

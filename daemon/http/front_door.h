@@ -105,8 +105,9 @@ private:
     // The listener back in the poll set, if out of file descriptors paused it.
     void resumeAccepting();
     void takeReturned(std::chrono::steady_clock::time_point now);
-    // Closes the connections whose phase is past its deadline.
-    void sweep(std::chrono::steady_clock::time_point now);
+    // Closes the connections whose phase is past its deadline, up to a
+    // batch; true when more are left for the next pass.
+    bool sweep(std::chrono::steady_clock::time_point now);
     // Closes the requests arriving longest until the buffers fit their limit.
     void shedBuffers();
     // Closes the connection that received nothing for longest, unless every
