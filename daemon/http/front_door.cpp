@@ -32,6 +32,7 @@ constexpr int kAcceptsPerWakeUp = 64;
 // discarded) after the refusal, so that the client reads the refusal rather
 // than a reset (RFC 9112, section 9.6).
 constexpr std::chrono::milliseconds kLinger{2000};
+constexpr int kLingerChunksPerRead = 4;
 // Connections one sweep deals with before the loop serves the others again:
 // closing 6,000 at once held every delivery up for ~70 ms.
 constexpr std::size_t kDuePerSweep = 256;
@@ -61,6 +62,7 @@ struct FrontDoor::Connection {
     std::size_t outSent = 0;
     bool closeAfterWrite = false;
     bool closed = false;
+    bool broken = false;         // the worker could not finish its answer: closed at once
     bool tlsWantsWrite = false;  // the handshake waits to write: the loop polls for writing too
     bool begun = false;          // counted in busy_: a request has begun to arrive and is not yet answered
     std::size_t buffered = 0;    // counted in buffered_
@@ -185,7 +187,7 @@ void FrontDoor::stop() {
 FrontDoorCounts FrontDoor::counts() const {
     std::lock_guard<std::mutex> lock(mutex_);
     FrontDoorCounts counts = counts_;
-    counts.buffered = bufferedNow_.load(std::memory_order_relaxed);
+    counts.buffered = bufferedNow_.load(std::memory_order_relaxed) + handed_.load(std::memory_order_relaxed);
     return counts;
 }
 
@@ -209,7 +211,11 @@ void FrontDoor::loop() {
             if (stopping_) break;
             if (stopAcceptingAsked_ && accepting_) {
                 accepting_ = false;
-                if (!acceptPaused_) polls_.remove(listener_);
+                try {
+                    if (!acceptPaused_) polls_.remove(listener_);
+                } catch (const Poco::Exception&) {
+                    // Not in the set: nothing to take out.
+                }
                 acceptStopped_ = true;
                 changed_.notify_all();
             }
@@ -225,7 +231,11 @@ void FrontDoor::loop() {
         const auto now = Clock::now();
         for (const auto& [socket, mode] : ready) {
             if (socket == listener_) {
-                acceptAll(now);
+                try {
+                    acceptAll(now);
+                } catch (const std::exception& e) {
+                    log.error(std::string("HTTP loop, accepting: ") + e.what());
+                }
                 continue;
             }
             if (socket == wakeUp_) {
@@ -261,8 +271,9 @@ void FrontDoor::loop() {
         try {
             takeReturned(now);
             if (sweepAgain || now - lastSweep_ >= kSweepInterval) {
-                sweepAgain = sweep(now);
+                sweepAgain = false;
                 lastSweep_ = now;
+                sweepAgain = sweep(now);
             }
         } catch (const std::exception& e) {
             log.error(std::string("HTTP loop: ") + e.what());
@@ -287,6 +298,8 @@ void FrontDoor::acceptAll(Clock::time_point now) {
                 if (!evictIdlest()) {
                     polls_.remove(listener_);
                     acceptPaused_ = true;
+                    if (fdShortageLogged_) return;
+                    fdShortageLogged_ = true;
                     Poco::Logger::get("slipway").warning(
                         "out of file descriptors with " + std::to_string(connections_.size()) +
                         " connections open: accepting again when one closes (raise LimitNOFILE, or lower "
@@ -311,6 +324,7 @@ void FrontDoor::acceptAll(Clock::time_point now) {
             Poco::Net::StreamSocket io = socket;
             // OpenSSL's handshake then happens in the first receives, never blocking.
             if (tls_) io = Poco::Net::SecureStreamSocket::attach(socket, tls_);
+            fdShortageLogged_ = false;
             auto connection = std::make_shared<Connection>(io, peer, tls_ != nullptr);
             // A request is on its way (perhaps behind a TLS handshake): a
             // stop waits for it, and its header deadline runs from now.
@@ -346,6 +360,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
         polls_.add(c.socket, PollSet::POLL_READ);
     }
     char chunk[kReadChunk];
+    int discarded = 0;
     while (true) {
         int received = 0;
         if (c.tls) ERR_clear_error();  // see sendSome
@@ -356,12 +371,11 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
             return;
         }
         if (c.phase == Connection::Phase::Lingering) {
-            if (received == 0) {
-                close(connection, std::nullopt);
-                return;
-            }
-            if (received < 0) return;
-            continue;  // discarded
+            // Discarded, a few chunks at a time: a sender faster than the
+            // loop reads must not keep it from the others.
+            if (received == 0) close(connection, std::nullopt);
+            if (received <= 0 || ++discarded == kLingerChunksPerRead) return;
+            continue;
         }
         if (received == 0) {
             // The client closed its side. One that did so mid-request may
@@ -387,6 +401,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
             break;
         }
         if (received < 0) break;  // nothing more now
+        if (c.in.empty() && c.phase == Connection::Phase::Idle) c.requestStarted = now;  // before any shedding
         c.in.append(chunk, static_cast<std::size_t>(received));
         c.lastActivity = now;
         setBuffered(c, c.in.size());
@@ -520,13 +535,18 @@ void FrontDoor::takeReturned(Clock::time_point now) {
     }
     for (const ConnectionPtr& connection : returned) {
         connection->withWorker.store(false, std::memory_order_release);
-        if (connection->out.empty() && connection->closeAfterWrite) {
+        try {
+            if (connection->broken) {
+                close(connection, std::nullopt);
+                continue;
+            }
+            connection->phase = Connection::Phase::Writing;
+            connection->deadline = now + settings_.idleTimeout;
+            writeTo(connection, now);  // lingers after the last byte when the answer said close
+        } catch (const std::exception& e) {
+            Poco::Logger::get("slipway").error("HTTP connection from " + connection->peer.toString() + ": " + e.what());
             close(connection, std::nullopt);
-            continue;
         }
-        connection->phase = Connection::Phase::Writing;
-        connection->deadline = now + settings_.idleTimeout;
-        writeTo(connection, now);
     }
 }
 
@@ -546,6 +566,18 @@ bool FrontDoor::sweep(Clock::time_point now) {
         due.push_back(connection);
     }
     for (const ConnectionPtr& connection : due) {
+        try {
+            expire(connection, now);
+        } catch (const std::exception& e) {
+            Poco::Logger::get("slipway").error("HTTP connection from " + connection->peer.toString() + ": " + e.what());
+            close(connection, std::nullopt);
+        }
+    }
+    return more;
+}
+
+void FrontDoor::expire(const ConnectionPtr& connection, Clock::time_point now) {
+    {
         switch (connection->phase) {
             case Connection::Phase::Head:
                 // Closed without a word, as nginx does: a header this slow is
@@ -576,19 +608,26 @@ bool FrontDoor::sweep(Clock::time_point now) {
                 break;
         }
     }
-    return more;
 }
 
 void FrontDoor::resumeAccepting() {
     if (!acceptPaused_ || !accepting_) return;
-    acceptPaused_ = false;
     polls_.add(listener_, PollSet::POLL_READ);
+    acceptPaused_ = false;
 }
 
 void FrontDoor::linger(const ConnectionPtr& connection, Clock::time_point now) {
     Connection& c = *connection;
     try {
-        c.socket.shutdownSend();
+        if (c.tls) {
+            // Poco's shutdownSend does nothing over TLS: close_notify
+            // (SSL_shutdown, which does not wait on a non-blocking socket),
+            // then the TCP FIN underneath.
+            c.socket.shutdown();
+            ::shutdown(c.fd, SHUT_WR);
+        } else {
+            c.socket.shutdownSend();
+        }
     } catch (const Poco::Exception&) {
         close(connection, std::nullopt);
         return;
@@ -605,7 +644,9 @@ void FrontDoor::shedBuffers() {
     // Whatever it is, a request still arriving has not been authenticated
     // (a webhook's signature covers its whole body): the one that has been
     // arriving longest goes first, which a client that sends its request at
-    // once never is.
+    // once never is. While the workers alone hold more than the limit
+    // (large bodies queued behind busy workers), every request still
+    // arriving goes: memory stays bounded, at the cost of those senders.
     while (buffered_ + handed_.load() > settings_.maxBufferedBytes) {
         ConnectionPtr oldest;
         for (const auto& [fd, connection] : connections_) {
@@ -635,6 +676,8 @@ void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> rea
     Connection& c = *connection;
     if (c.closed) return;
     c.closed = true;
+    handed_ -= c.handed;  // handed over and not taken: an exception between the two
+    c.handed = 0;
     try {
         polls_.remove(c.socket);
     } catch (const Poco::Exception&) {
@@ -731,7 +774,8 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
         }
     }
     c.out = broken ? std::string() : rest.substr(written);
-    c.closeAfterWrite = broken || !keepAlive;
+    c.broken = broken;
+    c.closeAfterWrite = !keepAlive;
     c.lastActivity = now;
     {
         std::lock_guard<std::mutex> lock(mutex_);

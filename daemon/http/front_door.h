@@ -108,6 +108,8 @@ private:
     // Closes the connections whose phase is past its deadline, up to a
     // batch; true when more are left for the next pass.
     bool sweep(std::chrono::steady_clock::time_point now);
+    // What a connection past its deadline gets, by its phase.
+    void expire(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
     // Closes the requests arriving longest until the buffers fit their limit.
     void shedBuffers();
     // Closes the connection that received nothing for longest, unless every
@@ -137,7 +139,8 @@ private:
     std::unordered_map<int, ConnectionPtr> connections_;
     std::size_t buffered_ = 0;
     bool accepting_ = true;
-    bool acceptPaused_ = false;  // out of file descriptors: until a connection closes
+    bool acceptPaused_ = false;  // out of file descriptors: until a connection closes, or the next sweep
+    bool fdShortageLogged_ = false;  // said once until a connection is accepted again
     std::chrono::steady_clock::time_point lastSweep_{};
 
     mutable std::mutex mutex_;

@@ -15,9 +15,8 @@ void ReadinessProbes::answer(Poco::Net::HTTPServerResponse& response) {
     {
         // One round at a time. While one is under way (a slow engine or
         // registry takes seconds), the others answer the last result instead
-        // of piling up on the workers behind it; only the first ever waits.
+        // of piling up on the workers behind it, or 503 before the first.
         std::unique_lock<std::mutex> round(roundMutex_, std::try_to_lock);
-        if (!round.owns_lock() && !lastResult()) round.lock();
         if (round.owns_lock() && (!lastResult() || std::chrono::steady_clock::now() - checkedAt() >= maxAge_)) {
             probe();
         }
@@ -25,7 +24,13 @@ void ReadinessProbes::answer(Poco::Net::HTTPServerResponse& response) {
     std::lock_guard<std::mutex> lock(resultMutex_);
     Poco::JSON::Object body;
     body.set("ready", ready_);
-    body.set("checks", checks_);
+    if (checks_.isNull()) {
+        Poco::JSON::Object::Ptr pending = new Poco::JSON::Object;
+        for (const char* name : {"database", "builder", "registry"}) pending->set(name, "the first check is under way");
+        body.set("checks", pending);
+    } else {
+        body.set("checks", checks_);
+    }
     sendJson(response, ready_ ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
              body);
 }

@@ -17,7 +17,8 @@ namespace slipway {
 // and, for a failed one, why. The checks' result is kept for `maxAge`: a
 // monitor polling it, or a client flooding it, runs at most one round of
 // probes (a write, an engine ping, a TLS handshake) per `maxAge`, and
-// requests arriving during a round answer the result before it.
+// requests arriving during a round answer the result before it (503 before
+// the first round has ended).
 class ReadinessProbes {
 public:
     ReadinessProbes(Store& store, Backend& backend, const std::string& registryHost,
