@@ -163,12 +163,12 @@ void FrontDoor::stopAccepting() {
 bool FrontDoor::drain(std::chrono::milliseconds timeout) {
     wake();  // the loop closes the idle connections at once
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, timeout, [this] { return busy_ == 0; });
+    return changed_.wait_for(lock, timeout, [this] { return busy_.load() == 0; });
 }
 
 void FrontDoor::stop() {
     {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::lock_guard<std::mutex> lock(workMutex_);
         if (workersStopping_) return;
         workersStopping_ = true;
     }
@@ -469,7 +469,7 @@ void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) 
         c.withWorker.store(true, std::memory_order_release);
         polls_.remove(c.socket);
         {
-            std::lock_guard<std::mutex> lock(mutex_);
+            std::lock_guard<std::mutex> lock(workMutex_);
             work_.push_back(connection);
         }
         workReady_.notify_one();
@@ -667,9 +667,13 @@ void FrontDoor::setBuffered(Connection& c, std::size_t bytes) {
 void FrontDoor::setBegun(Connection& c, bool begun) {
     if (c.begun == begun) return;
     c.begun = begun;
-    std::lock_guard<std::mutex> lock(mutex_);
-    busy_ = begun ? busy_ + 1 : busy_ - 1;
-    if (busy_ == 0) changed_.notify_all();
+    if (begun) {
+        ++busy_;
+    } else if (--busy_ == 0) {
+        // Under the lock drain() checks busy_ with: it cannot miss this.
+        std::lock_guard<std::mutex> lock(mutex_);
+        changed_.notify_all();
+    }
 }
 
 void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> reason) {
@@ -704,7 +708,7 @@ void FrontDoor::work() {
     while (true) {
         ConnectionPtr connection;
         {
-            std::unique_lock<std::mutex> lock(mutex_);
+            std::unique_lock<std::mutex> lock(workMutex_);
             workReady_.wait(lock, [this] { return workersStopping_ || !work_.empty(); });
             if (work_.empty()) return;
             connection = std::move(work_.front());

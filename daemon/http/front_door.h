@@ -143,17 +143,21 @@ private:
     bool fdShortageLogged_ = false;  // said once until a connection is accepted again
     std::chrono::steady_clock::time_point lastSweep_{};
 
+    // The workers' queue, on a lock of its own: every request passes it.
+    std::mutex workMutex_;
+    std::condition_variable workReady_;  // a request for the workers, or their stop
+    std::deque<ConnectionPtr> work_;     // complete requests, for the workers
+    bool workersStopping_ = false;
+
     mutable std::mutex mutex_;
     std::condition_variable changed_;    // accepting stopped, or nothing busy
-    std::condition_variable workReady_;  // a request for the workers, or their stop
-    std::deque<ConnectionPtr> work_;      // complete requests, for the workers
     std::vector<ConnectionPtr> returned_;  // from the workers, for the loop
     bool stopAcceptingAsked_ = false;
     bool acceptStopped_ = false;
-    bool workersStopping_ = false;
     bool stopping_ = false;  // the loop's end, after the workers'
-    std::size_t busy_ = 0;  // connections with a request begun and not yet answered
     FrontDoorCounts counts_;
+    // Connections with a request on its way and not yet answered; drain() waits for none.
+    std::atomic<std::size_t> busy_{0};
 
     std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
     // Bytes of complete requests queued for or held by a worker: still in
