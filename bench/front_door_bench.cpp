@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -41,6 +40,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using slipway::testing::HostileLoad;
 using slipway::testing::memoryOf;
+using slipway::testing::mergedPullRequest;
 
 constexpr const char* kSecret = "front-door-bench-secret";
 constexpr auto kDeadline = 10s;  // server.header_timeout and request_timeout, both at their default
@@ -72,14 +72,6 @@ int request(std::uint16_t port, const std::string& method, const std::string& pa
     } catch (const Poco::Exception&) {
         return 0;
     }
-}
-
-std::string mergedPullRequest(int number) {
-    char sha[41];
-    std::snprintf(sha, sizeof sha, "%040x", number + 1);
-    return R"({"action": "closed", "number": )" + std::to_string(number) +
-           R"(, "pull_request": {"merged": true, "merge_commit_sha": ")" + sha +
-           R"(", "base": {"ref": "master"}}, "repository": {"full_name": "Codertocat/Hello-World"}})";
 }
 
 double percentile(std::vector<double> values, double p) {

@@ -19,14 +19,6 @@ double percentile(std::vector<double> values, double p) {
     return values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
 }
 
-std::string mergedPullRequest(int number) {
-    char sha[41];
-    std::snprintf(sha, sizeof sha, "%040x", number + 1);
-    return R"({"action": "closed", "number": )" + std::to_string(number) +
-           R"(, "pull_request": {"merged": true, "merge_commit_sha": ")" + sha +
-           R"(", "base": {"ref": "master"}}, "repository": {"full_name": "Codertocat/Hello-World"}})";
-}
-
 // The attack the issue was filed with, at the size it asks for: 5,000
 // connections trickling a header line every 2 s and 1,000 that send half a
 // webhook's body, from one address, while GitHub sends a signed merge every

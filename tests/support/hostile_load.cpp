@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
@@ -114,6 +115,14 @@ std::size_t HostileLoad::closedByServer() {
     std::size_t closed = 0;
     for (const bool c : closed_) closed += c ? 1 : 0;
     return closed;
+}
+
+std::string mergedPullRequest(int number) {
+    char sha[41];
+    std::snprintf(sha, sizeof sha, "%040x", number + 1);
+    return R"({"action": "closed", "number": )" + std::to_string(number) +
+           R"(, "pull_request": {"merged": true, "merge_commit_sha": ")" + sha +
+           R"(", "base": {"ref": "master"}}, "repository": {"full_name": "Codertocat/Hello-World"}})";
 }
 
 ProcessMemory memoryOf(int pid) {

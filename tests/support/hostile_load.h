@@ -52,6 +52,11 @@ private:
     std::thread trickler_;
 };
 
+// A pull_request "closed" event for Codertocat/Hello-World, merged into
+// master, with a merge commit of its own for each `number`: the delivery
+// the attack must not hold out.
+std::string mergedPullRequest(int number);
+
 // A process's memory as Linux counts it: VmRSS includes the shared libraries'
 // pages; RssAnon and PSS are the process's own.
 struct ProcessMemory {
