@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/platform.h"
+
 namespace slipway {
 
 // Why a build, push or remove failed, as far as slipway acts on it: the
@@ -39,6 +41,10 @@ struct BuildRequest {
     std::string image;       // <registry>/<service>:<version>
     std::map<std::string, std::string> buildArgs;  // ARG values: --build-arg NAME=VALUE
     std::map<std::string, std::string> labels;     // set on the image: --label NAME=VALUE
+    // The platform to build for (--platform), every base image pulled afresh
+    // for it: the engine's local copy of a base may be another platform's.
+    // Empty: the engine's own, from the images it has.
+    std::string platform;
 };
 
 // A tagged image on the engine, with its labels.
@@ -66,8 +72,9 @@ public:
     // per tag.
     virtual std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) = 0;
 
-    // Throws BackendError unless the engine answers now (for GET /readyz).
-    virtual void ping() = 0;
+    // Throws BackendError unless the engine answers now (for GET /readyz);
+    // returns the platform it runs on, the one it builds for natively.
+    virtual Platform ping() = 0;
 
     // Ends every build, push and remove in progress at once: each throws
     // BackendError. For a stop that cannot wait for them; a call that starts

@@ -58,6 +58,10 @@ void DockerApiBackend::build(const BuildRequest& request, std::ostream& log) {
     // JSON objects, as the Engine API takes them.
     if (!request.buildArgs.empty()) target.addQueryParameter("buildargs", jsonObject(request.buildArgs));
     if (!request.labels.empty()) target.addQueryParameter("labels", jsonObject(request.labels));
+    if (!request.platform.empty()) {
+        target.addQueryParameter("platform", request.platform);
+        target.addQueryParameter("pull", "1");
+    }
 
     ProgressStream progress(log);
     std::string error;
@@ -128,14 +132,25 @@ void DockerApiBackend::remove(const std::string& image, std::ostream& log) {
     }
 }
 
-void DockerApiBackend::ping() {
+Platform DockerApiBackend::ping() {
+    std::string answer;
     try {
-        engine_.call({Poco::Net::HTTPRequest::HTTP_GET, "/_ping", {}, {}}, std::chrono::seconds(5),
-                     [](const std::string&) {});
+        engine_.call({Poco::Net::HTTPRequest::HTTP_GET, kApi + "/version", {}, {}}, std::chrono::seconds(5),
+                     [&](const std::string& line) { answer += line; });
     } catch (const BackendError& e) {
-        throw BackendError(e.kind(), std::string("engine ping: ") + e.what());
+        throw BackendError(e.kind(), std::string("engine version: ") + e.what());
     } catch (const std::exception& e) {
-        throw BackendError(std::string("engine ping: ") + e.what());
+        throw BackendError(std::string("engine version: ") + e.what());
+    }
+    try {
+        // {"Os": "linux", "Arch": "amd64", ...}
+        const Poco::JSON::Object::Ptr version = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
+        return parsePlatform(version->getValue<std::string>("Os") + "/" + version->getValue<std::string>("Arch"));
+    } catch (const PlatformError& e) {
+        throw BackendError(std::string("engine version: the engine runs on a platform slipway does not know: ") +
+                           e.what());
+    } catch (const Poco::Exception& e) {
+        throw BackendError("engine version: not the answer of a Docker engine: " + e.displayText());
     }
 }
 

@@ -33,7 +33,7 @@ public:
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
     std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) override;
-    void ping() override;
+    Platform ping() override;
     // Shuts down every engine call of this backend in progress.
     void abort() override;
 

@@ -105,6 +105,7 @@ void DockerCliBackend::build(const BuildRequest& request, std::ostream& log) {
                                           "--tag", request.image};
         for (const auto& [name, value] : request.buildArgs) args.insert(args.end(), {"--build-arg", name + "=" + value});
         for (const auto& [name, value] : request.labels) args.insert(args.end(), {"--label", name + "=" + value});
+        if (!request.platform.empty()) args.insert(args.end(), {"--platform", request.platform, "--pull"});
         args.insert(args.end(), {"--", request.contextDir});
         run("docker build of " + request.image, args, settings_.buildTimeout, out);
     } catch (const BackendError&) {
@@ -198,9 +199,16 @@ void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
 
 void DockerCliBackend::abort() { children_.killAll(); }
 
-void DockerCliBackend::ping() {
-    std::ostringstream ignored;
-    run("docker version", {"version", "--format", "{{.Server.Version}}"}, std::chrono::seconds(5), ignored);
+Platform DockerCliBackend::ping() {
+    std::ostringstream answer;
+    run("docker version", {"version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"}, std::chrono::seconds(5), answer);
+    const std::string text = Poco::trim(answer.str());
+    try {
+        return parsePlatform(text);
+    } catch (const PlatformError& e) {
+        throw BackendError("docker version: the engine runs on a platform slipway does not know: " +
+                           std::string(e.what()));
+    }
 }
 
 }  // namespace slipway

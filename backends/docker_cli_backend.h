@@ -37,7 +37,7 @@ public:
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
     std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) override;
-    void ping() override;
+    Platform ping() override;
     // Kills every docker command this backend is waiting for.
     void abort() override;
 

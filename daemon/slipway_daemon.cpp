@@ -215,10 +215,12 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     // The release rules ask the registry with the pushes' credentials.
     RegistryClient registry({settings.registryHost, settings.registryUser, settings.registryPassword},
                             std::chrono::seconds(30));
+    // Emulators are looked up on this host: known only for an engine on it.
+    const PlatformSupport platformSupport("/proc/sys/fs/binfmt_misc", settings.dockerHost.rfind("unix://", 0) == 0);
     JobRunner runner({settings.registryHost, settings.keepImages, logDir, settings.repos,
                       RetryPolicy{settings.retries, settings.retryDelay, std::chrono::milliseconds(60000)},
                       settings.maxLogBytes, settings.concurrency, settings.republish, settings.github.contextPrefix,
-                      store->instanceId()},
+                      store->instanceId(), settings.platforms, platformSupport},
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
 
@@ -230,7 +232,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                           [&stopping] { return stopping.load(); }};
     // Set before the front door starts; read by its workers for /metrics.
     const FrontDoor* door = nullptr;
-    const RequestRouter router(webhook, intake, api, settings.registryHost, *store, *backend, metrics,
+    const RequestRouter router(webhook, intake, api, settings.registryHost, *store, *backend, platformSupport, metrics,
                                [&door] { return door ? door->counts() : FrontDoorCounts{}; });
     FrontDoorSettings limits;
     limits.headerTimeout = settings.headerTimeout;

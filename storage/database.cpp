@@ -118,6 +118,12 @@ CREATE INDEX commit_statuses_build ON commit_statuses (build_id);
 CREATE TABLE instance (id TEXT NOT NULL);
 INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));
 )sql",
+    // Multi-platform images: the platforms a build makes, one line each,
+    // "linux/arm64" while it waits, "linux/arm64 sha256:..." once that
+    // platform's image is in the registry. NULL: the engine's own platform.
+    R"sql(
+ALTER TABLE builds ADD COLUMN platforms TEXT;
+)sql",
 };
 
 }  // namespace

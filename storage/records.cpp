@@ -66,4 +66,30 @@ std::optional<CommitState> parseCommitState(const std::string& text) { return va
 const char* toString(StatusDelivery delivery) { return nameOf(kStatusDeliveries, delivery); }
 std::optional<StatusDelivery> parseStatusDelivery(const std::string& text) { return valueOf(kStatusDeliveries, text); }
 
+std::string encodePlatforms(const std::vector<BuildPlatform>& platforms) {
+    std::string text;
+    for (const BuildPlatform& platform : platforms) {
+        if (!text.empty()) text += "\n";
+        text += platform.platform;
+        if (!platform.digest.empty()) text += " " + platform.digest;
+    }
+    return text;
+}
+
+std::vector<BuildPlatform> decodePlatforms(const std::string& text) {
+    std::vector<BuildPlatform> platforms;
+    std::string::size_type start = 0;
+    while (start < text.size()) {
+        std::string::size_type end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(start, end - start);
+        const std::string::size_type space = line.find(' ');
+        if (!line.empty()) {
+            platforms.push_back({line.substr(0, space), space == std::string::npos ? "" : line.substr(space + 1)});
+        }
+        start = end + 1;
+    }
+    return platforms;
+}
+
 }  // namespace slipway

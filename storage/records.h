@@ -87,6 +87,20 @@ struct Job {
 };
 
 // One image from one commit.
+// One platform a build makes, and that platform's image once pushed.
+struct BuildPlatform {
+    std::string platform;  // "linux/arm64"
+    std::string digest;    // of its image's manifest; empty until pushed
+    bool operator==(const BuildPlatform& other) const {
+        return platform == other.platform && digest == other.digest;
+    }
+};
+
+// The builds table's platforms column: one line per platform, "<platform>"
+// or "<platform> <digest>" (neither contains a space or a newline).
+std::string encodePlatforms(const std::vector<BuildPlatform>& platforms);
+std::vector<BuildPlatform> decodePlatforms(const std::string& text);
+
 struct Build {
     std::int64_t id = 0;
     std::int64_t jobId = 0;
@@ -106,6 +120,9 @@ struct Build {
     // The commit status context its transitions are reported under
     // ("slipway/api"); empty when its repository reports none.
     std::string statusContext;
+    // The platforms it builds, when images.json or builder.platforms names
+    // any: with more than one, `digest` is the index's.
+    std::vector<BuildPlatform> platforms;
 };
 
 // One transition of a build, as a commit status to send to GitHub: written in

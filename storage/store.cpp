@@ -56,7 +56,7 @@ Job readJob(SQLite::Statement& stmt) {
 
 const char* const kBuildColumns =
     "id, job_id, delivery_id, repo, sha, service, version, image, state, digest, error, attempt, "
-    "queued_at, started_at, finished_at, content_key, reused, status_context";
+    "queued_at, started_at, finished_at, content_key, reused, status_context, platforms";
 
 Build readBuild(SQLite::Statement& stmt) {
     Build b;
@@ -78,6 +78,7 @@ Build readBuild(SQLite::Statement& stmt) {
     b.contentKey = text(stmt.getColumn(15));
     b.reused = stmt.getColumn(16).getInt() != 0;
     b.statusContext = text(stmt.getColumn(17));
+    b.platforms = decodePlatforms(text(stmt.getColumn(18)));
     return b;
 }
 
@@ -255,8 +256,8 @@ std::int64_t Store::addBuild(const Build& build) {
     SQLite::Statement stmt(
         db_,
         "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
-        "attempt, queued_at, finished_at, content_key, status_context) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "attempt, queued_at, finished_at, content_key, status_context, platforms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     stmt.bind(1, build.jobId);
     bindOptional(stmt, 2, build.deliveryId);
     stmt.bind(3, build.repo);
@@ -272,6 +273,7 @@ std::int64_t Store::addBuild(const Build& build) {
     bindOptional(stmt, 12, isFinished(build.state) ? at : std::string());
     bindOptional(stmt, 13, build.contentKey);
     bindOptional(stmt, 14, build.statusContext);
+    bindOptional(stmt, 15, encodePlatforms(build.platforms));
     stmt.exec();
     const std::int64_t id = db_.getLastInsertRowid();
     queueCommitStatuses(build.state == RunState::Failed ? CommitState::Failure : CommitState::Pending, at, "id = ?",
@@ -299,18 +301,21 @@ void Store::startBuild(std::int64_t buildId) {
 }
 
 void Store::finishBuild(std::int64_t buildId, RunState state, const std::string& digest,
-                        const std::string& error, bool reused) {
+                        const std::string& error, bool reused, const std::vector<BuildPlatform>& platforms) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
     SQLite::Transaction tx(db_);
-    SQLite::Statement stmt(
-        db_, "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ? WHERE id = ?");
+    // The platforms stay as queued unless the end names them (with their digests).
+    SQLite::Statement stmt(db_,
+                           "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ?, "
+                           "platforms = coalesce(?, platforms) WHERE id = ?");
     stmt.bind(1, toString(state));
     bindOptional(stmt, 2, digest);
     bindOptional(stmt, 3, error);
     stmt.bind(4, at);
     stmt.bind(5, reused ? 1 : 0);
-    stmt.bind(6, buildId);
+    bindOptional(stmt, 6, encodePlatforms(platforms));
+    stmt.bind(7, buildId);
     stmt.exec();
     queueCommitStatuses(state == RunState::Succeeded ? CommitState::Success : CommitState::Failure, at, "id = ?",
                         buildId);

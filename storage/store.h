@@ -56,7 +56,7 @@ public:
     // Ends a build as succeeded (with the pushed `digest`; `reused` when it
     // was not built because the registry had the same content) or failed.
     void finishBuild(std::int64_t buildId, RunState state, const std::string& digest, const std::string& error,
-                     bool reused = false);
+                     bool reused = false, const std::vector<BuildPlatform>& platforms = {});
 
     // Jobs left running by a daemon that stopped go back to the queue with their
     // attempt raised, or fail as interrupted once `maxAttempts` of their runs

@@ -28,7 +28,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
     {"registry", {"host", "username", "password_file"}},
     {"builder",
      {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "republish", "fetch_timeout",
-      "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms"}},
+      "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms",
+      "platforms"}},
     {"storage", {"state_dir", "keep_days", "keep_builds"}},
     {"api", {"token_file"}},
     {"github", {"api_url", "ca_file", "context_prefix"}},
@@ -387,6 +388,11 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     s.maxLogBytes = static_cast<std::size_t>(integer(config, "builder.max_log_bytes", 10 * 1024 * 1024, 4096, 1LL << 34));
     s.retries = static_cast<int>(integer(config, "builder.retries", 4, 0, 100));
     s.retryDelay = std::chrono::milliseconds(integer(config, "builder.retry_delay_ms", 2000, 1, 600000));
+    try {
+        s.platforms = parsePlatforms(list(string(config, "builder.platforms", "")));
+    } catch (const PlatformError& e) {
+        throw ConfigError(std::string("builder.platforms: ") + e.what());
+    }
 
     s.stateDir = string(config, "storage.state_dir", s.stateDir);
     s.keepDays = static_cast<int>(integer(config, "storage.keep_days", s.keepDays, 0, 36500));

@@ -9,6 +9,8 @@
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include "backends/platform.h"
+
 namespace slipway {
 
 // A configuration that cannot be used; what() names the key and the reason.
@@ -74,6 +76,8 @@ struct Settings {
     unsigned concurrency = 2;
     bool keepImages = false;
     Republish republish = Republish::Refuse;
+    // The platforms of an images.json entry that names none; empty: the engine's own.
+    std::vector<Platform> platforms;
     std::chrono::seconds fetchTimeout{600};
     std::chrono::seconds buildTimeout{3600};
     std::chrono::seconds pushTimeout{1800};

@@ -7,9 +7,9 @@
 
 namespace slipway {
 
-ReadinessProbes::ReadinessProbes(Store& store, Backend& backend, const std::string& registryHost,
-                                 std::chrono::milliseconds maxAge)
-    : store_(store), backend_(backend), registryHost_(registryHost), maxAge_(maxAge) {}
+ReadinessProbes::ReadinessProbes(Store& store, Backend& backend, const PlatformSupport& platforms,
+                                 const std::string& registryHost, std::chrono::milliseconds maxAge)
+    : store_(store), backend_(backend), platforms_(platforms), registryHost_(registryHost), maxAge_(maxAge) {}
 
 void ReadinessProbes::answer(Poco::Net::HTTPServerResponse& response) {
     {
@@ -31,6 +31,8 @@ void ReadinessProbes::answer(Poco::Net::HTTPServerResponse& response) {
     } else {
         body.set("checks", checks_);
     }
+    // Which platforms the engine builds; null when it did not answer.
+    body.set("platforms", platformsBuildable_.isNull() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(platformsBuildable_));
     sendJson(response, ready_ ? Poco::Net::HTTPResponse::HTTP_OK : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
              body);
 }
@@ -58,10 +60,16 @@ void ReadinessProbes::probe() {
         }
     };
     check("database", [&] { store_.checkWritable(); });
-    check("builder", [&] { backend_.ping(); });
+    Poco::JSON::Array::Ptr buildable;
+    check("builder", [&] {
+        const Platform native = backend_.ping();
+        buildable = new Poco::JSON::Array;
+        for (const std::string& platform : platforms_.buildable(native)) buildable->add(platform);
+    });
     check("registry", [&] { probeRegistry(registryHost_); });
     std::lock_guard<std::mutex> lock(resultMutex_);
     checks_ = checks;
+    platformsBuildable_ = buildable;
     ready_ = ready;
     // From the end of the round: a slow round is not run again at once.
     checkedAt_ = std::chrono::steady_clock::now();

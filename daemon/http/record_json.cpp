@@ -34,6 +34,14 @@ Poco::JSON::Object::Ptr buildToJson(const Build& b) {
     setText(*o, "started_at", b.startedAt);
     setText(*o, "finished_at", b.finishedAt);
     setText(*o, "content_key", b.contentKey);
+    Poco::JSON::Array::Ptr platforms = new Poco::JSON::Array;
+    for (const BuildPlatform& platform : b.platforms) {
+        Poco::JSON::Object::Ptr p = new Poco::JSON::Object;
+        p->set("platform", platform.platform);
+        setText(*p, "digest", platform.digest);
+        platforms->add(p);
+    }
+    o->set("platforms", platforms);
     return o;
 }
 

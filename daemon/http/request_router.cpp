@@ -24,13 +24,14 @@ bool authorized(const std::string& token, const HTTPServerRequest& request) {
 }  // namespace
 
 RequestRouter::RequestRouter(const WebhookSettings& webhook, const DeliveryIntake& intake, const ApiSettings& api,
-                             const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics,
+                             const std::string& registryHost, Store& store, Backend& backend,
+                             const PlatformSupport& platforms, Metrics& metrics,
                              std::function<FrontDoorCounts()> connections)
     : api_(api),
       webhookSettings_(webhook),
       webhook_(webhook, intake, metrics),
       apiHandler_(api, store),
-      readiness_(store, backend, registryHost),
+      readiness_(store, backend, platforms, registryHost),
       connections_(std::move(connections)),
       routes_({
           {"POST", "/hooks/github", [this](auto& rq, auto& rs, const PathIds&) { webhook_.serve(rq, rs); }},

@@ -30,8 +30,8 @@ class RequestRouter {
 public:
     // `connections`: the front door's counts, for /metrics.
     RequestRouter(const WebhookSettings& webhook, const DeliveryIntake& intake, const ApiSettings& api,
-                  const std::string& registryHost, Store& store, Backend& backend, Metrics& metrics,
-                  std::function<FrontDoorCounts()> connections);
+                  const std::string& registryHost, Store& store, Backend& backend,
+                  const PlatformSupport& platforms, Metrics& metrics, std::function<FrontDoorCounts()> connections);
 
     // Answers one request the front door has read whole.
     void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const;

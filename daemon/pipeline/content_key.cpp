@@ -1,5 +1,7 @@
 #include "daemon/pipeline/content_key.h"
 
+#include <algorithm>
+
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
@@ -27,6 +29,10 @@ std::string contentKey(const ContentInputs& inputs) {
     text += "tree " + inputs.tree + "\n";
     text += "dockerfile " + escaped(inputs.dockerfile) + "\n";
     for (const auto& [name, value] : inputs.buildArgs) text += "build-arg " + name + "=" + escaped(value) + "\n";
+    std::vector<std::string> platforms;
+    for (const Platform& platform : inputs.platforms) platforms.push_back(platform.text());
+    std::sort(platforms.begin(), platforms.end());
+    for (const std::string& platform : platforms) text += "platform " + platform + "\n";
     Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
     sha256.update(text);
     return "sha256:" + Poco::DigestEngine::digestToHex(sha256.digest());

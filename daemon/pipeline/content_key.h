@@ -2,6 +2,9 @@
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include "backends/platform.h"
 
 namespace slipway {
 
@@ -14,6 +17,9 @@ struct ContentInputs {
     std::string tree;        // the service folder's Git tree id, 40 hex digits
     std::string dockerfile;  // relative to the service folder
     std::map<std::string, std::string> buildArgs;
+    // The platforms built for (images.json's "platforms", or builder.platforms);
+    // empty for the engine's own, as before platforms existed.
+    std::vector<Platform> platforms;
 };
 
 // The content key: "sha256:" and the SHA-256 of this text, one line each,
@@ -23,6 +29,9 @@ struct ContentInputs {
 //   tree <tree>
 //   dockerfile <dockerfile>
 //   build-arg <name>=<value>     (one line per argument, sorted by name)
+//   platform <os/arch[/variant]> (one line per platform, sorted; none when
+//                                 no platform is named, so that every key made
+//                                 before platforms existed stays the same)
 // A value's newlines are written as \n and backslashes as \\, so that no
 // value can imitate another line.
 std::string contentKey(const ContentInputs& inputs);

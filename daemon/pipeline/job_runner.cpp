@@ -91,8 +91,9 @@ void JobRunner::finishJob(Job job, RunState state, const std::string& error) {
 }
 
 void JobRunner::finishBuild(Build build, RunState state, const std::string& digest, const std::string& error,
-                            bool reused) {
-    store_.finishBuild(build.id, state, digest, error, reused);
+                            bool reused, const std::vector<BuildPlatform>& platforms) {
+    store_.finishBuild(build.id, state, digest, error, reused, platforms);
+    if (!platforms.empty()) build.platforms = platforms;
     build.state = state;
     build.digest = digest;
     build.error = error;
@@ -199,10 +200,13 @@ void JobRunner::runJob(const Job& job) {
             continue;
         }
         build.image = imageReference(settings_.registryHost, entry.name, entry.version);
-        PlannedBuild planned{build, entry, "", "", repo->url};
+        PlannedBuild planned{build, entry, "", "", repo->url, entry.platforms.empty() ? settings_.platforms
+                                                                                      : entry.platforms};
+        for (const Platform& platform : planned.platforms) planned.build.platforms.push_back({platform.text(), ""});
         try {
             planned.tree = tree->folderTree(entry.name);
-            planned.build.contentKey = contentKey({planned.tree, entry.dockerfile, entry.buildArgs});
+            planned.build.contentKey =
+                contentKey({planned.tree, entry.dockerfile, entry.buildArgs, planned.platforms});
         } catch (const GitError& e) {
             // Said when the build starts, unless a missing folder says more (checkServiceFolder).
             planned.treeError = e.what();
@@ -284,6 +288,91 @@ int JobRunner::runBuilds(const std::vector<PlannedBuild>& builds, const std::str
     return failures;
 }
 
+std::string JobRunner::buildAndPush(const BuildRequest& request, const Build& build, std::ostream& log,
+                                    std::string& leftover, const Retrying& retrying) {
+    std::string digest;
+    // A build or push that finds its image, or a layer it builds on, removed
+    // meanwhile runs once more (from the layer cache, so in moments): a
+    // killed slipwayd's removal of the same tag, and with it the untagged
+    // layers under it, may reach the engine after the job, run again, has
+    // started building.
+    for (bool again = false;; again = true) {
+        try {
+            if (stopping_) throw Interrupted();
+            {
+                StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
+                retrying([&] { backend_.build(request, log); }, false);
+            }
+            leftover = request.image;
+            if (stopping_) throw Interrupted();
+            StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
+            retrying([&] { digest = backend_.push(request.image, log); }, true);
+            break;
+        } catch (const BackendError& e) {
+            if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;
+            log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
+                << std::flush;
+            events_.buildRetrying(build, std::string(e.what()) + "; an image it needs was removed meanwhile",
+                                  std::chrono::milliseconds(0), 1, 1);
+        }
+    }
+    // In the registry now: kept or removed as configured.
+    leftover.clear();
+    if (!settings_.keepImages) {
+        try {
+            backend_.remove(request.image, log);
+        } catch (const BackendError& e) {
+            // The image is in the registry: that is the build's result. A
+            // local tag that cannot be removed (gone already, or in use) is
+            // reported, not turned into a failed build.
+            log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
+            logger().warning("build " + std::to_string(build.id) + ": pushed, but " + e.what());
+        }
+    }
+    return digest;
+}
+
+std::string JobRunner::buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Build& build,
+                                  std::ostream& log, std::string& leftover, std::vector<BuildPlatform>& platforms,
+                                  const Retrying& retrying) {
+    std::vector<PlatformImage> images;
+    for (const Platform& platform : planned.platforms) {
+        BuildRequest one = request;
+        one.image = build.image + "-" + platform.tagSuffix();
+        one.platform = platform.text();
+        log << "[slipway: " << platform.text() << ": building " << one.image << "]\n" << std::flush;
+        const std::string failed = "; nothing is published under " + build.image;
+        try {
+            const std::string digest = buildAndPush(one, build, log, leftover, retrying);
+            platforms.push_back({platform.text(), digest});
+            PlatformImage image;
+            retrying([&] { image = registry_.describe(build.service, digest); }, true);
+            // A FROM naming one platform's image (or a --platform of the
+            // Dockerfile's own) makes that platform's image whatever was asked:
+            // an index must not name it under another.
+            if (image.platform != platform) {
+                throw std::runtime_error("its image was built for " + image.platform.text() + ", not " +
+                                         platform.text() + " (does a FROM name an image of one platform only?)");
+            }
+            log << "[slipway: " << platform.text() << ": " << one.image << " is " << digest << "]\n";
+            images.push_back(image);
+        } catch (const Interrupted&) {
+            throw;
+        } catch (const BackendError& e) {
+            if (stopping_) throw;
+            throw BackendError(e.kind(), platform.text() + ": " + e.what() + failed);
+        } catch (const std::exception& e) {
+            if (stopping_) throw;
+            throw std::runtime_error(platform.text() + ": " + e.what() + failed);
+        }
+    }
+    if (stopping_) throw Interrupted();
+    std::string index;
+    retrying([&] { index = registry_.publishIndex(build.service, build.version, images); }, true);
+    log << "[slipway: " << build.image << " is an index of " << images.size() << " platforms: " << index << "]\n";
+    return index;
+}
+
 bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     Build build = planned.build;
     const ServiceEntry& entry = planned.entry;
@@ -302,7 +391,11 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     }
 
     const ImageLock imageLock(*this, build.image);
-    bool built = false;
+    // The tag on the engine of an image built but not yet pushed: removed
+    // should its push (or the build) fail.
+    std::string leftover;
+    // The platforms built, each with its image's digest once pushed.
+    std::vector<BuildPlatform> platforms;
     // How the build ends, recorded once the try below is left: a store that
     // fails then must not turn a published image into a failed build
     // (JobRunner::run reports it instead).
@@ -374,6 +467,12 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             } else if (decision.action == ReleaseAction::Reuse) {
                 log << "[slipway: " << decision.reason << "]\n";
                 digest = decision.digest;
+                for (const Platform& platform : planned.platforms) {
+                    const auto named = published->platformDigests.find(platform.text());
+                    platforms.push_back({platform.text(), named != published->platformDigests.end()
+                                                              ? named->second
+                                                              : (published->index ? "" : digest)});
+                }
                 reused = true;
                 mustBuild = false;
                 try {
@@ -388,7 +487,7 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             }
         }
         if (mustBuild) {
-            BuildRequest request{dir + "/" + build.service, entry.dockerfile, build.image, entry.buildArgs, {}};
+            BuildRequest request{dir + "/" + build.service, entry.dockerfile, build.image, entry.buildArgs, {}, {}};
             request.labels = {
                 {kLabelRevision, build.sha},
                 // The configuration refuses a URL that carries credentials.
@@ -400,31 +499,23 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
                 {kLabelBuild, std::to_string(build.id)},
                 {kLabelInstance, settings_.instance},
             };
-            // A build or push that finds its image, or a layer it builds on,
-            // removed meanwhile runs once more (from the layer cache, so in
-            // moments): a killed slipwayd's removal of the same tag, and with it
-            // the untagged layers under it, may reach the engine after the job,
-            // run again, has started building.
-            for (bool again = false;; again = true) {
-                try {
-                    checkStopping();
-                    {
-                        StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Build, s); });
-                        retrying([&] { backend_.build(request, log); }, false);
-                    }
-                    built = true;
-                    checkStopping();
-                    StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
-                    retrying([&] { digest = backend_.push(build.image, log); }, true);
-                    built = false;  // in the registry now: kept or removed below as configured
-                    break;
-                } catch (const BackendError& e) {
-                    if (again || stopping_ || e.kind() != FailureKind::ImageVanished) throw;
-                    log << "\n[slipway: " << e.what() << "; an image it needs was removed meanwhile, building it again]\n"
-                        << std::flush;
-                    events_.buildRetrying(build, std::string(e.what()) + "; an image it needs was removed meanwhile",
-                                          std::chrono::milliseconds(0), 1, 1);
+            // Every platform is checked before the first is built: a host
+            // without an emulator fails the build at once, saying how to fix it.
+            if (!planned.platforms.empty()) {
+                Platform native;
+                checkStopping();
+                retrying([&] { native = backend_.ping(); }, false);
+                for (const Platform& platform : planned.platforms) {
+                    const std::string problem = settings_.platformSupport.problem(platform, native);
+                    if (!problem.empty()) throw std::runtime_error(problem);
                 }
+            }
+            if (planned.platforms.size() <= 1) {
+                if (!planned.platforms.empty()) request.platform = planned.platforms.front().text();
+                digest = buildAndPush(request, build, log, leftover, retrying);
+                if (!planned.platforms.empty()) platforms = {{request.platform, digest}};
+            } else {
+                digest = buildIndex(planned, request, build, log, leftover, platforms, retrying);
             }
             try {
                 pointTags(true);
@@ -434,17 +525,6 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
                 state = RunState::Failed;
                 error = "pushed " + build.image + " (" + digest + "), but " + e.what();
                 log << "error: " << error << "\n";
-            }
-            if (!settings_.keepImages) {
-                try {
-                    backend_.remove(build.image, log);
-                } catch (const BackendError& e) {
-                    // The image is in the registry: that is the build's result. A
-                    // local tag that cannot be removed (gone already, or in use)
-                    // is reported, not turned into a failed build.
-                    log << "\n[slipway: the image was pushed, but its local tag was not removed: " << e.what() << "]\n";
-                    logger().warning("build " + std::to_string(build.id) + ": pushed, but " + e.what());
-                }
             }
         }
     } catch (const Interrupted&) {
@@ -462,15 +542,15 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
         digest.clear();
         reused = false;
     }
-    if (built) {
+    if (!leftover.empty()) {
         // Do not leave the image of a failed build or push behind.
         try {
-            backend_.remove(build.image, log);
+            backend_.remove(leftover, log);
         } catch (const std::exception& removal) {
             logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
         }
     }
-    finishBuild(build, state, digest, error, reused);
+    finishBuild(build, state, digest, error, reused, platforms);
     return state == RunState::Succeeded;
 }
 

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/platform_support.h"
 #include "daemon/config/settings.h"
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/build_slots.h"
@@ -36,12 +38,19 @@ struct JobRunnerSettings {
     std::string statusContextPrefix = "slipway";
     // Labels every image built (kLabelInstance): see removeLeftoverTags.
     std::string instance;
+    // The platforms of an entry that names none (builder.platforms); empty:
+    // the engine's own.
+    std::vector<Platform> platforms;
+    // Whether the engine can build a platform: asked before a build starts.
+    PlatformSupport platformSupport;
 };
 
 // Runs one claimed job to its end: checkout, images.json, then for each
 // service the release rule (release.h: a tag already published from the same
 // content is reused, from other content refused), then build, push, move its
-// other tags and remove. Every transition is recorded in the store (which
+// other tags and remove. A service with more than one platform is built and
+// pushed once per platform (as <version>-<os>-<arch>), and its version tag
+// then written as an index naming them all, only once every one succeeded. Every transition is recorded in the store (which
 // hands out the ids) and then announced once to `events`. The services of a job
 // build in parallel, up to `concurrency` builds at once across all the jobs
 // that run; a service that fails does not stop the others. Never throws: every
@@ -70,6 +79,7 @@ private:
         std::string tree;       // the service folder's tree id
         std::string treeError;  // why it could not be read, when it could not
         std::string source;     // the repository's configured URL
+        std::vector<Platform> platforms;  // its own, or builder.platforms; empty: the engine's
     };
 
     void runJob(const Job& job);
@@ -84,10 +94,30 @@ private:
     // registry has; returns whether it succeeded.
     bool runBuild(const PlannedBuild& planned, const std::string& dir);
 
+    // Runs a step, trying it again after a transient failure of the engine
+    // (and of the registry, when the second argument says so).
+    using Retrying = std::function<void(const std::function<void()>& step, bool registryToo)>;
+
+    // Builds `request.image` and pushes it; returns the pushed digest. While
+    // the image is on the engine and not yet pushed, `leftover` names it (for
+    // the caller to remove should anything fail); once pushed it is removed
+    // unless keep_images.
+    std::string buildAndPush(const BuildRequest& request, const Build& build, std::ostream& log,
+                             std::string& leftover, const Retrying& retrying);
+
+    // Builds and pushes each of `planned`'s platforms as
+    // <version>-<os>-<arch>, checks that each image is of its platform, then
+    // writes the index naming them under the version; returns its digest.
+    // `platforms` gets each platform's digest as it is pushed. A platform that
+    // fails throws, naming it, before anything is written under the version.
+    std::string buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Build& build,
+                           std::ostream& log, std::string& leftover, std::vector<BuildPlatform>& platforms,
+                           const Retrying& retrying);
+
     // Records the end of `job` or `build` in the store, then announces it.
     void finishJob(Job job, RunState state, const std::string& error);
     void finishBuild(Build build, RunState state, const std::string& digest, const std::string& error,
-                     bool reused = false);
+                     bool reused = false, const std::vector<BuildPlatform>& platforms = {});
 
     // Two jobs can build the same <registry>/<service>:<version> from different
     // commits (a version that was not bumped). The tag lives on the engine, so

@@ -10,6 +10,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "backends/image_name.h"
+#include "backends/platform.h"
 
 namespace slipway {
 namespace {
@@ -21,9 +22,11 @@ constexpr std::size_t kMaxDepth = 16;
 constexpr std::size_t kMaxBuildArgs = 64;
 constexpr std::size_t kMaxBuildArgBytes = 4096;
 constexpr std::size_t kMaxTags = 16;
+constexpr std::size_t kMaxPlatforms = 8;
 constexpr std::size_t kMaxDockerfilePath = 255;
 
-const std::set<std::string> kKnownKeys = {"service_name", "type", "version", "dockerfile", "build_args", "tags"};
+const std::set<std::string> kKnownKeys = {"service_name", "type", "version", "dockerfile", "build_args", "tags",
+                                           "platforms"};
 
 // A path inside the service folder: relative, without "." or ".." or empty
 // components, in characters a file name can safely have.
@@ -60,7 +63,7 @@ void readOptional(const Poco::JSON::Object& object, const std::string& where, Se
     for (const std::string& key : object.getNames()) {
         if (!kKnownKeys.count(key) && key.rfind("x-", 0) != 0) {
             entry.error = where + ": unknown key \"" + key +
-                          "\" (known: service_name, type, version, dockerfile, build_args, tags; "
+                          "\" (known: service_name, type, version, dockerfile, build_args, tags, platforms; "
                           "keys of your own start with \"x-\")";
             return;
         }
@@ -136,6 +139,46 @@ void readOptional(const Poco::JSON::Object& object, const std::string& where, Se
                 return;
             }
             entry.tags.push_back(text);
+        }
+    }
+    if (object.has("platforms")) {
+        const Poco::Dynamic::Var value = object.get("platforms");
+        const std::string form = ": \"platforms\" must be an array of platforms, such as [\"linux/amd64\", \"linux/arm64\"]";
+        if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+            entry.error = where + form;
+            return;
+        }
+        const Poco::JSON::Array& platforms = *value.extract<Poco::JSON::Array::Ptr>();
+        if (platforms.size() == 0 || platforms.size() > kMaxPlatforms) {
+            entry.error = where + form + ", from 1 to " + std::to_string(kMaxPlatforms);
+            return;
+        }
+        std::vector<std::string> texts;
+        for (std::size_t i = 0; i < platforms.size(); ++i) {
+            const Poco::Dynamic::Var platform = platforms.get(static_cast<unsigned>(i));
+            if (!platform.isString()) {
+                entry.error = where + ": platforms[" + std::to_string(i) + "] must be a string";
+                return;
+            }
+            texts.push_back(platform.extract<std::string>().substr(0, 300));
+        }
+        try {
+            entry.platforms = parsePlatforms(texts);
+        } catch (const PlatformError& e) {
+            entry.error = where + ": platforms: " + e.what();
+            return;
+        }
+        // Each platform's image is pushed as <version>-<platform> before the
+        // index names it: that tag must be one too.
+        if (entry.platforms.size() > 1) {
+            for (const Platform& platform : entry.platforms) {
+                const std::string tag = entry.version + "-" + platform.tagSuffix();
+                if (!isValidTag(tag)) {
+                    entry.error = where + ": version \"" + entry.version + "\" is too long for the tag of its " +
+                                  platform.text() + " image, \"" + tag + "\" (at most 128 characters)";
+                    return;
+                }
+            }
         }
     }
 }

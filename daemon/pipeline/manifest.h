@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/platform.h"
+
 namespace slipway {
 
 // images.json cannot be used at all; what() says what and where.
@@ -25,6 +27,9 @@ struct ServiceEntry {
     std::map<std::string, std::string> buildArgs;
     // "tags": further tags (such as "latest") that move to this image on every merge.
     std::vector<std::string> tags;
+    // "platforms": the platforms to build for, in the order given; empty when
+    // the entry names none (builder.platforms, or the engine's own, then apply).
+    std::vector<Platform> platforms;
     std::string error;
 };
 
@@ -32,8 +37,8 @@ struct ServiceEntry {
 inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
 
 // Parses and validates images.json (docs/architecture.md states the format):
-// service_name, type and version are required; dockerfile, build_args and
-// tags are optional; any other key is an error naming it unless it starts
+// service_name, type and version are required; dockerfile, build_args, tags
+// and platforms are optional; any other key is an error naming it unless it starts
 // with "x-" (kept for tools of the team's own). Throws ManifestError when the
 // text is too large, not JSON, nested too deep, or not an array.
 std::vector<ServiceEntry> parseManifest(const std::string& text);

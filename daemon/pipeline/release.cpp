@@ -45,8 +45,8 @@ ReleaseDecision decideRelease(const ReleaseCandidate& candidate, const std::opti
     if (!origin.empty()) from += " (" + origin + ")";
     decision.action = ReleaseAction::Refuse;
     decision.reason = tag + " is already published from " + from + "; this commit " +
-                      (tree == candidate.tree ? "builds " + candidate.service + "/ differently (its dockerfile or "
-                                                                                "build_args changed)"
+                      (tree == candidate.tree ? "builds " + candidate.service + "/ differently (its dockerfile, "
+                                                                                "build_args or platforms changed)"
                                               : "changes " + candidate.service + "/ (tree " +
                                                     shortId(candidate.tree) + ")") +
                       bump;

@@ -14,6 +14,8 @@
 #include <Poco/SHA2Engine.h>
 #include <Poco/URI.h>
 
+#include <sstream>
+
 namespace slipway {
 namespace {
 
@@ -207,6 +209,16 @@ std::optional<PublishedImage> RegistryClient::find(const std::string& repository
             // the first image it names.
             image.index = true;
             const Poco::JSON::Array::Ptr manifests = document->getArray("manifests");
+            for (std::size_t i = 0; manifests && i < manifests->size(); ++i) {
+                const Poco::JSON::Object::Ptr entry = manifests->getObject(static_cast<unsigned>(i));
+                const Poco::JSON::Object::Ptr platform = entry ? entry->getObject("platform") : nullptr;
+                if (!platform || platform->optValue<std::string>("architecture", "") == "unknown") continue;
+                std::string name = platform->optValue<std::string>("os", "") + "/" +
+                                   platform->optValue<std::string>("architecture", "");
+                const std::string variant = platform->optValue<std::string>("variant", "");
+                if (!variant.empty()) name += "/" + variant;
+                image.platformDigests[name] = entry->optValue<std::string>("digest", "");
+            }
             std::string first;
             for (std::size_t i = 0; manifests && i < manifests->size() && first.empty(); ++i) {
                 const Poco::JSON::Object::Ptr entry = manifests->getObject(static_cast<unsigned>(i));
@@ -220,18 +232,7 @@ std::optional<PublishedImage> RegistryClient::find(const std::string& repository
             if (answer.status != 200) refuse(what, answer.status, answer.reason, answer.wwwAuthenticate, answer.body);
             document = parseObject(answer.body, what + ": the image its index names first");
         }
-        const Poco::JSON::Object::Ptr config = document->getObject("config");
-        const std::string configDigest = config ? config->optValue<std::string>("digest", "") : "";
-        if (!isSha256Digest(configDigest)) {
-            throw RegistryError(what + ": its manifest names no sha256 configuration", false);
-        }
-        const Answer blob = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/blobs/" + configDigest, "");
-        if (blob.status != 200) {
-            refuse(what + " (configuration " + configDigest + ")", blob.status, blob.reason, blob.wwwAuthenticate,
-                   blob.body);
-        }
-        checkDigest(blob.body, configDigest, what + ": its configuration");
-        const Poco::JSON::Object::Ptr configuration = parseObject(blob.body, what + ": its configuration");
+        const Poco::JSON::Object::Ptr configuration = this->configuration(repository, *document, what);
         const Poco::JSON::Object::Ptr inner = configuration->getObject("config");
         const Poco::JSON::Object::Ptr labels = inner ? inner->getObject("Labels") : nullptr;
         if (labels) {
@@ -245,6 +246,91 @@ std::optional<PublishedImage> RegistryClient::find(const std::string& repository
         throw RegistryError(what + ": an answer of an unexpected form: " + e.displayText(), false);
     }
     return image;
+}
+
+Poco::JSON::Object::Ptr RegistryClient::configuration(const std::string& repository,
+                                                      const Poco::JSON::Object& document,
+                                                      const std::string& what) const {
+    const Poco::JSON::Object::Ptr config = document.getObject("config");
+    const std::string configDigest = config ? config->optValue<std::string>("digest", "") : "";
+    if (!isSha256Digest(configDigest)) {
+        throw RegistryError(what + ": its manifest names no sha256 configuration", false);
+    }
+    const Answer blob = send(HTTPRequest::HTTP_GET, "/v2/" + repository + "/blobs/" + configDigest, "");
+    if (blob.status != 200) {
+        refuse(what + " (configuration " + configDigest + ")", blob.status, blob.reason, blob.wwwAuthenticate,
+               blob.body);
+    }
+    checkDigest(blob.body, configDigest, what + ": its configuration");
+    return parseObject(blob.body, what + ": its configuration");
+}
+
+PlatformImage RegistryClient::describe(const std::string& repository, const std::string& digest) {
+    const std::string what = "reading " + credentials_.serverAddress + "/" + repository + "@" + digest;
+    if (!isSha256Digest(digest)) throw RegistryError(what + ": not a sha256 digest", false);
+    const Answer answer = manifest(repository, digest, what);
+    if (answer.status != 200) refuse(what, answer.status, answer.reason, answer.wwwAuthenticate, answer.body);
+    if (answer.digest != digest) throw RegistryError(what + ": the registry answered another manifest", false);
+    try {
+        const Poco::JSON::Object::Ptr document = parseObject(answer.body, what + ": its manifest");
+        PlatformImage image;
+        image.digest = digest;
+        image.size = answer.body.size();
+        image.mediaType = document->optValue<std::string>("mediaType", answer.contentType);
+        if (kImageManifests.find(image.mediaType) == std::string::npos || image.mediaType.empty()) {
+            throw RegistryError(what + ": not the manifest of one image (" + image.mediaType + ")", false);
+        }
+        const Poco::JSON::Object::Ptr config = configuration(repository, *document, what);
+        image.platform.os = config->optValue<std::string>("os", "");
+        image.platform.architecture = config->optValue<std::string>("architecture", "");
+        image.platform.variant = config->optValue<std::string>("variant", "");
+        // Docker writes arm64's one variant or leaves it out; both are linux/arm64.
+        if (image.platform.architecture == "arm64" && image.platform.variant == "v8") image.platform.variant.clear();
+        if (image.platform.os.empty() || image.platform.architecture.empty()) {
+            throw RegistryError(what + ": its configuration names no os and architecture", false);
+        }
+        return image;
+    } catch (const Poco::Exception& e) {
+        throw RegistryError(what + ": an answer of an unexpected form: " + e.displayText(), false);
+    }
+}
+
+std::string RegistryClient::publishIndex(const std::string& repository, const std::string& tag,
+                                         const std::vector<PlatformImage>& images) {
+    const std::string what = "publishing the index " + credentials_.serverAddress + "/" + repository + ":" + tag;
+    const std::string dockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+    bool allDocker = true;
+    for (const PlatformImage& image : images) allDocker = allDocker && image.mediaType == dockerManifest;
+    const std::string mediaType = allDocker ? "application/vnd.docker.distribution.manifest.list.v2+json"
+                                            : "application/vnd.oci.image.index.v1+json";
+    Poco::JSON::Array::Ptr manifests = new Poco::JSON::Array;
+    for (const PlatformImage& image : images) {
+        Poco::JSON::Object::Ptr platform = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        platform->set("architecture", image.platform.architecture);
+        platform->set("os", image.platform.os);
+        if (!image.platform.variant.empty()) platform->set("variant", image.platform.variant);
+        Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("mediaType", image.mediaType);
+        entry->set("digest", image.digest);
+        entry->set("size", static_cast<Poco::UInt64>(image.size));
+        entry->set("platform", platform);
+        manifests->add(entry);
+    }
+    Poco::JSON::Object index(Poco::JSON_PRESERVE_KEY_ORDER);
+    index.set("schemaVersion", 2);
+    index.set("mediaType", mediaType);
+    index.set("manifests", manifests);
+    std::ostringstream text;
+    index.stringify(text);
+    const std::string body = text.str();
+    const Answer put =
+        send(HTTPRequest::HTTP_PUT, "/v2/" + repository + "/manifests/" + tag, "", mediaType, body);
+    if (put.status != 201 && put.status != 200) refuse(what, put.status, put.reason, put.wwwAuthenticate, put.body);
+    const std::string digest = sha256Of(body);
+    if (!put.digest.empty() && put.digest != digest) {
+        throw RegistryError(what + ": the registry stored it under another digest, " + put.digest, false);
+    }
+    return digest;
 }
 
 void RegistryClient::retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include <Poco/JSON/Object.h>
 #include <Poco/Net/Context.h>
 
 #include "backends/registry_credentials.h"
@@ -29,6 +30,11 @@ public:
 
     std::optional<PublishedImage> find(const std::string& repository, const std::string& tag) override;
     void retag(const std::string& repository, const std::string& fromTag, const std::string& toTag) override;
+    PlatformImage describe(const std::string& repository, const std::string& digest) override;
+    // Writes a Docker manifest list when every image is a Docker schema 2
+    // manifest (what docker push makes), an OCI image index otherwise.
+    std::string publishIndex(const std::string& repository, const std::string& tag,
+                             const std::vector<PlatformImage>& images) override;
 
 private:
     struct Answer;
@@ -39,6 +45,10 @@ private:
     // GETs the manifest `reference` (a tag or a digest) names; a 200's digest
     // is computed from its bytes and checked against the registry's header.
     Answer manifest(const std::string& repository, const std::string& reference, const std::string& what) const;
+    // The configuration blob the image manifest `document` names, read and
+    // checked against its digest.
+    Poco::JSON::Object::Ptr configuration(const std::string& repository, const Poco::JSON::Object& document,
+                                          const std::string& what) const;
 
     RegistryCredentials credentials_;
     std::chrono::seconds timeout_;

@@ -39,7 +39,7 @@ protected:
 
     BuildRequest request() {
         context_.write("Dockerfile", "FROM base\nRUN false\n");
-        return {context_.path(), "Dockerfile", kImage, {}, {}};
+        return {context_.path(), "Dockerfile", kImage, {}, {}, {}};
     }
 
     testing::TempDir context_;
@@ -65,6 +65,35 @@ TEST_F(DockerApiBackendTest, BuildsFromTheContextTarWithTheDocumentedParameters)
     EXPECT_EQ(build.body.size() % 512, 0u) << "not a tar";
     EXPECT_NE(build.body.find("FROM base\nRUN false\n"), std::string::npos);
     EXPECT_EQ(log_.str(), "Step 1/1 : FROM base\n ---> 6d3252677a64\nSuccessfully built 6d3252677a64\n");
+}
+
+TEST_F(DockerApiBackendTest, BuildsForAPlatformPullingItsBasesAfresh) {
+    FakeDockerEngine engine([](const RecordedRequest&) {
+        return FakeAnswer{200, "{\"aux\":{\"ID\":\"sha256:6d3252677a64\"}}\r\n"};
+    });
+    BuildRequest arm = request();
+    arm.platform = "linux/arm64";
+    backendFor(engine).build(arm, log_);
+    ASSERT_EQ(engine.requests().size(), 1u);
+    const std::map<std::string, std::string> query = queryOf(engine.requests()[0].uri);
+    EXPECT_EQ(query.at("platform"), "linux/arm64");
+    // The engine's local copy of a base may be another platform's.
+    EXPECT_EQ(query.at("pull"), "1");
+}
+
+TEST_F(DockerApiBackendTest, APingSaysThePlatformTheEngineRunsOn) {
+    FakeDockerEngine engine([](const RecordedRequest&) {
+        return FakeAnswer{200, R"({"Version": "20.10.24", "Os": "linux", "Arch": "arm64", "ApiVersion": "1.41"})"};
+    });
+    EXPECT_EQ(backendFor(engine).ping().text(), "linux/arm64");
+    EXPECT_EQ(pathOf(engine.requests().at(0).uri), "/v1.41/version");
+    FakeDockerEngine odd([](const RecordedRequest&) { return FakeAnswer{200, R"({"Os": "plan9", "Arch": "amd64"})"}; });
+    try {
+        backendFor(odd).ping();
+        FAIL() << "an engine on an unknown platform was taken";
+    } catch (const BackendError& e) {
+        EXPECT_NE(std::string(e.what()).find("runs on a platform slipway does not know"), std::string::npos) << e.what();
+    }
 }
 
 TEST_F(DockerApiBackendTest, AFailedBuildSaysWhichStepAndRemovesTheImagesItMade) {

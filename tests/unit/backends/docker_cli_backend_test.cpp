@@ -53,6 +53,15 @@ protected:
     DockerCliSettings settings_;
 };
 
+TEST_F(DockerCliBackendTest, BuildsForAPlatformPullingItsBasesAfresh) {
+    dir_.write("buildSays", "Step 1/1 : FROM base\nerror: stop here\n");
+    DockerCliBackend backend(settings_);
+    std::ostringstream log;
+    BuildRequest arm{dir_.path(), "Dockerfile", "localhost:5443/api:1-linux-arm64", {}, {}, "linux/arm64"};
+    EXPECT_THROW(backend.build(arm, log), BackendError);
+    EXPECT_NE(calls().find("--platform linux/arm64 --pull -- " + dir_.path()), std::string::npos) << calls();
+}
+
 TEST_F(DockerCliBackendTest, LogsInWithThePasswordOnStdinBeforePushing) {
     settings_.registry = {"localhost:5443", "ci-bot", kPassword};
     DockerCliBackend backend(settings_);
@@ -100,7 +109,7 @@ TEST_F(DockerCliBackendTest, AbortEndsTheDockerCommandsItIsWaitingFor) {
         while (calls().find("build") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         backend.abort();
     });
-    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
+    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}, {}}, log), BackendError);
     aborter.join();
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << "the build ran its 30 s";
 }
@@ -111,7 +120,7 @@ TEST_F(DockerCliBackendTest, AFailureIsAnOutageOnlyWhenDockerSaysSoBeforeAnyStep
     auto kindOf = [&](const std::string& output) {
         dir_.write("buildSays", output);
         try {
-            backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log);
+            backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}, {}}, log);
         } catch (const BackendError& e) {
             return e.kind();
         }
@@ -137,7 +146,7 @@ TEST_F(DockerCliBackendTest, AFailedBuildRemovesOnlyTheImagesTheEngineSaysItMade
                             " ---> abcdefabcdef\n");
     dir_.write("parent-1cbd2e9184b5", "sha256:6d3252677a64ffffffff 0\n");
     dir_.write("parent-abcdefabcdef", "sha256:0123456789abffffffff 1\n");
-    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}}, log), BackendError);
+    EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}, {}}, log), BackendError);
     EXPECT_NE(calls().find("\nrmi -- 1cbd2e9184b5\n"), std::string::npos) << calls();
     EXPECT_EQ(calls().find("rmi -- abcdefabcdef"), std::string::npos) << calls();
 }

@@ -91,6 +91,16 @@ TEST_F(SettingsTest, NamesTheBadKey) {
               std::string::npos);
 }
 
+TEST_F(SettingsTest, ReadsTheDefaultPlatforms) {
+    EXPECT_TRUE(load(minimal()).platforms.empty()) << "the engine's own platform unless told";
+    const Settings s = load(minimal() + "[builder]\nplatforms = linux/amd64, linux/arm64\n");
+    ASSERT_EQ(s.platforms.size(), 2u);
+    EXPECT_EQ(s.platforms[1].text(), "linux/arm64");
+    EXPECT_EQ(errorOf(minimal() + "[builder]\nplatforms = linux/amd64 linux/aarch64\n"),
+              "builder.platforms: \"linux/aarch64\": unknown architecture \"aarch64\" (Docker calls it arm64); "
+              "known: amd64, arm64, arm, 386, ppc64le, s390x, riscv64, mips64le, loong64");
+}
+
 TEST_F(SettingsTest, TakesTheApiBackendWithAnEngineAddressItCanReach) {
     EXPECT_EQ(load(minimal() + "[builder]\nbackend = api\n").backend, "api");
     const Settings tcp = load(minimal() + "[builder]\nbackend = api\ndocker_host = tcp://127.0.0.1:2375\n");

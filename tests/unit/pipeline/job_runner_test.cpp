@@ -45,14 +45,42 @@ public:
         tags[repository + ":" + toTag] = from->second;
         retagged.push_back(repository + ":" + toTag);
     }
-    // What a push puts there: "localhost:5999/<service>:<tag>" with its labels.
-    void pushed(const std::string& image, const std::string& digest, std::map<std::string, std::string> labels) {
+    // What a push puts there: "localhost:5999/<service>:<tag>" with its
+    // labels, built for `platform` ("": the engine's).
+    void pushed(const std::string& image, const std::string& digest, std::map<std::string, std::string> labels,
+                const std::string& platform = "") {
         std::lock_guard<std::mutex> lock(mutex_);
-        tags[image.substr(image.find('/') + 1)] = {digest, std::move(labels), false};
+        tags[image.substr(image.find('/') + 1)] = {digest, std::move(labels), false, {}};
+        platformOf[digest] = platform.empty() ? "linux/amd64" : platform;
+    }
+    PlatformImage describe(const std::string& repository, const std::string& digest) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = platformOf.find(digest);
+        if (it == platformOf.end()) throw RegistryError("no " + repository + "@" + digest, false);
+        const std::string platform = builtFor.empty() ? it->second : builtFor;
+        return {parsePlatform(platform), digest, "application/vnd.docker.distribution.manifest.v2+json", 500};
+    }
+    std::string publishIndex(const std::string& repository, const std::string& tag,
+                             const std::vector<PlatformImage>& images) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        PublishedImage index{"sha256:" + std::string(64, 'e'), {}, true, {}};
+        for (const PlatformImage& image : images) {
+            index.platformDigests[image.platform.text()] = image.digest;
+            // An index's labels are its first image's.
+            for (const auto& [name, published] : tags) {
+                if (published.digest == images.front().digest) index.labels = published.labels;
+            }
+        }
+        tags[repository + ":" + tag] = index;
+        indexes.push_back(repository + ":" + tag);
+        return index.digest;
     }
 
     std::map<std::string, PublishedImage> tags;  // "service:tag"
     std::vector<std::string> retagged;
+    std::vector<std::string> indexes;            // "service:tag" of each index written
+    std::map<std::string, std::string> platformOf;  // digest -> the platform its image was built for
+    std::string builtFor;  // when set, every image says it was built for this platform
     int finds = 0;
     int failures = 0;  // lookups that fail as an unavailable registry does, first
 
@@ -61,8 +89,10 @@ private:
 };
 
 // Builds take a while and count how many run at once; an image whose name
-// contains "broken" fails to build, one whose name contains "flaky" finds the
-// engine unreachable the first time. Pushes and removes succeed at once.
+// contains "broken" fails to build (with "armbroken", only for linux/arm64),
+// one whose name contains "flaky" finds the engine unreachable the first
+// time. Pushes and removes succeed at once; an image built for a platform is
+// pushed with a digest of that platform's own.
 class SlowBackend : public Backend {
 public:
     void build(const BuildRequest& request, std::ostream& log) override {
@@ -76,6 +106,8 @@ public:
             std::lock_guard<std::mutex> lock(labelsMutex_);
             labelsOf[request.image] = request.labels;
             argsOf[request.image] = request.buildArgs;
+            platformOf[request.image] = request.platform;
+            built.push_back(request.image);
         }
         const int now = ++running_;
         int seen = most_;
@@ -96,7 +128,10 @@ public:
         log << "building " << request.image << "\n";
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         --running_;
-        if (request.image.find("broken") != std::string::npos) {
+        if (request.image.find("armbroken") != std::string::npos && request.platform == "linux/arm64") {
+            throw BackendError("docker build of " + request.image + ": exec format error");
+        }
+        if (request.image.find("broken") != std::string::npos && request.image.find("armbroken") == std::string::npos) {
             throw BackendError("docker build of " + request.image + ": exit status 1");
         }
     }
@@ -107,14 +142,20 @@ public:
                                                                image + ": failed to get digest sha256:1234: no such "
                                                                        "file or directory");
         }
-        const std::string digest = "sha256:" + std::string(64, 'a');
         std::lock_guard<std::mutex> lock(labelsMutex_);
-        registry.pushed(image, digest, labelsOf[image]);
+        const std::string& platform = platformOf[image];
+        const char mark = platform.empty() ? 'a' : platform == "linux/amd64" ? 'b' : platform == "linux/arm64" ? 'c' : 'd';
+        const std::string digest = "sha256:" + std::string(64, mark);
+        registry.pushed(image, digest, labelsOf[image], platform);
+        pushes.push_back(image);
         return digest;
     }
-    void remove(const std::string&, std::ostream&) override {}
+    void remove(const std::string& image, std::ostream&) override {
+        std::lock_guard<std::mutex> lock(labelsMutex_);
+        removed.push_back(image);
+    }
     std::vector<LocalImage> taggedImages(const std::string&, const std::string&) override { return {}; }
-    void ping() override {}
+    Platform ping() override { return {"linux", "amd64", ""}; }
     void abort() override {}
 
     int most() const { return most_; }
@@ -124,6 +165,8 @@ public:
     // The labels and build arguments of each image's last build.
     std::map<std::string, std::map<std::string, std::string>> labelsOf;
     std::map<std::string, std::map<std::string, std::string>> argsOf;
+    std::map<std::string, std::string> platformOf;  // each image's last build's --platform
+    std::vector<std::string> built, pushes, removed;  // images, in order
     int running() const { return running_; }
 
     // Builds and pushes that fail as if an image they need had been removed meanwhile.
@@ -172,6 +215,10 @@ protected:
         settings.concurrency = concurrency;
         Poco::File(settings.logDir).createDirectories();
         settings.republish = republish_;
+        settings.platforms = platforms_;
+        binfmt_.write("status", "enabled\n");
+        binfmt_.write("qemu-aarch64", "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n");
+        settings.platformSupport = PlatformSupport(binfmt_.path());
         JobRunner runner(settings, store_, checkout_, backend_, backend_.registry, *events_);
         std::int64_t pending = 0;
         const std::int64_t id = store_.queueJob({"exam", sha, "", 1}, pending);
@@ -193,6 +240,9 @@ protected:
     SlowBackend backend_;
     FakeImageRegistry& registry_ = backend_.registry;
     Republish republish_ = Republish::Refuse;
+    std::vector<Platform> platforms_;  // builder.platforms
+    // binfmt_misc as qemu-user-static leaves it: an emulator for arm64, none for s390x.
+    testing::TempDir binfmt_;
     Metrics metrics_;
     BuildEvents* events_ = &metrics_;  // what the runner announces to
     int retries_ = 0;                  // of a step that failed for a transient reason
@@ -344,7 +394,7 @@ TEST_F(JobRunnerTest, LabelsEachImageWithWhereItCameFromAndPassesItsBuildArgs) {
     EXPECT_EQ(labels.at("org.opencontainers.image.source"), git_.url());
     EXPECT_EQ(labels.at("io.slipway.tree").size(), 40u);
     EXPECT_EQ(labels.at("io.slipway.content-key"),
-              contentKey({labels.at("io.slipway.tree"), "Dockerfile", {{"V", "7"}}}));
+              contentKey({labels.at("io.slipway.tree"), "Dockerfile", {{"V", "7"}}, {}}));
     EXPECT_EQ(labels.at("io.slipway.content-key"), store_.buildsOfJob(job.id).at(0).contentKey);
     EXPECT_EQ(backend_.argsOf.at("localhost:5999/a:1.0"), (std::map<std::string, std::string>{{"V", "7"}}));
 }
@@ -356,8 +406,8 @@ TEST_F(JobRunnerTest, ReusesATagPublishedFromTheSameContentAndRefusesOneFromOthe
     // What the registry now holds, as those builds labelled it.
     const std::string digestA = "sha256:" + std::string(64, 'a');
     const std::string digestB = "sha256:" + std::string(64, 'b');
-    registry_.tags["a:1.0"] = {digestA, backend_.labelsOf.at("localhost:5999/a:1.0"), false};
-    registry_.tags["b:1.0"] = {digestB, backend_.labelsOf.at("localhost:5999/b:1.0"), false};
+    registry_.tags["a:1.0"] = {digestA, backend_.labelsOf.at("localhost:5999/a:1.0"), false, {}};
+    registry_.tags["b:1.0"] = {digestB, backend_.labelsOf.at("localhost:5999/b:1.0"), false, {}};
 
     // A merge that changes b/ alone, without a version bump.
     const std::string second = git_.commit({{"b/extra.txt", "changed\n"}});
@@ -389,7 +439,7 @@ TEST_F(JobRunnerTest, ReusesATagPublishedFromTheSameContentAndRefusesOneFromOthe
 }
 
 TEST_F(JobRunnerTest, ATagSlipwayDidNotPushIsRefused) {
-    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'c'), {{"maintainer", "someone"}}, false};
+    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'c'), {{"maintainer", "someone"}}, false, {}};
     const Job job = run(commitServices({"a"}), 1);
     EXPECT_EQ(job.state, RunState::Failed);
     EXPECT_EQ(backend_.builds, 0);
@@ -407,7 +457,7 @@ TEST_F(JobRunnerTest, OtherTagsFollowTheVersionWhetherBuiltOrReused) {
 
     // Reused: a tag that is missing is made, one that names another image is
     // left (an older commit built again must not move "latest" back).
-    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'd'), backend_.labelsOf.at("localhost:5999/a:1.0"), false};
+    registry_.tags["a:1.0"] = {"sha256:" + std::string(64, 'd'), backend_.labelsOf.at("localhost:5999/a:1.0"), false, {}};
     registry_.tags.erase("a:stable");
     registry_.retagged.clear();
     const Job again = run(git_.commit({{"unrelated.txt", "x\n"}}), 1);
@@ -459,6 +509,115 @@ TEST_F(JobRunnerTest, AStopLeavesTheJobRunningAndStartsNoFurtherBuild) {
     std::map<RunState, int> states;
     for (const Build& b : store_.buildsOfJob(job.id)) ++states[b.state];
     EXPECT_EQ(states, (std::map<RunState, int>{{RunState::Running, 2}, {RunState::Queued, 2}}));
+}
+
+// One service "a" at version 1.0 with `platforms` (a JSON array; empty: none named).
+std::string platformEntry(const std::string& name, const std::string& platforms) {
+    return R"({"service_name": ")" + name + R"(", "type": "Docker", "version": "1.0", "tags": ["latest"])" +
+           (platforms.empty() ? "" : R"(, "platforms": )" + platforms) + "}";
+}
+
+TEST_F(JobRunnerTest, EachPlatformIsPushedThenTheVersionBecomesAnIndexOfThem) {
+    const std::string sha = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"}, {"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/arm64"])") + "]"}});
+    const Job job = run(sha, 1);
+    ASSERT_EQ(job.state, RunState::Succeeded) << job.error;
+    EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0-linux-amd64", "localhost:5999/a:1.0-linux-arm64"}));
+    EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0-linux-arm64"], "linux/arm64");
+    EXPECT_EQ(backend_.removed, backend_.pushes) << "each platform's image leaves the engine once pushed";
+    EXPECT_EQ(registry_.indexes, (std::vector<std::string>{"a:1.0"}));
+    const PublishedImage& index = registry_.tags.at("a:1.0");
+    EXPECT_TRUE(index.index);
+    const std::string amd64 = "sha256:" + std::string(64, 'b');
+    const std::string arm64 = "sha256:" + std::string(64, 'c');
+    EXPECT_EQ(index.platformDigests, (std::map<std::string, std::string>{{"linux/amd64", amd64}, {"linux/arm64", arm64}}));
+    EXPECT_EQ(registry_.tags.at("a:latest").digest, index.digest) << "other tags name the index too";
+
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_EQ(build.digest, index.digest);
+    EXPECT_EQ(build.platforms, (std::vector<BuildPlatform>{{"linux/amd64", amd64}, {"linux/arm64", arm64}}));
+    EXPECT_EQ(build.contentKey,
+              contentKey({backend_.labelsOf.at("localhost:5999/a:1.0-linux-amd64").at("io.slipway.tree"), "Dockerfile", {},
+                          {parsePlatform("linux/amd64"), parsePlatform("linux/arm64")}}));
+    std::ifstream file(dir_.path() + "/logs/build-" + std::to_string(build.id) + ".log");
+    const std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_NE(log.find("[slipway: linux/arm64: localhost:5999/a:1.0-linux-arm64 is " + arm64 + "]"), std::string::npos) << log;
+    EXPECT_NE(log.find("[slipway: localhost:5999/a:1.0 is an index of 2 platforms: " + index.digest + "]"), std::string::npos) << log;
+
+    // The same content again: reused as the index it is, each platform's digest read from it.
+    const Job again = run(git_.commit({{"unrelated.txt", "x\n"}}), 1);
+    ASSERT_EQ(again.state, RunState::Succeeded) << again.error;
+    const Build reused = store_.buildsOfJob(again.id).at(0);
+    EXPECT_TRUE(reused.reused);
+    EXPECT_EQ(reused.digest, index.digest);
+    EXPECT_EQ(reused.platforms, build.platforms);
+    EXPECT_EQ(backend_.built.size(), 2u) << "nothing built again";
+
+    // A platform added without a version bump is other content: refused.
+    const Job added = run(git_.commit({{"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/arm64", "linux/arm/v7"])") + "]"}}), 1);
+    EXPECT_EQ(added.state, RunState::Failed);
+    const Build refused = store_.buildsOfJob(added.id).at(0);
+    EXPECT_NE(refused.error.find("a:1.0 is already published from tree"), std::string::npos) << refused.error;
+    EXPECT_NE(refused.error.find("builds a/ differently"), std::string::npos) << refused.error;
+    EXPECT_EQ(backend_.built.size(), 2u);
+}
+
+TEST_F(JobRunnerTest, APlatformThatFailsFailsTheBuildAndPublishesNothingUnderTheVersion) {
+    const std::string sha = git_.commit({{"armbroken/Dockerfile", "FROM scratch\n"},
+                                         {"images.json", "[" + platformEntry("armbroken", "") + "]"}});
+    platforms_ = parsePlatforms({"linux/amd64", "linux/arm64"});  // builder.platforms, for entries that name none
+    const Job job = run(sha, 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_EQ(build.state, RunState::Failed);
+    EXPECT_EQ(build.error.rfind("linux/arm64: docker build of localhost:5999/armbroken:1.0-linux-arm64: exec format error; "
+                                "nothing is published under localhost:5999/armbroken:1.0",
+                                0),
+              0u)
+        << build.error;
+    EXPECT_EQ(build.digest, "");
+    EXPECT_EQ(build.platforms, (std::vector<BuildPlatform>{{"linux/amd64", "sha256:" + std::string(64, 'b')}}))
+        << "what was pushed is said";
+    EXPECT_EQ(registry_.tags.count("armbroken:1.0"), 0u);
+    EXPECT_EQ(registry_.tags.count("armbroken:latest"), 0u);
+    EXPECT_TRUE(registry_.indexes.empty());
+    EXPECT_EQ(backend_.pushes, (std::vector<std::string>{"localhost:5999/armbroken:1.0-linux-amd64"}));
+}
+
+TEST_F(JobRunnerTest, APlatformWithoutAnEmulatorFailsAtOnceSayingHowToFixIt) {
+    const std::string sha = git_.commit({{"a/Dockerfile", "FROM scratch\n"},
+                                         {"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/s390x"])") + "]"}});
+    const Job job = run(sha, 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_NE(build.error.find("linux/s390x cannot be built on this host (the engine runs linux/amd64)"), std::string::npos)
+        << build.error;
+    EXPECT_NE(build.error.find("apt-get install qemu-user-static"), std::string::npos) << build.error;
+    EXPECT_TRUE(backend_.built.empty()) << "not even the platform that could be built";
+}
+
+TEST_F(JobRunnerTest, AnImageOfAnotherPlatformThanAskedIsNeverIndexed) {
+    const std::string sha = git_.commit({{"a/Dockerfile", "FROM scratch\n"},
+                                         {"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/arm64"])") + "]"}});
+    registry_.builtFor = "linux/amd64";  // as a FROM naming an amd64-only image makes every platform's
+    const Job job = run(sha, 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_EQ(build.error.rfind("linux/arm64: its image was built for linux/amd64, not linux/arm64", 0), 0u) << build.error;
+    EXPECT_TRUE(registry_.indexes.empty());
+    EXPECT_EQ(registry_.tags.count("a:1.0"), 0u);
+}
+
+TEST_F(JobRunnerTest, OnePlatformIsBuiltForItWithoutAnIndex) {
+    const std::string sha = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"}, {"images.json", "[" + platformEntry("a", R"(["linux/arm64"])") + "]"}});
+    const Job job = run(sha, 1);
+    ASSERT_EQ(job.state, RunState::Succeeded) << job.error;
+    EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0"}));
+    EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0"], "linux/arm64");
+    EXPECT_TRUE(registry_.indexes.empty());
+    EXPECT_EQ(store_.buildsOfJob(job.id).at(0).platforms,
+              (std::vector<BuildPlatform>{{"linux/arm64", "sha256:" + std::string(64, 'c')}}));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ public:
         }
         return found;
     }
-    void ping() override {}
+    Platform ping() override { return {"linux", "amd64", ""}; }
     void abort() override {}
 
     std::vector<LocalImage> images;

@@ -150,5 +150,33 @@ TEST(Manifest, RefusesOversizedFiles) {
     }
 }
 
+TEST(Manifest, ReadsPlatformsAndRefusesBadOnesSayingWhich) {
+    const auto entries = parseManifest(
+        R"([{"service_name": "api", "type": "Docker", "version": "1", "platforms": ["linux/arm64", "linux/amd64"]}])");
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].error, "");
+    ASSERT_EQ(entries[0].platforms.size(), 2u);
+    EXPECT_EQ(entries[0].platforms[0].text(), "linux/arm64");
+    EXPECT_EQ(entries[0].platforms[1].text(), "linux/amd64");
+    EXPECT_TRUE(parseManifest("[" + entry("api", "1") + "]")[0].platforms.empty());
+
+    auto refusal = [](const std::string& platforms, const std::string& version = "1") {
+        return errorOf(R"([{"service_name": "api", "type": "Docker", "version": ")" + version +
+                       R"(", "platforms": )" + platforms + "}]");
+    };
+    EXPECT_NE(refusal(R"("linux/arm64")").find("\"platforms\" must be an array of platforms"), std::string::npos);
+    EXPECT_NE(refusal("[]").find("from 1 to 8"), std::string::npos);
+    EXPECT_NE(refusal("[1]").find("platforms[0] must be a string"), std::string::npos);
+    EXPECT_NE(refusal(R"(["linux/aarch64"])").find("images.json[0] (api): platforms: \"linux/aarch64\": unknown "
+                                                  "architecture \"aarch64\" (Docker calls it arm64)"),
+              std::string::npos)
+        << refusal(R"(["linux/aarch64"])");
+    EXPECT_NE(refusal(R"(["linux/amd64", "linux/amd64"])").find("listed twice"), std::string::npos);
+    // Each platform's image is pushed as <version>-<os>-<arch>, which must be a tag too.
+    EXPECT_NE(refusal(R"(["linux/amd64", "linux/arm64"])", std::string(120, 'v')).find("too long for the tag"),
+              std::string::npos);
+    EXPECT_EQ(refusal(R"(["linux/amd64"])", std::string(120, 'v')), "") << "one platform pushes no tag of its own";
+}
+
 }  // namespace
 }  // namespace slipway

@@ -14,7 +14,8 @@ ReleaseCandidate candidate(const std::string& key, const std::string& tree) { re
 PublishedImage published(const std::string& key, const std::string& tree) {
     return {kDigest,
             {{kLabelContentKey, key}, {kLabelTree, tree}, {kLabelRevision, kCommit}, {kLabelBuild, "812"}},
-            false};
+            false,
+            {}};
 }
 
 TEST(Release, BuildsATagThatIsAbsent) {
@@ -41,13 +42,13 @@ TEST(Release, RefusesOtherContentSayingWhereTheTagCameFromAndWhatToDo) {
 TEST(Release, SaysWhenOnlyTheWayOfBuildingChanged) {
     const ReleaseDecision decision = decideRelease(candidate("sha256:2", kTree), published("sha256:1", kTree));
     EXPECT_EQ(decision.action, ReleaseAction::Refuse);
-    EXPECT_NE(decision.reason.find("this commit builds api/ differently (its dockerfile or build_args changed)"),
+    EXPECT_NE(decision.reason.find("this commit builds api/ differently (its dockerfile, build_args or platforms changed)"),
               std::string::npos)
         << decision.reason;
 }
 
 TEST(Release, RefusesATagWithoutSlipwaysLabelOrAnIndex) {
-    PublishedImage foreign{kDigest, {}, false};
+    PublishedImage foreign{kDigest, {}, false, {}};
     ReleaseDecision decision = decideRelease(candidate("sha256:1", kTree), foreign);
     EXPECT_EQ(decision.action, ReleaseAction::Refuse);
     EXPECT_NE(decision.reason.find("api:1.4.2 is already published, but not by slipway (its image has no "

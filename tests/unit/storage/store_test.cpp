@@ -156,6 +156,25 @@ TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
     EXPECT_EQ(store_.buildsOfJob(jobId).size(), 1u);
 }
 
+TEST_F(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    Build b = buildOf(jobId, "api");
+    b.platforms = {{"linux/amd64", ""}, {"linux/arm/v7", ""}};
+    const auto id = store_.addBuild(b);
+    EXPECT_EQ(store_.build(id)->platforms, b.platforms) << "named from the start, without digests";
+    const std::vector<BuildPlatform> pushed = {{"linux/amd64", "sha256:aa"}, {"linux/arm/v7", "sha256:bb"}};
+    store_.finishBuild(id, RunState::Succeeded, "sha256:index", "", false, pushed);
+    EXPECT_EQ(store_.build(id)->platforms, pushed);
+    // A build that names none stays without, and an end that names none keeps what was queued.
+    const auto plain = store_.addBuild(buildOf(jobId, "web"));
+    store_.finishBuild(plain, RunState::Failed, "", "exit status 1");
+    EXPECT_TRUE(store_.build(plain)->platforms.empty());
+    const auto queued = store_.addBuild(b);
+    store_.finishBuild(queued, RunState::Failed, "", "interrupted");
+    EXPECT_EQ(store_.build(queued)->platforms, b.platforms);
+}
+
 TEST_F(StoreTest, PagesBuildsNewestFirst) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     Build b = buildOf(jobId, "");
