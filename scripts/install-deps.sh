@@ -14,6 +14,8 @@ packages=(
   dpkg-dev file systemd adduser util-linux docker-compose
   # The systemd test boots a Debian root filesystem of its own in a container.
   debootstrap
+  # Multi-platform builds: arm64 (and other) binaries run under qemu, through binfmt_misc.
+  qemu-user-static binfmt-support
 )
 
 # The tests replay GitHub's example payloads from the npm registry.

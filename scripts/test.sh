@@ -11,6 +11,7 @@ scripts/install-deps.sh
 scripts/build.sh
 scripts/build.sh --sanitize
 scripts/fetch-promtool.sh build/tools
+scripts/fetch-busybox-arm64.sh build/tools
 
 pidfile=$(mktemp)
 cleanup() {
@@ -23,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/ensure-docker.sh "$pidfile"
+scripts/ensure-emulation.sh
 
 status=0
 (cd build && ctest --output-on-failure --timeout 1800 "$@") || status=1

@@ -84,7 +84,11 @@ std::vector<std::string> TlsRegistry::tags(const std::string& name) const {
 
 std::string TlsRegistry::manifestDigest(const std::string& name, const std::string& tag) const {
     std::map<std::string, std::string> headers = authHeaders();
-    headers["Accept"] = "application/vnd.docker.distribution.manifest.v2+json";
+    // An index is answered as itself only to a client that takes indexes; to
+    // others the registry answers one of the images it names.
+    headers["Accept"] =
+        "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, "
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
     const HttpAnswer answer =
         httpRequest("HEAD", "https://" + host_ + "/v2/" + name + "/manifests/" + tag, headers, "", caFile_);
     if (answer.status != 200) return {};

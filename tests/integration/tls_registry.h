@@ -37,7 +37,7 @@ public:
     // Tags of repository `name`, sorted, from GET /v2/<name>/tags/list; empty when it has none.
     std::vector<std::string> tags(const std::string& name) const;
 
-    // Docker-Content-Digest of <name>:<tag>'s manifest, from HEAD /v2/<name>/manifests/<tag>.
+    // Docker-Content-Digest of <name>:<tag>'s manifest (or index), from HEAD /v2/<name>/manifests/<tag>.
     std::string manifestDigest(const std::string& name, const std::string& tag) const;
 
 private:
