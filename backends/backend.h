@@ -68,6 +68,10 @@ public:
     // Removes the local tag `image`.
     virtual void remove(const std::string& image, std::ostream& log) = 0;
 
+    // The platform the local image `image` was built for, as its
+    // configuration names it (see platformNamed).
+    virtual Platform imagePlatform(const std::string& image) = 0;
+
     // The engine's tagged images that carry label `label` with `value`, one
     // per tag.
     virtual std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) = 0;

@@ -145,10 +145,7 @@ Platform DockerApiBackend::ping() {
     try {
         // {"Os": "linux", "Arch": "amd64", ...}
         const Poco::JSON::Object::Ptr version = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
-        return parsePlatform(version->getValue<std::string>("Os") + "/" + version->getValue<std::string>("Arch"));
-    } catch (const PlatformError& e) {
-        throw BackendError(std::string("engine version: the engine runs on a platform slipway does not know: ") +
-                           e.what());
+        return platformNamed(version->getValue<std::string>("Os"), version->getValue<std::string>("Arch"), "");
     } catch (const Poco::Exception& e) {
         throw BackendError("engine version: not the answer of a Docker engine: " + e.displayText());
     }
@@ -184,6 +181,29 @@ std::vector<LocalImage> DockerApiBackend::taggedImages(const std::string& label,
                                                    e.displayText());
     }
     return images;
+}
+
+Platform DockerApiBackend::imagePlatform(const std::string& image) {
+    const std::string step = "inspecting " + image;
+    std::string answer;
+    try {
+        engine_.call({Poco::Net::HTTPRequest::HTTP_GET,
+                      Poco::URI(kApi + "/images/" + image + "/json").getPathAndQuery(), {}, {}},
+                     settings_.removeTimeout, [&](const std::string& line) { answer += line; });
+    } catch (const BackendError& e) {
+        throw BackendError(e.kind(), step + ": " + e.what());
+    } catch (const std::exception& e) {
+        throw BackendError(step + ": " + e.what());
+    }
+    try {
+        // {"Os": "linux", "Architecture": "arm64", "Variant": "v8", ...}
+        const Poco::JSON::Object::Ptr inspected = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
+        return platformNamed(inspected->optValue<std::string>("Os", ""),
+                             inspected->optValue<std::string>("Architecture", ""),
+                             inspected->optValue<std::string>("Variant", ""));
+    } catch (const Poco::Exception& e) {
+        throw BackendError(step + ": not the answer of a Docker engine: " + e.displayText());
+    }
 }
 
 ImageOrigin DockerApiBackend::originOf(const std::string& id) {

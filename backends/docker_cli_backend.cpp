@@ -197,18 +197,27 @@ void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
     run("docker rmi of " + image, {"rmi", "--", image}, settings_.pushTimeout, log);
 }
 
+Platform DockerCliBackend::imagePlatform(const std::string& image) {
+    std::ostringstream answer;
+    run("docker image inspect of " + image,
+        {"image", "inspect", "--format", "{{.Os}} {{.Architecture}} {{.Variant}}", "--", image}, settings_.pushTimeout,
+        answer);
+    // "linux arm64 v8", the variant empty for most
+    std::istringstream fields(answer.str());
+    std::string os, architecture, variant;
+    fields >> os >> architecture >> variant;
+    return platformNamed(os, architecture, variant);
+}
+
 void DockerCliBackend::abort() { children_.killAll(); }
 
 Platform DockerCliBackend::ping() {
     std::ostringstream answer;
     run("docker version", {"version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"}, std::chrono::seconds(5), answer);
+    // "linux/amd64"
     const std::string text = Poco::trim(answer.str());
-    try {
-        return parsePlatform(text);
-    } catch (const PlatformError& e) {
-        throw BackendError("docker version: the engine runs on a platform slipway does not know: " +
-                           std::string(e.what()));
-    }
+    const std::string::size_type slash = text.find('/');
+    return platformNamed(text.substr(0, slash), slash == std::string::npos ? "" : text.substr(slash + 1), "");
 }
 
 }  // namespace slipway

@@ -36,6 +36,7 @@ public:
     void build(const BuildRequest& request, std::ostream& log) override;
     std::string push(const std::string& image, std::ostream& log) override;
     void remove(const std::string& image, std::ostream& log) override;
+    Platform imagePlatform(const std::string& image) override;
     std::vector<LocalImage> taggedImages(const std::string& label, const std::string& value) override;
     Platform ping() override;
     // Kills every docker command this backend is waiting for.

@@ -96,4 +96,23 @@ std::vector<Platform> parsePlatforms(const std::vector<std::string>& texts) {
     return platforms;
 }
 
+Platform platformNamed(const std::string& os, const std::string& architecture, const std::string& variant) {
+    Platform platform{os, architecture, variant};
+    if (architecture == "arm64" && variant == "v8") platform.variant.clear();
+    if (architecture == "arm" && variant.empty()) platform.variant = "v7";
+    return platform;
+}
+
+std::vector<Platform> knownPlatforms() {
+    std::vector<Platform> platforms;
+    for (const Architecture& architecture : kArchitectures) {
+        if (std::string(architecture.name) == "arm") {
+            for (const char* variant : {"v7", "v6", "v5"}) platforms.push_back({"linux", "arm", variant});
+        } else {
+            platforms.push_back({"linux", architecture.name, ""});
+        }
+    }
+    return platforms;
+}
+
 }  // namespace slipway

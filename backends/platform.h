@@ -45,4 +45,13 @@ Platform parsePlatform(const std::string& text);
 // platform, none twice. Throws PlatformError naming the entry.
 std::vector<Platform> parsePlatforms(const std::vector<std::string>& texts);
 
+// The platform an image's configuration (or an engine) names, in the form
+// parsePlatform gives: arm64's "v8" dropped and a bare "arm" read as arm/v7,
+// as Docker matches them. Never throws: an architecture slipway does not know
+// stays as it is, and simply equals no platform it builds.
+Platform platformNamed(const std::string& os, const std::string& architecture, const std::string& variant);
+
+// Every platform parsePlatform takes, one per architecture and arm variant.
+std::vector<Platform> knownPlatforms();
+
 }  // namespace slipway

@@ -69,9 +69,7 @@ std::string PlatformSupport::problem(const Platform& platform, const Platform& n
 std::vector<std::string> PlatformSupport::buildable(const Platform& native) const {
     std::vector<std::string> platforms = {native.text()};
     if (!engineIsLocal_) return platforms;
-    for (const char* text : {"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/386",
-                             "linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/mips64le", "linux/loong64"}) {
-        const Platform platform = parsePlatform(text);
+    for (const Platform& platform : knownPlatforms()) {
         if (platform != native && problem(platform, native).empty()) platforms.push_back(platform.text());
     }
     return platforms;

@@ -27,8 +27,6 @@ public:
     // `native` can build, its own first; only its own when the engine is elsewhere.
     std::vector<std::string> buildable(const Platform& native) const;
 
-    bool engineIsLocal() const { return engineIsLocal_; }
-
 private:
     std::string binfmtDir_;
     bool engineIsLocal_;

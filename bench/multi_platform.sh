@@ -2,7 +2,8 @@
 # One service on two platforms (linux/amd64 and linux/arm64, under Debian's
 # qemu-user-static) against the same service on one, and against doing it by
 # hand: docker build --platform and docker push for each platform, then
-# docker manifest create and push. Each run merges a new commit that changes
+# buildah manifest create, add and push (Debian's buildah: the docker CLI's
+# own `docker manifest push` is reset by docker-registry here). Each run merges a new commit that changes
 # the service and bumps its version, so every run builds. Timed from the
 # signed webhook to the job's end (slipwayd) and from git clone to the last
 # docker rmi (by hand). Writes bench/results/multi-platform.md.
@@ -23,7 +24,7 @@ cleanup() {
   for pid in "${pids[@]}"; do stop_pid "$pid"; done
   [ -s "$work/registry/registry.pid" ] && stop_pid "$(cat "$work/registry/registry.pid")"
   docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^$registry/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-  docker manifest rm "$registry/base:1" >/dev/null 2>&1 || true
+  buildah manifest rm "slipway-bench-list-$$" >/dev/null 2>&1 || true
   rm -rf "/etc/docker/certs.d/$registry"
   rm -rf "$work"
 }
@@ -39,14 +40,24 @@ for arch in amd64 arm64; do
   DOCKER_BUILDKIT=0 docker build -q --platform "linux/$arch" -t "$registry/base:1-$arch" "$work/base-$arch" >/dev/null 2>&1
   docker push -q "$registry/base:1-$arch" >/dev/null
 done
-docker manifest create --amend "$registry/base:1" "$registry/base:1-amd64" "$registry/base:1-arm64" >/dev/null
-docker manifest push --purge "$registry/base:1" >/dev/null
+# Makes IMAGE an index of the images named after it, through buildah.
+make_index() {
+  local image=$1 list=slipway-bench-list-$$
+  shift
+  buildah manifest create "$list" >/dev/null
+  for member in "$@"; do buildah manifest add "$list" "docker://$member" >/dev/null; done
+  buildah manifest push --all=false "$list" "docker://$image" >/dev/null 2>&1
+  buildah manifest rm "$list" >/dev/null
+}
+make_index "$registry/base:1" "$registry/base:1-amd64" "$registry/base:1-arm64"
 
 # One service of 2 MB (2 random 1 MB files), COPY and a RUN over them, as in
-# the other pipeline benchmarks. Each command has a repository of its own.
+# the other pipeline benchmarks. Each command has a repository of its own and
+# a service name of its own (they share the registry, where a version is
+# published once).
 repo=$work/template
 git init -q --initial-branch=main "$repo"
-write_bench_service "$repo" svc 2 "$registry/base:1"
+for name in one two hand; do write_bench_service "$repo" "$name" 2 "$registry/base:1"; done
 git -C "$repo" add -A
 git -C "$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "one service"
 for name in one two hand; do
@@ -62,12 +73,12 @@ name=\$1
 repo=$work/repo-\$name
 round=\$(( \$(cat "$work/round-\$name") + 1 ))
 echo "\$round" >"$work/round-\$name"
-date +%s%N >"\$repo/svc/nonce"
+date +%s%N >"\$repo/\$name/nonce"
 case "\$name" in
   one) platforms='["linux/amd64"]' ;;
   *) platforms='["linux/amd64", "linux/arm64"]' ;;
 esac
-echo "[{\"service_name\": \"svc\", \"type\": \"Docker\", \"version\": \"1.\$round\", \"platforms\": \$platforms}]" >"\$repo/images.json"
+echo "[{\"service_name\": \"\$name\", \"type\": \"Docker\", \"version\": \"1.\$round\", \"platforms\": \$platforms}]" >"\$repo/images.json"
 git -C "\$repo" add -A
 git -C "\$repo" -c user.name=bench -c user.email=bench@localhost commit -qm "round \$round"
 git -C "\$repo" rev-parse HEAD >"$work/head-\$name"
@@ -84,13 +95,13 @@ clone=\$(mktemp -d)
 trap 'rm -rf "\$clone"' EXIT
 git clone -q "file://$work/repo-hand" "\$clone/repo"
 version=1.\$(cat "$work/round-hand")
-image=$registry/hand-svc:\$version
+image=$registry/hand:\$version
 for arch in amd64 arm64; do
-  DOCKER_BUILDKIT=0 docker build -q --pull --platform linux/\$arch -t "\$image-\$arch" "\$clone/repo/svc" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q --pull --platform linux/\$arch -t "\$image-\$arch" "\$clone/repo/hand" >/dev/null
   docker push -q "\$image-\$arch" >/dev/null
 done
-docker manifest create "\$image" "\$image-amd64" "\$image-arm64" >/dev/null
-docker manifest push --purge "\$image" >/dev/null
+$(declare -f make_index)
+make_index "\$image" "\$image-amd64" "\$image-arm64"
 docker rmi "\$image-amd64" "\$image-arm64" >/dev/null
 SCRIPT
 chmod +x "$work/by-hand.sh"
@@ -103,26 +114,26 @@ start_bench_slipwayd two build/daemon/slipwayd "$registry" 1 bench/two "file://$
 two=$url
 trigger=bench/pipeline_trigger.sh
 
-names=("slipwayd, linux/amd64 only" "slipwayd, linux/amd64 + linux/arm64" "by hand: 2 x (docker build --platform, push), docker manifest create, push")
+names=("slipwayd, linux/amd64 only" "slipwayd, linux/amd64 + linux/arm64" "by hand: 2 x (docker build --platform, push), buildah manifest")
 for round in $(seq 1 "$runs"); do
   warmup=0
   [ "$round" = 1 ] && warmup=1
   echo "round $round of $runs" >&2
-  hyperfine --style none --shell bash --runs 1 --warmup "$warmup" \
+  hyperfine --show-output --shell bash --runs 1 --warmup "$warmup" \
     --prepare "$work/new-commit.sh one" --prepare "$work/new-commit.sh two" --prepare "$work/new-commit.sh hand" \
     --export-json "$work/round-$round.json" \
     -n "${names[0]}" "$trigger $one $secret bench/one $work/head-one" \
     -n "${names[1]}" "$trigger $two $secret bench/two $work/head-two" \
-    -n "${names[2]}" "$work/by-hand.sh" >/dev/null
+    -n "${names[2]}" "$work/by-hand.sh" >"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
 done
 
 # Every index slipwayd published names both platforms.
 latest=$(cat "$work/round-two")
 index=$(curl -fsS --cacert "$work/registry/ca.crt" \
   -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-  "https://$registry/v2/svc/manifests/1.$latest")
+  "https://$registry/v2/two/manifests/1.$latest")
 for arch in amd64 arm64; do
-  printf '%s' "$index" | grep -q "\"architecture\":\"$arch\"" || { echo "multi_platform: the index of svc:1.$latest names no $arch: $index" >&2; exit 1; }
+  printf '%s' "$index" | grep -q "\"architecture\":\"$arch\"" || { echo "multi_platform: the index of two:1.$latest names no $arch: $index" >&2; exit 1; }
 done
 
 out=bench/results/multi-platform.md
@@ -148,5 +159,5 @@ read -r single _ _ <<<"${rows[0]}"
     echo "| ${names[$i]} | $median | $lo–$hi | $(awk -v a="$median" -v b="$single" 'BEGIN {printf "%.2f", a / b}') |"
   done
   echo
-  echo "Checked: the last index slipwayd published (svc:1.$latest) names linux/amd64 and linux/arm64."
+  echo "Checked: the last index slipwayd published (two:1.$latest) names linux/amd64 and linux/arm64."
 } | tee "$out"

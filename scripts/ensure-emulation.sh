@@ -26,7 +26,7 @@ if command -v update-binfmts >/dev/null 2>&1; then
 fi
 if ! usable && [ -r /usr/lib/binfmt.d/qemu-aarch64.conf ] && [ ! -e "$entry" ]; then
   # The line systemd-binfmt would write; the F flag opens the interpreter now.
-  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register"
+  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register" || true
 fi
 if ! usable; then
   echo "ensure-emulation: could not register the arm64 emulator; $entry reads:" >&2

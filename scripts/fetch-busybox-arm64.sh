@@ -8,7 +8,7 @@ dir=$(realpath -m "${1:?usage: fetch-busybox-arm64.sh DIR}")
 [ -x "$dir/busybox-arm64" ] && exit 0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"  # apt's download user must be able to write here
+chmod 755 "$work"  # apt's own user reads the package lists it fetched through here
 mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial"
 touch "$work/status"
 apt_arm64=(apt-get -q -o "Dir::State=$work/state" -o "Dir::State::status=$work/status" -o "Dir::Cache=$work/cache"
@@ -23,5 +23,9 @@ fi
   exit 1
 }
 dpkg-deb -x "$work"/busybox-static_*_arm64.deb "$work/root"
+binary=$(find "$work/root" -path '*bin/busybox' -type f | head -n 1)
+[ -n "$binary" ] || { echo "fetch-busybox-arm64: no bin/busybox in busybox-static:arm64" >&2; exit 1; }
 mkdir -p "$dir"
-cp "$work/root/bin/busybox" "$dir/busybox-arm64"
+# Whole or not at all: the check at the top takes any file it finds.
+cp "$binary" "$dir/.busybox-arm64.partial"
+mv "$dir/.busybox-arm64.partial" "$dir/busybox-arm64"

@@ -2,8 +2,9 @@
 # The whole suite: unit tests, integration tests against the real Docker
 # engine, a TLS docker-registry and Git repositories on loopback, then the unit
 # tests again under ASan and UBSan and a bounded run of each fuzz target.
-# Installs and starts what it needs, and stops what it started. Arguments go
-# to ctest (e.g. -L unit).
+# Installs and starts what it needs, and stops what it started, except the
+# arm64 emulator registered in binfmt_misc, which stays as qemu-user-static's
+# installation would leave it. Arguments go to ctest (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

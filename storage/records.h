@@ -86,7 +86,6 @@ struct Job {
     std::string queuedAt, startedAt, finishedAt;
 };
 
-// One image from one commit.
 // One platform a build makes, and that platform's image once pushed.
 struct BuildPlatform {
     std::string platform;  // "linux/arm64"
@@ -101,6 +100,7 @@ struct BuildPlatform {
 std::string encodePlatforms(const std::vector<BuildPlatform>& platforms);
 std::vector<BuildPlatform> decodePlatforms(const std::string& text);
 
+// One image from one commit.
 struct Build {
     std::int64_t id = 0;
     std::int64_t jobId = 0;

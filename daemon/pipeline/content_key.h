@@ -17,8 +17,9 @@ struct ContentInputs {
     std::string tree;        // the service folder's Git tree id, 40 hex digits
     std::string dockerfile;  // relative to the service folder
     std::map<std::string, std::string> buildArgs;
-    // The platforms built for (images.json's "platforms", or builder.platforms);
-    // empty for the engine's own, as before platforms existed.
+    // The platforms built for (images.json's "platforms", or else
+    // builder.platforms, which so changes the key of every entry that names
+    // none); empty for the engine's own, as before platforms existed.
     std::vector<Platform> platforms;
 };
 

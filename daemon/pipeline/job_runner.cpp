@@ -179,8 +179,14 @@ void JobRunner::runJob(const Job& job) {
 
     std::vector<PlannedBuild> queued;
     int failures = 0;
-    for (const ServiceEntry& entry : entries) {
+    for (ServiceEntry entry : entries) {
         if (entry.error.empty() && succeeded(entry)) continue;
+        const std::vector<Platform>& platforms = entry.platforms.empty() ? settings_.platforms : entry.platforms;
+        if (entry.error.empty() && entry.platforms.empty()) {
+            // images.json checked its own platforms; builder.platforms is checked here.
+            const std::string problem = platformTagProblem(entry.version, platforms);
+            if (!problem.empty()) entry.error = entry.name + ": " + problem + " (builder.platforms)";
+        }
         Build build;
         build.jobId = job.id;
         build.deliveryId = job.deliveryId;
@@ -200,8 +206,7 @@ void JobRunner::runJob(const Job& job) {
             continue;
         }
         build.image = imageReference(settings_.registryHost, entry.name, entry.version);
-        PlannedBuild planned{build, entry, "", "", repo->url, entry.platforms.empty() ? settings_.platforms
-                                                                                      : entry.platforms};
+        PlannedBuild planned{build, entry, "", "", repo->url, platforms};
         for (const Platform& platform : planned.platforms) planned.build.platforms.push_back({platform.text(), ""});
         try {
             planned.tree = tree->folderTree(entry.name);
@@ -288,8 +293,18 @@ int JobRunner::runBuilds(const std::vector<PlannedBuild>& builds, const std::str
     return failures;
 }
 
-std::string JobRunner::buildAndPush(const BuildRequest& request, const Build& build, std::ostream& log,
-                                    std::string& leftover, const Retrying& retrying) {
+Platform JobRunner::enginePlatform(const Retrying& retrying) {
+    std::lock_guard<std::mutex> lock(enginePlatformMutex_);
+    if (!enginePlatform_) {
+        Platform native;
+        retrying([&] { native = backend_.ping(); }, false);
+        enginePlatform_ = native;
+    }
+    return *enginePlatform_;
+}
+
+std::string JobRunner::buildAndPush(const BuildRequest& request, const Platform& expected, const Build& build,
+                                    std::ostream& log, std::string& leftover, const Retrying& retrying) {
     std::string digest;
     // A build or push that finds its image, or a layer it builds on, removed
     // meanwhile runs once more (from the layer cache, so in moments): a
@@ -304,6 +319,23 @@ std::string JobRunner::buildAndPush(const BuildRequest& request, const Build& bu
                 retrying([&] { backend_.build(request, log); }, false);
             }
             leftover = request.image;
+            // Checked before anything is pushed. A FROM naming another
+            // platform's image makes an image of that platform whatever was
+            // asked; and the classic builder resolves a FROM to the engine's
+            // local copy of the tag, which a build for another platform may
+            // have replaced with that platform's (its --pull retags it).
+            Platform built;
+            retrying([&] { built = backend_.imagePlatform(request.image); }, false);
+            if (built != expected) {
+                throw std::runtime_error(
+                    request.image + " was built for " + built.text() + ", not " + expected.text() +
+                    (request.platform.empty()
+                         ? std::string(", the engine's own platform: a FROM names an image of another platform "
+                                       "(the engine's copy of a base can be one a build for another platform "
+                                       "pulled: docker pull it again), or name the platform in images.json's "
+                                       "\"platforms\"")
+                         : std::string(": a FROM names an image of one platform only")));
+            }
             if (stopping_) throw Interrupted();
             StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
             retrying([&] { digest = backend_.push(request.image, log); }, true);
@@ -332,30 +364,33 @@ std::string JobRunner::buildAndPush(const BuildRequest& request, const Build& bu
     return digest;
 }
 
-std::string JobRunner::buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Build& build,
-                                  std::ostream& log, std::string& leftover, std::vector<BuildPlatform>& platforms,
-                                  const Retrying& retrying) {
-    std::vector<PlatformImage> images;
-    for (const Platform& platform : planned.platforms) {
+std::string JobRunner::buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Platform& native,
+                                  const Build& build, std::ostream& log, std::string& leftover,
+                                  std::vector<BuildPlatform>& platforms, const Retrying& retrying) {
+    // The engine's own platform last: each platform's --pull leaves the
+    // engine's copies of the bases as that platform's, and builds that name
+    // no platform find them as their own again.
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < planned.platforms.size(); ++i) {
+        if (planned.platforms[i] != native) order.push_back(i);
+    }
+    for (std::size_t i = 0; i < planned.platforms.size(); ++i) {
+        if (planned.platforms[i] == native) order.push_back(i);
+    }
+    std::vector<PlatformImage> images(planned.platforms.size());
+    for (const std::size_t i : order) {
+        const Platform& platform = planned.platforms[i];
         BuildRequest one = request;
         one.image = build.image + "-" + platform.tagSuffix();
         one.platform = platform.text();
         log << "[slipway: " << platform.text() << ": building " << one.image << "]\n" << std::flush;
         const std::string failed = "; nothing is published under " + build.image;
         try {
-            const std::string digest = buildAndPush(one, build, log, leftover, retrying);
-            platforms.push_back({platform.text(), digest});
-            PlatformImage image;
-            retrying([&] { image = registry_.describe(build.service, digest); }, true);
-            // A FROM naming one platform's image (or a --platform of the
-            // Dockerfile's own) makes that platform's image whatever was asked:
-            // an index must not name it under another.
-            if (image.platform != platform) {
-                throw std::runtime_error("its image was built for " + image.platform.text() + ", not " +
-                                         platform.text() + " (does a FROM name an image of one platform only?)");
-            }
+            const std::string digest = buildAndPush(one, platform, build, log, leftover, retrying);
+            platforms[i].digest = digest;
             log << "[slipway: " << platform.text() << ": " << one.image << " is " << digest << "]\n";
-            images.push_back(image);
+            // Its media type and size, as the index names them.
+            retrying([&] { images[i] = registry_.describe(build.service, digest); }, true);
         } catch (const Interrupted&) {
             throw;
         } catch (const BackendError& e) {
@@ -394,8 +429,8 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     // The tag on the engine of an image built but not yet pushed: removed
     // should its push (or the build) fail.
     std::string leftover;
-    // The platforms built, each with its image's digest once pushed.
-    std::vector<BuildPlatform> platforms;
+    // The platforms it builds, each with its image's digest once pushed.
+    std::vector<BuildPlatform> platforms = build.platforms;
     // How the build ends, recorded once the try below is left: a store that
     // fails then must not turn a published image into a failed build
     // (JobRunner::run reports it instead).
@@ -467,11 +502,10 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             } else if (decision.action == ReleaseAction::Reuse) {
                 log << "[slipway: " << decision.reason << "]\n";
                 digest = decision.digest;
-                for (const Platform& platform : planned.platforms) {
-                    const auto named = published->platformDigests.find(platform.text());
-                    platforms.push_back({platform.text(), named != published->platformDigests.end()
-                                                              ? named->second
-                                                              : (published->index ? "" : digest)});
+                for (BuildPlatform& platform : platforms) {
+                    const auto named = published->platformDigests.find(platform.platform);
+                    platform.digest = named != published->platformDigests.end() ? named->second
+                                                                                : (published->index ? "" : digest);
                 }
                 reused = true;
                 mustBuild = false;
@@ -501,21 +535,19 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             };
             // Every platform is checked before the first is built: a host
             // without an emulator fails the build at once, saying how to fix it.
-            if (!planned.platforms.empty()) {
-                Platform native;
-                checkStopping();
-                retrying([&] { native = backend_.ping(); }, false);
-                for (const Platform& platform : planned.platforms) {
-                    const std::string problem = settings_.platformSupport.problem(platform, native);
-                    if (!problem.empty()) throw std::runtime_error(problem);
-                }
+            checkStopping();
+            const Platform native = enginePlatform(retrying);
+            for (const Platform& platform : planned.platforms) {
+                const std::string problem = settings_.platformSupport.problem(platform, native);
+                if (!problem.empty()) throw std::runtime_error(problem);
             }
             if (planned.platforms.size() <= 1) {
                 if (!planned.platforms.empty()) request.platform = planned.platforms.front().text();
-                digest = buildAndPush(request, build, log, leftover, retrying);
-                if (!planned.platforms.empty()) platforms = {{request.platform, digest}};
+                digest = buildAndPush(request, planned.platforms.empty() ? native : planned.platforms.front(), build,
+                                      log, leftover, retrying);
+                if (!platforms.empty()) platforms.front().digest = digest;
             } else {
-                digest = buildIndex(planned, request, build, log, leftover, platforms, retrying);
+                digest = buildIndex(planned, request, native, build, log, leftover, platforms, retrying);
             }
             try {
                 pointTags(true);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,21 +99,26 @@ private:
     // (and of the registry, when the second argument says so).
     using Retrying = std::function<void(const std::function<void()>& step, bool registryToo)>;
 
-    // Builds `request.image` and pushes it; returns the pushed digest. While
-    // the image is on the engine and not yet pushed, `leftover` names it (for
-    // the caller to remove should anything fail); once pushed it is removed
-    // unless keep_images.
-    std::string buildAndPush(const BuildRequest& request, const Build& build, std::ostream& log,
-                             std::string& leftover, const Retrying& retrying);
+    // The platform the engine runs on, asked once.
+    Platform enginePlatform(const Retrying& retrying);
+
+    // Builds `request.image`, checks that the image is of platform
+    // `expected`, and pushes it; returns the pushed digest. While the image
+    // is on the engine and not yet pushed, `leftover` names it (for the caller
+    // to remove should anything fail); once pushed it is removed unless
+    // keep_images.
+    std::string buildAndPush(const BuildRequest& request, const Platform& expected, const Build& build,
+                             std::ostream& log, std::string& leftover, const Retrying& retrying);
 
     // Builds and pushes each of `planned`'s platforms as
-    // <version>-<os>-<arch>, checks that each image is of its platform, then
-    // writes the index naming them under the version; returns its digest.
-    // `platforms` gets each platform's digest as it is pushed. A platform that
-    // fails throws, naming it, before anything is written under the version.
-    std::string buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Build& build,
-                           std::ostream& log, std::string& leftover, std::vector<BuildPlatform>& platforms,
-                           const Retrying& retrying);
+    // <version>-<os>-<arch> (the engine's own, `native`, last), then writes
+    // the index naming them, in the order images.json gives, under the
+    // version; returns its digest. `platforms` (one per planned platform)
+    // gets each one's digest as it is pushed. A platform that fails throws,
+    // naming it, before anything is written under the version.
+    std::string buildIndex(const PlannedBuild& planned, const BuildRequest& request, const Platform& native,
+                           const Build& build, std::ostream& log, std::string& leftover,
+                           std::vector<BuildPlatform>& platforms, const Retrying& retrying);
 
     // Records the end of `job` or `build` in the store, then announces it.
     void finishJob(Job job, RunState state, const std::string& error);
@@ -139,6 +145,8 @@ private:
     ImageRegistry& registry_;
     BuildEvents& events_;
     std::atomic<bool> stopping_{false};
+    std::mutex enginePlatformMutex_;
+    std::optional<Platform> enginePlatform_;
 };
 
 }  // namespace slipway

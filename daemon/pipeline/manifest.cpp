@@ -168,17 +168,10 @@ void readOptional(const Poco::JSON::Object& object, const std::string& where, Se
             entry.error = where + ": platforms: " + e.what();
             return;
         }
-        // Each platform's image is pushed as <version>-<platform> before the
-        // index names it: that tag must be one too.
-        if (entry.platforms.size() > 1) {
-            for (const Platform& platform : entry.platforms) {
-                const std::string tag = entry.version + "-" + platform.tagSuffix();
-                if (!isValidTag(tag)) {
-                    entry.error = where + ": version \"" + entry.version + "\" is too long for the tag of its " +
-                                  platform.text() + " image, \"" + tag + "\" (at most 128 characters)";
-                    return;
-                }
-            }
+        const std::string problem = platformTagProblem(entry.version, entry.platforms);
+        if (!problem.empty()) {
+            entry.error = where + ": " + problem;
+            return;
         }
     }
 }
@@ -239,6 +232,18 @@ ServiceEntry readEntry(const Poco::Dynamic::Var& item, std::size_t index) {
 }
 
 }  // namespace
+
+std::string platformTagProblem(const std::string& version, const std::vector<Platform>& platforms) {
+    if (platforms.size() < 2) return {};
+    for (const Platform& platform : platforms) {
+        const std::string tag = version + "-" + platform.tagSuffix();
+        if (!isValidTag(tag)) {
+            return "version \"" + version + "\" is too long for the tag of its " + platform.text() + " image, \"" +
+                   tag + "\" (at most 128 characters)";
+        }
+    }
+    return {};
+}
 
 std::vector<ServiceEntry> parseManifest(const std::string& text) {
     if (text.size() > kMaxManifestBytes) {

@@ -43,4 +43,9 @@ inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
 // text is too large, not JSON, nested too deep, or not an array.
 std::vector<ServiceEntry> parseManifest(const std::string& text);
 
+// With more than one platform, each one's image is pushed as
+// <version>-<os>-<arch> before the index names it, and that must be a tag
+// too: empty when it is for every platform, otherwise what is wrong.
+std::string platformTagProblem(const std::string& version, const std::vector<Platform>& platforms);
+
 }  // namespace slipway

@@ -281,11 +281,9 @@ PlatformImage RegistryClient::describe(const std::string& repository, const std:
             throw RegistryError(what + ": not the manifest of one image (" + image.mediaType + ")", false);
         }
         const Poco::JSON::Object::Ptr config = configuration(repository, *document, what);
-        image.platform.os = config->optValue<std::string>("os", "");
-        image.platform.architecture = config->optValue<std::string>("architecture", "");
-        image.platform.variant = config->optValue<std::string>("variant", "");
-        // Docker writes arm64's one variant or leaves it out; both are linux/arm64.
-        if (image.platform.architecture == "arm64" && image.platform.variant == "v8") image.platform.variant.clear();
+        image.platform = platformNamed(config->optValue<std::string>("os", ""),
+                                       config->optValue<std::string>("architecture", ""),
+                                       config->optValue<std::string>("variant", ""));
         if (image.platform.os.empty() || image.platform.architecture.empty()) {
             throw RegistryError(what + ": its configuration names no os and architecture", false);
         }

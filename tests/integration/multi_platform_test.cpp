@@ -114,12 +114,26 @@ TEST_P(MultiPlatform, AnEntryForTwoPlatformsPublishesAnIndexThatPullsAndRunsOnEa
     EXPECT_NE(ready.find("\"linux/arm64\""), std::string::npos) << ready;
 
     // The same content again: the index is reused, nothing is built or pushed.
-    const std::string again = git_->commit({{"README.md", "unrelated\n"}});
+    // Beside it, a service that names no platform builds FROM the same base:
+    // the engine's own platform was built last, so the engine's copy of the
+    // base is its own again, and the build (checked before its push) succeeds.
+    const std::string plain = unique("mp-plain");
+    std::string both = entry(name, "1.0");
+    both.pop_back();
+    both += R"(, {"service_name": ")" + plain + R"(", "type": "Docker", "version": "1.0"}])";
+    const std::string again = git_->commit(files({machineService(plain, "uname -m > /machine"), {{"images.json", both}}}));
     const Poco::JSON::Object::Ptr reused = daemon.waitForJob(deliverMerge(again, "mp-again-" + GetParam()));
-    ASSERT_EQ(reused->getValue<std::string>("state"), "succeeded");
-    EXPECT_TRUE(onlyBuild(reused)->getValue<bool>("reused"));
-    EXPECT_EQ(onlyBuild(reused)->getValue<std::string>("digest"), index->digest);
+    ASSERT_EQ(reused->getValue<std::string>("state"), "succeeded") << reused->get("error").toString();
+    std::map<std::string, Poco::JSON::Object::Ptr> builds;
+    for (unsigned i = 0; i < reused->getArray("builds")->size(); ++i) {
+        const Poco::JSON::Object::Ptr b = reused->getArray("builds")->getObject(i);
+        builds[b->getValue<std::string>("service")] = b;
+    }
+    EXPECT_TRUE(builds.at(name)->getValue<bool>("reused"));
+    EXPECT_EQ(builds.at(name)->getValue<std::string>("digest"), index->digest);
     EXPECT_EQ(IntegrationEnvironment::registry().manifestDigest(name, "1.0"), index->digest);
+    EXPECT_FALSE(builds.at(plain)->getValue<bool>("reused"));
+    EXPECT_EQ(builds.at(plain)->getArray("platforms")->size(), 0u);
 }
 
 TEST_P(MultiPlatform, ADockerfileThatFailsOnArm64OnlyPublishesNothingUnderTheVersion) {
@@ -137,8 +151,13 @@ TEST_P(MultiPlatform, ADockerfileThatFailsOnArm64OnlyPublishesNothingUnderTheVer
               std::string::npos)
         << error;
     EXPECT_TRUE(build->isNull("digest"));
-    // Only amd64's own tag, which no one deploys: neither the version nor latest.
-    EXPECT_EQ(IntegrationEnvironment::registry().tags(name), (std::vector<std::string>{"1.0-linux-amd64"}));
+    // arm64 is built first (the engine's own platform last), so nothing at all:
+    // neither the version nor latest nor a platform's tag.
+    EXPECT_EQ(IntegrationEnvironment::registry().tags(name), std::vector<std::string>{});
+    const Poco::JSON::Array::Ptr platforms = build->getArray("platforms");
+    ASSERT_EQ(platforms->size(), 2u);
+    EXPECT_TRUE(platforms->getObject(0)->isNull("digest"));
+    EXPECT_TRUE(platforms->getObject(1)->isNull("digest"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MultiPlatform, ::testing::Values("cli", "api"));

@@ -47,6 +47,15 @@ TEST(Platform, RefusesWhatDockerWouldNotBuildNamingWhatIsWrong) {
     EXPECT_NE(refusal("linux/").find("unknown architecture"), std::string::npos);
 }
 
+TEST(Platform, ReadsAnImagesPlatformAsDockerMatchesIt) {
+    EXPECT_EQ(platformNamed("linux", "arm64", "v8"), parsePlatform("linux/arm64"));
+    EXPECT_EQ(platformNamed("linux", "arm", ""), parsePlatform("linux/arm/v7"));
+    EXPECT_EQ(platformNamed("linux", "arm", "v6"), parsePlatform("linux/arm/v6"));
+    // Never throws: an unknown architecture just matches nothing slipway builds.
+    EXPECT_EQ(platformNamed("linux", "sparc64", "").text(), "linux/sparc64");
+    for (const Platform& known : knownPlatforms()) EXPECT_EQ(parsePlatform(known.text()), known) << known.text();
+}
+
 TEST(Platform, AListNamesNoPlatformTwice) {
     EXPECT_EQ(parsePlatforms({"linux/amd64", "linux/arm64"}).size(), 2u);
     try {
@@ -103,7 +112,8 @@ TEST_F(PlatformSupportTest, ListsWhatCanBeBuiltOwnPlatformFirst) {
     write("qemu-aarch64", "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n");
     write("qemu-arm", "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: PF\n");
     EXPECT_EQ(PlatformSupport(dir_.path()).buildable(native_),
-              (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/386"}));
+              (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5",
+                                        "linux/386"}));
     EXPECT_EQ(PlatformSupport(dir_.path(), false).buildable(native_), (std::vector<std::string>{"linux/amd64"}));
 }
 

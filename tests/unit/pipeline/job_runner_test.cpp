@@ -57,8 +57,7 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = platformOf.find(digest);
         if (it == platformOf.end()) throw RegistryError("no " + repository + "@" + digest, false);
-        const std::string platform = builtFor.empty() ? it->second : builtFor;
-        return {parsePlatform(platform), digest, "application/vnd.docker.distribution.manifest.v2+json", 500};
+        return {parsePlatform(it->second), digest, "application/vnd.docker.distribution.manifest.v2+json", 500};
     }
     std::string publishIndex(const std::string& repository, const std::string& tag,
                              const std::vector<PlatformImage>& images) override {
@@ -80,7 +79,6 @@ public:
     std::vector<std::string> retagged;
     std::vector<std::string> indexes;            // "service:tag" of each index written
     std::map<std::string, std::string> platformOf;  // digest -> the platform its image was built for
-    std::string builtFor;  // when set, every image says it was built for this platform
     int finds = 0;
     int failures = 0;  // lookups that fail as an unavailable registry does, first
 
@@ -89,7 +87,8 @@ private:
 };
 
 // Builds take a while and count how many run at once; an image whose name
-// contains "broken" fails to build (with "armbroken", only for linux/arm64),
+// contains "broken" fails to build (with "armbroken", only for linux/arm64;
+// with "amdbroken", only for linux/amd64),
 // one whose name contains "flaky" finds the engine unreachable the first
 // time. Pushes and removes succeed at once; an image built for a platform is
 // pushed with a digest of that platform's own.
@@ -131,7 +130,11 @@ public:
         if (request.image.find("armbroken") != std::string::npos && request.platform == "linux/arm64") {
             throw BackendError("docker build of " + request.image + ": exec format error");
         }
-        if (request.image.find("broken") != std::string::npos && request.image.find("armbroken") == std::string::npos) {
+        if (request.image.find("amdbroken") != std::string::npos && request.platform == "linux/amd64") {
+            throw BackendError("docker build of " + request.image + ": exit status 1");
+        }
+        if (request.image.find("broken") != std::string::npos && request.image.find("armbroken") == std::string::npos &&
+            request.image.find("amdbroken") == std::string::npos) {
             throw BackendError("docker build of " + request.image + ": exit status 1");
         }
     }
@@ -154,6 +157,12 @@ public:
         std::lock_guard<std::mutex> lock(labelsMutex_);
         removed.push_back(image);
     }
+    Platform imagePlatform(const std::string& image) override {
+        std::lock_guard<std::mutex> lock(labelsMutex_);
+        if (!builtFor.empty()) return parsePlatform(builtFor);
+        const std::string& platform = platformOf[image];
+        return parsePlatform(platform.empty() ? "linux/amd64" : platform);
+    }
     std::vector<LocalImage> taggedImages(const std::string&, const std::string&) override { return {}; }
     Platform ping() override { return {"linux", "amd64", ""}; }
     void abort() override {}
@@ -167,6 +176,8 @@ public:
     std::map<std::string, std::map<std::string, std::string>> argsOf;
     std::map<std::string, std::string> platformOf;  // each image's last build's --platform
     std::vector<std::string> built, pushes, removed;  // images, in order
+    // When set, every image is of this platform, as a FROM naming one platform's image makes it.
+    std::string builtFor;
     int running() const { return running_; }
 
     // Builds and pushes that fail as if an image they need had been removed meanwhile.
@@ -522,7 +533,8 @@ TEST_F(JobRunnerTest, EachPlatformIsPushedThenTheVersionBecomesAnIndexOfThem) {
         {{"a/Dockerfile", "FROM scratch\n"}, {"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/arm64"])") + "]"}});
     const Job job = run(sha, 1);
     ASSERT_EQ(job.state, RunState::Succeeded) << job.error;
-    EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0-linux-amd64", "localhost:5999/a:1.0-linux-arm64"}));
+    // The engine's own platform last, so that the bases it pulled are its own afterwards.
+    EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0-linux-arm64", "localhost:5999/a:1.0-linux-amd64"}));
     EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0-linux-arm64"], "linux/arm64");
     EXPECT_EQ(backend_.removed, backend_.pushes) << "each platform's image leaves the engine once pushed";
     EXPECT_EQ(registry_.indexes, (std::vector<std::string>{"a:1.0"}));
@@ -576,12 +588,28 @@ TEST_F(JobRunnerTest, APlatformThatFailsFailsTheBuildAndPublishesNothingUnderThe
               0u)
         << build.error;
     EXPECT_EQ(build.digest, "");
-    EXPECT_EQ(build.platforms, (std::vector<BuildPlatform>{{"linux/amd64", "sha256:" + std::string(64, 'b')}}))
-        << "what was pushed is said";
+    EXPECT_EQ(build.platforms, (std::vector<BuildPlatform>{{"linux/amd64", ""}, {"linux/arm64", ""}}))
+        << "every platform named, none pushed";
+    EXPECT_TRUE(backend_.pushes.empty());
     EXPECT_EQ(registry_.tags.count("armbroken:1.0"), 0u);
     EXPECT_EQ(registry_.tags.count("armbroken:latest"), 0u);
     EXPECT_TRUE(registry_.indexes.empty());
-    EXPECT_EQ(backend_.pushes, (std::vector<std::string>{"localhost:5999/armbroken:1.0-linux-amd64"}));
+
+    // Failing on the engine's own platform, after arm64 was pushed: still nothing under the version.
+    const std::string both = git_.commit({{"amdbroken/Dockerfile", "FROM scratch\n"},
+                                          {"images.json", "[" + platformEntry("amdbroken", "") + "]"}});
+    const Build second = store_.buildsOfJob(run(both, 1).id).at(0);
+    EXPECT_EQ(second.error.rfind("linux/amd64: docker build of localhost:5999/amdbroken:1.0-linux-amd64: exit status 1; "
+                                 "nothing is published under localhost:5999/amdbroken:1.0",
+                                 0),
+              0u)
+        << second.error;
+    EXPECT_EQ(second.platforms,
+              (std::vector<BuildPlatform>{{"linux/amd64", ""}, {"linux/arm64", "sha256:" + std::string(64, 'c')}}))
+        << "what was pushed is said";
+    EXPECT_EQ(registry_.tags.count("amdbroken:1.0"), 0u);
+    EXPECT_EQ(registry_.tags.count("amdbroken:1.0-linux-arm64"), 1u);
+    EXPECT_TRUE(registry_.indexes.empty());
 }
 
 TEST_F(JobRunnerTest, APlatformWithoutAnEmulatorFailsAtOnceSayingHowToFixIt) {
@@ -596,16 +624,35 @@ TEST_F(JobRunnerTest, APlatformWithoutAnEmulatorFailsAtOnceSayingHowToFixIt) {
     EXPECT_TRUE(backend_.built.empty()) << "not even the platform that could be built";
 }
 
-TEST_F(JobRunnerTest, AnImageOfAnotherPlatformThanAskedIsNeverIndexed) {
+TEST_F(JobRunnerTest, AnImageOfAnotherPlatformThanAskedIsNeverPushed) {
     const std::string sha = git_.commit({{"a/Dockerfile", "FROM scratch\n"},
                                          {"images.json", "[" + platformEntry("a", R"(["linux/amd64", "linux/arm64"])") + "]"}});
-    registry_.builtFor = "linux/amd64";  // as a FROM naming an amd64-only image makes every platform's
+    backend_.builtFor = "linux/amd64";  // as a FROM naming an amd64-only image makes every platform's
     const Job job = run(sha, 1);
     EXPECT_EQ(job.state, RunState::Failed);
     const Build build = store_.buildsOfJob(job.id).at(0);
-    EXPECT_EQ(build.error.rfind("linux/arm64: its image was built for linux/amd64, not linux/arm64", 0), 0u) << build.error;
-    EXPECT_TRUE(registry_.indexes.empty());
-    EXPECT_EQ(registry_.tags.count("a:1.0"), 0u);
+    EXPECT_EQ(build.error.rfind("linux/arm64: localhost:5999/a:1.0-linux-arm64 was built for linux/amd64, not "
+                                "linux/arm64: a FROM names an image of one platform only; nothing is published",
+                                0),
+              0u)
+        << build.error;
+    EXPECT_TRUE(backend_.pushes.empty());
+    EXPECT_EQ(backend_.removed, (std::vector<std::string>{"localhost:5999/a:1.0-linux-arm64"}))
+        << "the image of the wrong platform does not stay on the engine";
+
+    // An entry that names no platform is checked against the engine's own:
+    // its published version must never be another platform's.
+    backend_.builtFor = "linux/arm64";
+    const Job plain = run(commitServices({"b"}), 1);
+    const Build other = store_.buildsOfJob(plain.id).at(0);
+    EXPECT_EQ(other.error.rfind("localhost:5999/b:1.0 was built for linux/arm64, not linux/amd64, the engine's own "
+                                "platform: a FROM names an image of another platform",
+                                0),
+              0u)
+        << other.error;
+    EXPECT_NE(other.error.find("docker pull it again"), std::string::npos) << other.error;
+    EXPECT_TRUE(backend_.pushes.empty());
+    EXPECT_EQ(registry_.tags.count("b:1.0"), 0u);
 }
 
 TEST_F(JobRunnerTest, OnePlatformIsBuiltForItWithoutAnIndex) {
@@ -618,6 +665,20 @@ TEST_F(JobRunnerTest, OnePlatformIsBuiltForItWithoutAnIndex) {
     EXPECT_TRUE(registry_.indexes.empty());
     EXPECT_EQ(store_.buildsOfJob(job.id).at(0).platforms,
               (std::vector<BuildPlatform>{{"linux/arm64", "sha256:" + std::string(64, 'c')}}));
+}
+
+TEST_F(JobRunnerTest, BuilderPlatformsMustLeaveEveryPlatformATag) {
+    const std::string version(120, 'v');
+    const std::string sha = git_.commit(
+        {{"a/Dockerfile", "FROM scratch\n"},
+         {"images.json", R"([{"service_name": "a", "type": "Docker", "version": ")" + version + R"("}])"}});
+    platforms_ = parsePlatforms({"linux/amd64", "linux/arm64"});
+    const Job job = run(sha, 1);
+    EXPECT_EQ(job.state, RunState::Failed);
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    EXPECT_EQ(build.error, "a: version \"" + version + "\" is too long for the tag of its linux/amd64 image, \"" +
+                               version + "-linux-amd64\" (at most 128 characters) (builder.platforms)");
+    EXPECT_TRUE(backend_.built.empty());
 }
 
 }  // namespace

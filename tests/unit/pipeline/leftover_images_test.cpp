@@ -26,6 +26,7 @@ public:
         return found;
     }
     Platform ping() override { return {"linux", "amd64", ""}; }
+    Platform imagePlatform(const std::string&) override { return {"linux", "amd64", ""}; }
     void abort() override {}
 
     std::vector<LocalImage> images;
