@@ -198,9 +198,10 @@ Platform DockerApiBackend::imagePlatform(const std::string& image) {
     try {
         // {"Os": "linux", "Architecture": "arm64", "Variant": "v8", ...}
         const Poco::JSON::Object::Ptr inspected = Poco::JSON::Parser().parse(answer).extract<Poco::JSON::Object::Ptr>();
-        return platformNamed(inspected->optValue<std::string>("Os", ""),
-                             inspected->optValue<std::string>("Architecture", ""),
-                             inspected->optValue<std::string>("Variant", ""));
+        const std::string os = inspected->optValue<std::string>("Os", "");
+        const std::string architecture = inspected->optValue<std::string>("Architecture", "");
+        if (os.empty() || architecture.empty()) throw BackendError(step + ": the engine names no os and architecture");
+        return platformNamed(os, architecture, inspected->optValue<std::string>("Variant", ""));
     } catch (const Poco::Exception& e) {
         throw BackendError(step + ": not the answer of a Docker engine: " + e.displayText());
     }

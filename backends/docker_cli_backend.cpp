@@ -43,6 +43,25 @@ private:
     DockerOutputScanner& scanner_;
 };
 
+// The platform in docker's `output`: the line "platform=<os>/<architecture>/<variant>"
+// its --format printed (the output may hold warnings of the CLI's own too).
+Platform platformLine(const std::string& step, const std::string& output) {
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        line = Poco::trim(line);
+        if (line.rfind("platform=", 0) != 0) continue;
+        const std::string text = line.substr(9);
+        const std::string::size_type first = text.find('/');
+        const std::string::size_type second = first == std::string::npos ? first : text.find('/', first + 1);
+        const std::string os = text.substr(0, first);
+        const std::string architecture =
+            first == std::string::npos ? "" : text.substr(first + 1, second == std::string::npos ? second : second - first - 1);
+        if (os.empty() || architecture.empty()) break;
+        return platformNamed(os, architecture, second == std::string::npos ? "" : text.substr(second + 1));
+    }
+    throw BackendError(step + ": no os and architecture in docker's answer: " + output.substr(0, 300));
+}
+
 }  // namespace
 
 DockerCliBackend::DockerCliBackend(DockerCliSettings settings) : settings_(std::move(settings)) {}
@@ -199,25 +218,19 @@ void DockerCliBackend::remove(const std::string& image, std::ostream& log) {
 
 Platform DockerCliBackend::imagePlatform(const std::string& image) {
     std::ostringstream answer;
-    run("docker image inspect of " + image,
-        {"image", "inspect", "--format", "{{.Os}} {{.Architecture}} {{.Variant}}", "--", image}, settings_.pushTimeout,
-        answer);
-    // "linux arm64 v8", the variant empty for most
-    std::istringstream fields(answer.str());
-    std::string os, architecture, variant;
-    fields >> os >> architecture >> variant;
-    return platformNamed(os, architecture, variant);
+    const std::string step = "docker image inspect of " + image;
+    run(step, {"image", "inspect", "--format", "platform={{.Os}}/{{.Architecture}}/{{.Variant}}", "--", image},
+        settings_.pushTimeout, answer);
+    return platformLine(step, answer.str());
 }
 
 void DockerCliBackend::abort() { children_.killAll(); }
 
 Platform DockerCliBackend::ping() {
     std::ostringstream answer;
-    run("docker version", {"version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"}, std::chrono::seconds(5), answer);
-    // "linux/amd64"
-    const std::string text = Poco::trim(answer.str());
-    const std::string::size_type slash = text.find('/');
-    return platformNamed(text.substr(0, slash), slash == std::string::npos ? "" : text.substr(slash + 1), "");
+    run("docker version", {"version", "--format", "platform={{.Server.Os}}/{{.Server.Arch}}/"}, std::chrono::seconds(5),
+        answer);
+    return platformLine("docker version", answer.str());
 }
 
 }  // namespace slipway

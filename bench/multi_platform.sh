@@ -127,7 +127,7 @@ for round in $(seq 1 "$runs"); do
     -n "${names[2]}" "$work/by-hand.sh" >"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
 done
 
-# Every index slipwayd published names both platforms.
+# The last index slipwayd published names both platforms.
 latest=$(cat "$work/round-two")
 index=$(curl -fsS --cacert "$work/registry/ca.crt" \
   -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \

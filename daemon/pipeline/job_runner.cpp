@@ -185,7 +185,10 @@ void JobRunner::runJob(const Job& job) {
         if (entry.error.empty() && entry.platforms.empty()) {
             // images.json checked its own platforms; builder.platforms is checked here.
             const std::string problem = platformTagProblem(entry.version, platforms);
-            if (!problem.empty()) entry.error = entry.name + ": " + problem + " (builder.platforms)";
+            if (!problem.empty()) {
+                entry.error = entry.name + ": with builder.platforms, " + problem +
+                              "; shorten the version, or give the entry \"platforms\" of its own";
+            }
         }
         Build build;
         build.jobId = job.id;
@@ -294,13 +297,60 @@ int JobRunner::runBuilds(const std::vector<PlannedBuild>& builds, const std::str
 }
 
 Platform JobRunner::enginePlatform(const Retrying& retrying) {
-    std::lock_guard<std::mutex> lock(enginePlatformMutex_);
-    if (!enginePlatform_) {
-        Platform native;
-        retrying([&] { native = backend_.ping(); }, false);
-        enginePlatform_ = native;
+    {
+        std::lock_guard<std::mutex> lock(enginePlatformMutex_);
+        if (enginePlatform_) return *enginePlatform_;
     }
-    return *enginePlatform_;
+    // Asked without the lock: while the engine is down, each build waits out
+    // its own retries, not the others' too.
+    Platform native;
+    retrying([&] { native = backend_.ping(); }, false);
+    std::lock_guard<std::mutex> lock(enginePlatformMutex_);
+    enginePlatform_ = native;
+    return native;
+}
+
+void JobRunner::checkPlatform(const BuildRequest& request, const Platform& expected, std::ostream& log,
+                               const Retrying& retrying) {
+    // The variant is not compared: an arm/v7 image built FROM an arm/v6 base
+    // says v6, and runs on v7.
+    auto sameMachine = [](const Platform& a, const Platform& b) {
+        return a.os == b.os && a.architecture == b.architecture;
+    };
+    Platform built;
+    retrying([&] { built = backend_.imagePlatform(request.image); }, false);
+    if (sameMachine(built, expected)) return;
+    if (!request.platform.empty()) {
+        // An index must never name an image under another platform than its own.
+        throw std::runtime_error(request.image + " was built for " + built.text() + ", not " + expected.text() +
+                                 ": a FROM names an image of one platform only");
+    }
+    // A build that names no platform. The classic builder takes the engine's
+    // copy of a base tag, which a build for another platform may have left as
+    // that platform's (its --pull retags it): built again for the engine's
+    // own platform, its bases pulled for it.
+    log << "\n[slipway: " << request.image << " was built for " << built.text() << ", not the engine's own "
+        << expected.text() << "; building it again with --platform " << expected.text()
+        << " --pull, as a base on the engine may be another platform's]\n"
+        << std::flush;
+    BuildRequest native = request;
+    native.platform = expected.text();
+    try {
+        retrying([&] { backend_.build(native, log); }, false);
+        retrying([&] { built = backend_.imagePlatform(request.image); }, false);
+    } catch (const BackendError& e) {
+        if (stopping_) throw;
+        // A base only on the engine cannot be pulled: the first image stays.
+        log << "\n[slipway: building it again failed (" << e.what() << "); the first image stays]\n";
+    }
+    if (!sameMachine(built, expected)) {
+        // Its Dockerfile asks for another platform's image (FROM --platform=...): as before platforms existed.
+        log << "[slipway: warning: " << request.image << " is an image for " << built.text() << ", not "
+            << expected.text() << ", as its Dockerfile makes it; pushed as it is (name the platform in images.json's "
+            << "\"platforms\" to say so)]\n";
+        logger().warning(request.image + " is an image for " + built.text() + ", not the engine's " +
+                         expected.text());
+    }
 }
 
 std::string JobRunner::buildAndPush(const BuildRequest& request, const Platform& expected, const Build& build,
@@ -319,23 +369,7 @@ std::string JobRunner::buildAndPush(const BuildRequest& request, const Platform&
                 retrying([&] { backend_.build(request, log); }, false);
             }
             leftover = request.image;
-            // Checked before anything is pushed. A FROM naming another
-            // platform's image makes an image of that platform whatever was
-            // asked; and the classic builder resolves a FROM to the engine's
-            // local copy of the tag, which a build for another platform may
-            // have replaced with that platform's (its --pull retags it).
-            Platform built;
-            retrying([&] { built = backend_.imagePlatform(request.image); }, false);
-            if (built != expected) {
-                throw std::runtime_error(
-                    request.image + " was built for " + built.text() + ", not " + expected.text() +
-                    (request.platform.empty()
-                         ? std::string(", the engine's own platform: a FROM names an image of another platform "
-                                       "(the engine's copy of a base can be one a build for another platform "
-                                       "pulled: docker pull it again), or name the platform in images.json's "
-                                       "\"platforms\"")
-                         : std::string(": a FROM names an image of one platform only")));
-            }
+            checkPlatform(request, expected, log, retrying);
             if (stopping_) throw Interrupted();
             StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
             retrying([&] { digest = backend_.push(request.image, log); }, true);

@@ -102,8 +102,15 @@ private:
     // The platform the engine runs on, asked once.
     Platform enginePlatform(const Retrying& retrying);
 
-    // Builds `request.image`, checks that the image is of platform
-    // `expected`, and pushes it; returns the pushed digest. While the image
+    // Checks, before its push, that the image `request` built is of platform
+    // `expected` (os and architecture). One built for a platform that is not
+    // throws; one built for none is built again for `expected` with its bases
+    // pulled, and pushed with a warning if it still is not (its Dockerfile
+    // asks for another platform's image).
+    void checkPlatform(const BuildRequest& request, const Platform& expected, std::ostream& log,
+                       const Retrying& retrying);
+
+    // Builds `request.image`, checks its platform (checkPlatform), and pushes it; returns the pushed digest. While the image
     // is on the engine and not yet pushed, `leftover` names it (for the caller
     // to remove should anything fail); once pushed it is removed unless
     // keep_images.

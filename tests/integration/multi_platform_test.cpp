@@ -158,6 +158,24 @@ TEST_P(MultiPlatform, ADockerfileThatFailsOnArm64OnlyPublishesNothingUnderTheVer
     ASSERT_EQ(platforms->size(), 2u);
     EXPECT_TRUE(platforms->getObject(0)->isNull("digest"));
     EXPECT_TRUE(platforms->getObject(1)->isNull("digest"));
+
+    // The arm64 build's --pull left the engine's copy of the base as arm64's.
+    // A service that names no platform, FROM it, is built again for the
+    // engine's own platform and published as that, not as arm64.
+    const std::string plain = unique("mp-after");
+    const std::string next = git_->commit(files(
+        {machineService(plain, "uname -m > /machine"),
+         {{"images.json", R"([{"service_name": ")" + plain + R"(", "type": "Docker", "version": "1.0"}])"}}}));
+    const Poco::JSON::Object::Ptr after = daemon.waitForJob(deliverMerge(next, "mp-after-" + GetParam()));
+    ASSERT_EQ(after->getValue<std::string>("state"), "succeeded") << after->get("error").toString();
+    const Poco::JSON::Object::Ptr rebuilt = onlyBuild(after);
+    RegistryClient client({IntegrationEnvironment::registry().host(), "", ""}, std::chrono::seconds(30));
+    EXPECT_EQ(client.describe(plain, rebuilt->getValue<std::string>("digest")).platform.text(), "linux/amd64");
+    const std::string log =
+        daemon.get("/api/builds/" + std::to_string(rebuilt->getValue<std::int64_t>("id")) + "/log").body;
+    EXPECT_NE(log.find("was built for linux/arm64, not the engine's own linux/amd64; building it again"),
+              std::string::npos)
+        << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MultiPlatform, ::testing::Values("cli", "api"));

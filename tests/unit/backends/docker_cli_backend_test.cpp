@@ -62,6 +62,20 @@ TEST_F(DockerCliBackendTest, BuildsForAPlatformPullingItsBasesAfresh) {
     EXPECT_NE(calls().find("--platform linux/arm64 --pull -- " + dir_.path()), std::string::npos) << calls();
 }
 
+TEST_F(DockerCliBackendTest, ReadsAnImagesPlatformAmongWhateverElseDockerSays) {
+    DockerCliBackend backend(settings_);
+    dir_.write("parent-localhost:5443/api:1", "WARNING: some notice of the CLI's own\nplatform=linux/arm64/v8\n");
+    EXPECT_EQ(backend.imagePlatform("localhost:5443/api:1").text(), "linux/arm64");
+    EXPECT_NE(calls().find("image inspect --format platform={{.Os}}/{{.Architecture}}/{{.Variant}} -- "
+                           "localhost:5443/api:1"),
+              std::string::npos)
+        << calls();
+    dir_.write("parent-localhost:5443/api:1", "platform=linux/arm/\n");
+    EXPECT_EQ(backend.imagePlatform("localhost:5443/api:1").text(), "linux/arm/v7");
+    dir_.write("parent-localhost:5443/api:1", "platform=//\n");
+    EXPECT_THROW(backend.imagePlatform("localhost:5443/api:1"), BackendError);
+}
+
 TEST_F(DockerCliBackendTest, LogsInWithThePasswordOnStdinBeforePushing) {
     settings_.registry = {"localhost:5443", "ci-bot", kPassword};
     DockerCliBackend backend(settings_);

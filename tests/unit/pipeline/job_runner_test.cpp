@@ -63,7 +63,9 @@ public:
                              const std::vector<PlatformImage>& images) override {
         std::lock_guard<std::mutex> lock(mutex_);
         PublishedImage index{"sha256:" + std::string(64, 'e'), {}, true, {}};
+        indexOrder.clear();
         for (const PlatformImage& image : images) {
+            indexOrder.push_back(image.platform.text());
             index.platformDigests[image.platform.text()] = image.digest;
             // An index's labels are its first image's.
             for (const auto& [name, published] : tags) {
@@ -78,6 +80,7 @@ public:
     std::map<std::string, PublishedImage> tags;  // "service:tag"
     std::vector<std::string> retagged;
     std::vector<std::string> indexes;            // "service:tag" of each index written
+    std::vector<std::string> indexOrder;         // the platforms of the last index, in its order
     std::map<std::string, std::string> platformOf;  // digest -> the platform its image was built for
     int finds = 0;
     int failures = 0;  // lookups that fail as an unavailable registry does, first
@@ -160,8 +163,10 @@ public:
     Platform imagePlatform(const std::string& image) override {
         std::lock_guard<std::mutex> lock(labelsMutex_);
         if (!builtFor.empty()) return parsePlatform(builtFor);
-        const std::string& platform = platformOf[image];
-        return parsePlatform(platform.empty() ? "linux/amd64" : platform);
+        const auto built = platformOf.find(image);
+        const std::string platform = built == platformOf.end() ? "" : built->second;
+        if (platform.empty()) return parsePlatform(baseWithoutPlatform.empty() ? "linux/amd64" : baseWithoutPlatform);
+        return parsePlatform(platform);
     }
     std::vector<LocalImage> taggedImages(const std::string&, const std::string&) override { return {}; }
     Platform ping() override { return {"linux", "amd64", ""}; }
@@ -178,6 +183,9 @@ public:
     std::vector<std::string> built, pushes, removed;  // images, in order
     // When set, every image is of this platform, as a FROM naming one platform's image makes it.
     std::string builtFor;
+    // When set, an image built for no platform is of this one, as the engine's
+    // copy of a base left by another platform's --pull makes it.
+    std::string baseWithoutPlatform;
     int running() const { return running_; }
 
     // Builds and pushes that fail as if an image they need had been removed meanwhile.
@@ -543,6 +551,7 @@ TEST_F(JobRunnerTest, EachPlatformIsPushedThenTheVersionBecomesAnIndexOfThem) {
     const std::string amd64 = "sha256:" + std::string(64, 'b');
     const std::string arm64 = "sha256:" + std::string(64, 'c');
     EXPECT_EQ(index.platformDigests, (std::map<std::string, std::string>{{"linux/amd64", amd64}, {"linux/arm64", arm64}}));
+    EXPECT_EQ(registry_.indexOrder, (std::vector<std::string>{"linux/amd64", "linux/arm64"})) << "images.json's order";
     EXPECT_EQ(registry_.tags.at("a:latest").digest, index.digest) << "other tags name the index too";
 
     const Build build = store_.buildsOfJob(job.id).at(0);
@@ -640,19 +649,38 @@ TEST_F(JobRunnerTest, AnImageOfAnotherPlatformThanAskedIsNeverPushed) {
     EXPECT_EQ(backend_.removed, (std::vector<std::string>{"localhost:5999/a:1.0-linux-arm64"}))
         << "the image of the wrong platform does not stay on the engine";
 
-    // An entry that names no platform is checked against the engine's own:
-    // its published version must never be another platform's.
+}
+
+TEST_F(JobRunnerTest, ABuildForNoPlatformThatMakesAnotherPlatformsImageIsBuiltAgainForTheEngines) {
+    // The engine's copy of the base is arm64's, as an arm64 build's --pull leaves it.
+    backend_.baseWithoutPlatform = "linux/arm64";
+    const Job job = run(commitServices({"a"}), 1);
+    ASSERT_EQ(job.state, RunState::Succeeded) << job.error;
+    EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0", "localhost:5999/a:1.0"}));
+    EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0"], "linux/amd64") << "built again for the engine's own";
+    EXPECT_EQ(backend_.pushes, (std::vector<std::string>{"localhost:5999/a:1.0"}));
+    const Build build = store_.buildsOfJob(job.id).at(0);
+    std::ifstream file(dir_.path() + "/logs/build-" + std::to_string(build.id) + ".log");
+    const std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_NE(log.find("localhost:5999/a:1.0 was built for linux/arm64, not the engine's own linux/amd64; building it "
+                       "again with --platform linux/amd64 --pull"),
+              std::string::npos)
+        << log;
+    EXPECT_EQ(log.find("warning"), std::string::npos) << log;
+
+    // A Dockerfile that asks for another platform's image gets it, as before
+    // platforms existed, with a warning.
     backend_.builtFor = "linux/arm64";
-    const Job plain = run(commitServices({"b"}), 1);
-    const Build other = store_.buildsOfJob(plain.id).at(0);
-    EXPECT_EQ(other.error.rfind("localhost:5999/b:1.0 was built for linux/arm64, not linux/amd64, the engine's own "
-                                "platform: a FROM names an image of another platform",
-                                0),
-              0u)
-        << other.error;
-    EXPECT_NE(other.error.find("docker pull it again"), std::string::npos) << other.error;
-    EXPECT_TRUE(backend_.pushes.empty());
-    EXPECT_EQ(registry_.tags.count("b:1.0"), 0u);
+    const Job foreign = run(commitServices({"b"}), 1);
+    ASSERT_EQ(foreign.state, RunState::Succeeded) << foreign.error;
+    const Build other = store_.buildsOfJob(foreign.id).at(0);
+    std::ifstream otherFile(dir_.path() + "/logs/build-" + std::to_string(other.id) + ".log");
+    const std::string otherLog((std::istreambuf_iterator<char>(otherFile)), std::istreambuf_iterator<char>());
+    EXPECT_NE(otherLog.find("[slipway: warning: localhost:5999/b:1.0 is an image for linux/arm64, not linux/amd64, "
+                            "as its Dockerfile makes it; pushed as it is"),
+              std::string::npos)
+        << otherLog;
+    EXPECT_EQ(backend_.pushes.back(), "localhost:5999/b:1.0");
 }
 
 TEST_F(JobRunnerTest, OnePlatformIsBuiltForItWithoutAnIndex) {
@@ -676,8 +704,10 @@ TEST_F(JobRunnerTest, BuilderPlatformsMustLeaveEveryPlatformATag) {
     const Job job = run(sha, 1);
     EXPECT_EQ(job.state, RunState::Failed);
     const Build build = store_.buildsOfJob(job.id).at(0);
-    EXPECT_EQ(build.error, "a: version \"" + version + "\" is too long for the tag of its linux/amd64 image, \"" +
-                               version + "-linux-amd64\" (at most 128 characters) (builder.platforms)");
+    EXPECT_EQ(build.error, "a: with builder.platforms, version \"" + version +
+                               "\" is too long for the tag of its linux/amd64 image, \"" + version +
+                               "-linux-amd64\" (at most 128 characters); shorten the version, or give the entry "
+                               "\"platforms\" of its own");
     EXPECT_TRUE(backend_.built.empty());
 }
 
