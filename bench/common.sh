@@ -133,3 +133,18 @@ COPY . /app
 RUN /bin/busybox md5sum /app/data/* >/app/data.md5
 DOCKERFILE
 }
+
+# A results table: one row per command of the array named NAMES, with its
+# pooled "median min max" from the array named ROWS (see pooled_times) and
+# its ratio to BASELINE seconds, under the heading "ratio to LABEL".
+# Usage: timing_table LABEL BASELINE NAMES ROWS
+timing_table() {
+  local label=$1 baseline=$2 i median lo hi
+  local -n table_names=$3 table_rows=$4
+  echo "| command | median s | min–max s | ratio to $label |"
+  echo "|---|---:|---:|---:|"
+  for i in "${!table_names[@]}"; do
+    read -r median lo hi <<<"${table_rows[$i]}"
+    echo "| ${table_names[$i]} | $median | $lo–$hi | $(awk -v a="$median" -v b="$baseline" 'BEGIN {printf "%.2f", a / b}') |"
+  done
+}

@@ -147,12 +147,7 @@ read -r current _ _ <<<"${rows[2]}"
   echo "run of each; slipwayd from the signed webhook until its job has ended; the shell pipeline from"
   echo "\`git clone\` to its last \`docker rmi\`. Median (min–max) in seconds."
   echo
-  echo "| command | median s | min–max s | ratio to slipwayd before |"
-  echo "|---|---:|---:|---:|"
-  for i in 0 1 2; do
-    read -r median lo hi <<<"${rows[$i]}"
-    echo "| ${names[$i]} | $median | $lo–$hi | $(awk -v a="$median" -v b="$previous" 'BEGIN {printf "%.2f", a / b}') |"
-  done
+  timing_table "slipwayd before" "$previous" names rows
   echo
   echo "Builds by slipwayd now: $(count now "SELECT count(*) FROM builds WHERE state = 'succeeded' AND reused = 0") built and pushed," \
        "$(count now "SELECT count(*) FROM builds WHERE reused = 1") reused, $(count now "SELECT count(*) FROM builds WHERE state = 'failed'") failed;" \

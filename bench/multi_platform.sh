@@ -152,12 +152,7 @@ read -r single _ _ <<<"${rows[0]}"
   echo "from the signed webhook until its job has ended, by hand from \`git clone\` to the last \`docker rmi\`."
   echo "Median (min–max) in seconds."
   echo
-  echo "| command | median s | min–max s | ratio to one platform |"
-  echo "|---|---:|---:|---:|"
-  for i in 0 1 2; do
-    read -r median lo hi <<<"${rows[$i]}"
-    echo "| ${names[$i]} | $median | $lo–$hi | $(awk -v a="$median" -v b="$single" 'BEGIN {printf "%.2f", a / b}') |"
-  done
+  timing_table "one platform" "$single" names rows
   echo
   echo "Checked: the last index slipwayd published (two:1.$latest) names linux/amd64 and linux/arm64."
 } | tee "$out"

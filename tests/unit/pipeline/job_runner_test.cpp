@@ -250,6 +250,12 @@ protected:
         return *store_.job(id);
     }
 
+    // What build `id` wrote to its log.
+    std::string logOf(std::int64_t id) const {
+        std::ifstream file(dir_.path() + "/logs/build-" + std::to_string(id) + ".log");
+        return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    }
+
     GitLibrary library_;
     testing::TempDir dir_;
     testing::GitFixture git_{dir_.path() + "/repo"};
@@ -560,8 +566,7 @@ TEST_F(JobRunnerTest, EachPlatformIsPushedThenTheVersionBecomesAnIndexOfThem) {
     EXPECT_EQ(build.contentKey,
               contentKey({backend_.labelsOf.at("localhost:5999/a:1.0-linux-amd64").at("io.slipway.tree"), "Dockerfile", {},
                           {parsePlatform("linux/amd64"), parsePlatform("linux/arm64")}}));
-    std::ifstream file(dir_.path() + "/logs/build-" + std::to_string(build.id) + ".log");
-    const std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::string log = logOf(build.id);
     EXPECT_NE(log.find("[slipway: linux/arm64: localhost:5999/a:1.0-linux-arm64 is " + arm64 + "]"), std::string::npos) << log;
     EXPECT_NE(log.find("[slipway: localhost:5999/a:1.0 is an index of 2 platforms: " + index.digest + "]"), std::string::npos) << log;
 
@@ -660,8 +665,7 @@ TEST_F(JobRunnerTest, ABuildForNoPlatformThatMakesAnotherPlatformsImageIsBuiltAg
     EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0"], "linux/amd64") << "built again for the engine's own";
     EXPECT_EQ(backend_.pushes, (std::vector<std::string>{"localhost:5999/a:1.0"}));
     const Build build = store_.buildsOfJob(job.id).at(0);
-    std::ifstream file(dir_.path() + "/logs/build-" + std::to_string(build.id) + ".log");
-    const std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::string log = logOf(build.id);
     EXPECT_NE(log.find("localhost:5999/a:1.0 was built for linux/arm64, not the engine's own linux/amd64; building it "
                        "again with --platform linux/amd64 --pull"),
               std::string::npos)
@@ -674,8 +678,7 @@ TEST_F(JobRunnerTest, ABuildForNoPlatformThatMakesAnotherPlatformsImageIsBuiltAg
     const Job foreign = run(commitServices({"b"}), 1);
     ASSERT_EQ(foreign.state, RunState::Succeeded) << foreign.error;
     const Build other = store_.buildsOfJob(foreign.id).at(0);
-    std::ifstream otherFile(dir_.path() + "/logs/build-" + std::to_string(other.id) + ".log");
-    const std::string otherLog((std::istreambuf_iterator<char>(otherFile)), std::istreambuf_iterator<char>());
+    const std::string otherLog = logOf(other.id);
     EXPECT_NE(otherLog.find("[slipway: warning: localhost:5999/b:1.0 is an image for linux/arm64, not linux/amd64, "
                             "as its Dockerfile makes it; pushed as it is"),
               std::string::npos)
