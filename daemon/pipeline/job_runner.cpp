@@ -333,16 +333,26 @@ void JobRunner::checkPlatform(const BuildRequest& request, const Platform& expec
         << expected.text() << "; building it again with --platform " << expected.text()
         << " --pull, as a base on the engine may be another platform's]\n"
         << std::flush;
+    // Removed first: the tag would move to the new image and leave this one
+    // on the engine with nothing naming it.
+    try {
+        backend_.remove(request.image, log);
+    } catch (const BackendError& e) {
+        log << "\n[slipway: could not remove it: " << e.what() << "]\n";
+    }
     BuildRequest native = request;
     native.platform = expected.text();
     try {
         retrying([&] { backend_.build(native, log); }, false);
-        retrying([&] { built = backend_.imagePlatform(request.image); }, false);
     } catch (const BackendError& e) {
         if (stopping_) throw;
-        // A base only on the engine cannot be pulled: the first image stays.
-        log << "\n[slipway: building it again failed (" << e.what() << "); the first image stays]\n";
+        // A base only on the engine, of another platform, cannot be pulled:
+        // built as it was, which its Dockerfile asks for.
+        log << "\n[slipway: building it again for " << expected.text() << " failed (" << e.what()
+            << "); building it as it was]\n";
+        retrying([&] { backend_.build(request, log); }, false);
     }
+    retrying([&] { built = backend_.imagePlatform(request.image); }, false);
     if (!sameMachine(built, expected)) {
         // Its Dockerfile asks for another platform's image (FROM --platform=...): as before platforms existed.
         log << "[slipway: warning: " << request.image << " is an image for " << built.text() << ", not "

@@ -4,6 +4,7 @@
 #include "backends/platform_support.h"
 #include "daemon/registry/registry_client.h"
 #include "tests/integration/command.h"
+#include "tests/integration/docker_engine.h"
 #include "tests/integration/pipeline_fixture.h"
 
 namespace slipway::testing {
@@ -166,8 +167,10 @@ TEST_P(MultiPlatform, ADockerfileThatFailsOnArm64OnlyPublishesNothingUnderTheVer
     const std::string next = git_->commit(files(
         {machineService(plain, "uname -m > /machine"),
          {{"images.json", R"([{"service_name": ")" + plain + R"(", "type": "Docker", "version": "1.0"}])"}}}));
+    const std::set<std::string> dangling = DockerEngine::danglingImages();
     const Poco::JSON::Object::Ptr after = daemon.waitForJob(deliverMerge(next, "mp-after-" + GetParam()));
     ASSERT_EQ(after->getValue<std::string>("state"), "succeeded") << after->get("error").toString();
+    EXPECT_EQ(DockerEngine::danglingImages(), dangling) << "the arm64 image built first is not left behind";
     const Poco::JSON::Object::Ptr rebuilt = onlyBuild(after);
     RegistryClient client({IntegrationEnvironment::registry().host(), "", ""}, std::chrono::seconds(30));
     EXPECT_EQ(client.describe(plain, rebuilt->getValue<std::string>("digest")).platform.text(), "linux/amd64");

@@ -91,7 +91,8 @@ private:
 
 // Builds take a while and count how many run at once; an image whose name
 // contains "broken" fails to build (with "armbroken", only for linux/arm64;
-// with "amdbroken", only for linux/amd64),
+// with "amdbroken", only for linux/amd64; with "localonly", whenever it is
+// built for a platform, as a base that cannot be pulled makes it),
 // one whose name contains "flaky" finds the engine unreachable the first
 // time. Pushes and removes succeed at once; an image built for a platform is
 // pushed with a digest of that platform's own.
@@ -132,6 +133,9 @@ public:
         --running_;
         if (request.image.find("armbroken") != std::string::npos && request.platform == "linux/arm64") {
             throw BackendError("docker build of " + request.image + ": exec format error");
+        }
+        if (request.image.find("localonly") != std::string::npos && !request.platform.empty()) {
+            throw BackendError("docker build of " + request.image + ": pull access denied");
         }
         if (request.image.find("amdbroken") != std::string::npos && request.platform == "linux/amd64") {
             throw BackendError("docker build of " + request.image + ": exit status 1");
@@ -664,6 +668,8 @@ TEST_F(JobRunnerTest, ABuildForNoPlatformThatMakesAnotherPlatformsImageIsBuiltAg
     EXPECT_EQ(backend_.built, (std::vector<std::string>{"localhost:5999/a:1.0", "localhost:5999/a:1.0"}));
     EXPECT_EQ(backend_.platformOf["localhost:5999/a:1.0"], "linux/amd64") << "built again for the engine's own";
     EXPECT_EQ(backend_.pushes, (std::vector<std::string>{"localhost:5999/a:1.0"}));
+    // The foreign image is removed before the tag moves off it, then the pushed one.
+    EXPECT_EQ(backend_.removed, (std::vector<std::string>{"localhost:5999/a:1.0", "localhost:5999/a:1.0"}));
     const Build build = store_.buildsOfJob(job.id).at(0);
     const std::string log = logOf(build.id);
     EXPECT_NE(log.find("localhost:5999/a:1.0 was built for linux/arm64, not the engine's own linux/amd64; building it "
@@ -684,6 +690,20 @@ TEST_F(JobRunnerTest, ABuildForNoPlatformThatMakesAnotherPlatformsImageIsBuiltAg
               std::string::npos)
         << otherLog;
     EXPECT_EQ(backend_.pushes.back(), "localhost:5999/b:1.0");
+
+    // A foreign base only on the engine cannot be pulled for the engine's
+    // platform: the image is built as it was and pushed with the warning.
+    const Job local = run(commitServices({"localonly"}), 1);
+    ASSERT_EQ(local.state, RunState::Succeeded) << local.error;
+    const std::string localLog = logOf(store_.buildsOfJob(local.id).at(0).id);
+    EXPECT_NE(localLog.find("building it again for linux/amd64 failed (docker build of localhost:5999/localonly:1.0: "
+                            "pull access denied); building it as it was"),
+              std::string::npos)
+        << localLog;
+    EXPECT_NE(localLog.find("[slipway: warning: localhost:5999/localonly:1.0 is an image for linux/arm64"),
+              std::string::npos)
+        << localLog;
+    EXPECT_EQ(backend_.pushes.back(), "localhost:5999/localonly:1.0");
 }
 
 TEST_F(JobRunnerTest, OnePlatformIsBuiltForItWithoutAnIndex) {
