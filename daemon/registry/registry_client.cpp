@@ -209,22 +209,21 @@ std::optional<PublishedImage> RegistryClient::find(const std::string& repository
             // the first image it names.
             image.index = true;
             const Poco::JSON::Array::Ptr manifests = document->getArray("manifests");
+            std::string first;
             for (std::size_t i = 0; manifests && i < manifests->size(); ++i) {
                 const Poco::JSON::Object::Ptr entry = manifests->getObject(static_cast<unsigned>(i));
-                const Poco::JSON::Object::Ptr platform = entry ? entry->getObject("platform") : nullptr;
-                if (!platform || platform->optValue<std::string>("architecture", "") == "unknown") continue;
-                std::string name = platform->optValue<std::string>("os", "") + "/" +
-                                   platform->optValue<std::string>("architecture", "");
-                const std::string variant = platform->optValue<std::string>("variant", "");
-                if (!variant.empty()) name += "/" + variant;
-                image.platformDigests[name] = entry->optValue<std::string>("digest", "");
-            }
-            std::string first;
-            for (std::size_t i = 0; manifests && i < manifests->size() && first.empty(); ++i) {
-                const Poco::JSON::Object::Ptr entry = manifests->getObject(static_cast<unsigned>(i));
-                const Poco::JSON::Object::Ptr platform = entry ? entry->getObject("platform") : nullptr;
-                if (!entry || (platform && platform->optValue<std::string>("architecture", "") == "unknown")) continue;
-                first = entry->optValue<std::string>("digest", "");
+                if (!entry) continue;
+                const Poco::JSON::Object::Ptr platform = entry->getObject("platform");
+                if (platform && platform->optValue<std::string>("architecture", "") == "unknown") continue;
+                const std::string digest = entry->optValue<std::string>("digest", "");
+                if (first.empty()) first = digest;
+                if (platform) {
+                    // Named as slipway names platforms, so that Docker's "arm64/v8" is linux/arm64.
+                    image.platformDigests[platformNamed(platform->optValue<std::string>("os", ""),
+                                                        platform->optValue<std::string>("architecture", ""),
+                                                        platform->optValue<std::string>("variant", ""))
+                                              .text()] = digest;
+                }
             }
             if (first.empty()) return image;
             if (!isSha256Digest(first)) throw RegistryError(what + ": its index names a digest that is not sha256", false);
