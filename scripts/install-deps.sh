@@ -8,6 +8,9 @@ packages=(
   build-essential cmake pkg-config git ca-certificates curl openssl
   libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev rapidjson-dev libsystemd-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev clang libclang-rt-14-dev
+  # PostgreSQL, for several nodes: libpq to reach it, the server for the tests
+  # (each starts a cluster of its own in a temporary folder).
+  libpq-dev postgresql
   docker.io docker-registry busybox-static apache2-utils iproute2
   # The packaging tests: cpack's dpkg-shlibdeps (dpkg-dev, file), systemd-analyze,
   # dpkg -i of the package (adduser), setpriv (util-linux), docker-compose.yml.

@@ -13,6 +13,7 @@ namespace slipway {
 struct BuildQuery {
     std::string repo;
     std::string service;
+    std::string node;
     std::optional<RunState> state;
     std::string shaPrefix;  // lowercase hex, 1 to 40 characters
     std::string since;      // RFC 3339 UTC as Store writes it; queued at or after

@@ -124,11 +124,131 @@ INSERT INTO instance (id) VALUES (lower(hex(randomblob(16))));
     R"sql(
 ALTER TABLE builds ADD COLUMN platforms TEXT;
 )sql",
+    // Several nodes (on PostgreSQL): the node that claimed a job and until
+    // when its lease runs, renewed while it works; the node a build ran on.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN node TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until TEXT;
+ALTER TABLE builds ADD COLUMN node TEXT;
+CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
+CREATE INDEX builds_node ON builds (node);
+)sql",
+};
+
+// The same migrations for PostgreSQL, one for one: the same tables, columns
+// and indexes, in PostgreSQL's types. Ids are BIGINT where SQLite's rowids
+// are 64-bit already, and deliveries keep their order of arrival in `seq`,
+// which SQLite's rowid gives.
+const std::vector<const char*> kPostgresMigrations = {
+    R"sql(
+CREATE TABLE deliveries (
+    id          TEXT PRIMARY KEY,
+    event       TEXT NOT NULL,
+    action      TEXT,
+    repo        TEXT,
+    outcome     TEXT NOT NULL,
+    detail      TEXT,
+    received_at TEXT NOT NULL,
+    seq         BIGSERIAL NOT NULL
+);
+CREATE INDEX deliveries_seq ON deliveries (seq);
+CREATE TABLE jobs (
+    id          BIGSERIAL PRIMARY KEY,
+    delivery_id TEXT REFERENCES deliveries(id),
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    error       TEXT,
+    attempt     INTEGER NOT NULL DEFAULT 1,
+    interruptions INTEGER NOT NULL DEFAULT 0,
+    service     TEXT,
+    queued_at   TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+);
+CREATE UNIQUE INDEX jobs_active ON jobs (repo, sha) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_delivery ON jobs (delivery_id);
+CREATE TABLE builds (
+    id          BIGSERIAL PRIMARY KEY,
+    job_id      BIGINT NOT NULL REFERENCES jobs(id),
+    delivery_id TEXT,
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    service     TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    image       TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    digest      TEXT,
+    error       TEXT,
+    attempt     INTEGER NOT NULL DEFAULT 1,
+    queued_at   TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+);
+CREATE UNIQUE INDEX builds_active ON builds (repo, sha, service, version)
+    WHERE state IN ('queued', 'running');
+CREATE INDEX builds_job ON builds (job_id);
+CREATE INDEX builds_delivery ON builds (delivery_id);
+CREATE INDEX builds_repo ON builds (repo, id);
+CREATE INDEX builds_service ON builds (service, id);
+CREATE INDEX builds_state ON builds (state, id);
+CREATE INDEX builds_sha ON builds (sha);
+CREATE INDEX builds_queued_at ON builds (queued_at);
+)sql",
+    R"sql(
+CREATE INDEX jobs_queued ON jobs (id) WHERE state = 'queued';
+)sql",
+    R"sql(
+ALTER TABLE builds ADD COLUMN content_key TEXT;
+ALTER TABLE builds ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+)sql",
+    R"sql(
+UPDATE jobs SET service = '' WHERE service IS NULL;
+DROP INDEX jobs_active;
+CREATE UNIQUE INDEX jobs_active ON jobs (repo, sha, service) WHERE state IN ('queued', 'running');
+)sql",
+    R"sql(
+ALTER TABLE builds ADD COLUMN status_context TEXT;
+CREATE TABLE commit_statuses (
+    id          BIGSERIAL PRIMARY KEY,
+    build_id    BIGINT NOT NULL REFERENCES builds(id),
+    repo        TEXT NOT NULL,
+    sha         TEXT NOT NULL,
+    context     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'success', 'failure', 'error')),
+    delivery    TEXT NOT NULL DEFAULT 'due' CHECK (delivery IN ('due', 'sent', 'superseded', 'abandoned')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    detail      TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX commit_statuses_due ON commit_statuses (id) WHERE delivery = 'due';
+CREATE INDEX commit_statuses_context ON commit_statuses (repo, sha, context);
+CREATE INDEX commit_statuses_build ON commit_statuses (build_id);
+)sql",
+    R"sql(
+CREATE TABLE instance (id TEXT NOT NULL);
+INSERT INTO instance (id) VALUES (md5(random()::text || clock_timestamp()::text));
+)sql",
+    R"sql(
+ALTER TABLE builds ADD COLUMN platforms TEXT;
+)sql",
+    R"sql(
+ALTER TABLE jobs ADD COLUMN node TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until TEXT;
+ALTER TABLE builds ADD COLUMN node TEXT;
+CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
+CREATE INDEX builds_node ON builds (node, id);
+)sql",
 };
 
 }  // namespace
 
 int schemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+const std::vector<const char*>& postgresMigrations() {
+    return kPostgresMigrations;
+}
 
 SQLite::Database openDatabase(const std::string& path) {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
 
@@ -13,5 +14,9 @@ SQLite::Database openDatabase(const std::string& path);
 
 // The schema version this build of slipway writes (PRAGMA user_version).
 int schemaVersion();
+
+// The same migrations for PostgreSQL, one for each of SQLite's (see
+// PostgresConnection): migration N brings the schema from version N-1 to N.
+const std::vector<const char*>& postgresMigrations();
 
 }  // namespace slipway

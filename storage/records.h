@@ -84,6 +84,8 @@ struct Job {
     int attempt = 1;
     std::string service;  // when set, the job builds only this service (a retry)
     std::string queuedAt, startedAt, finishedAt;
+    std::string node;        // the node that claimed it last; empty while it never ran
+    std::string leaseUntil;  // while running: until when its node holds it unless renewed
 };
 
 // One platform a build makes, and that platform's image once pushed.
@@ -123,6 +125,7 @@ struct Build {
     // The platforms it builds, when images.json or builder.platforms names
     // any: with more than one, `digest` is the index's.
     std::vector<BuildPlatform> platforms;
+    std::string node;  // the node that ran (or runs) it
 };
 
 // One transition of a build, as a commit status to send to GitHub: written in

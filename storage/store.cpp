@@ -2,112 +2,138 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
+#include <Poco/Timespan.h>
 
-#include "storage/database.h"
+#include "storage/sqlite_connection.h"
 
 namespace slipway {
 namespace {
 
-std::string text(const SQLite::Column& column) {
-    return column.isNull() ? std::string() : column.getString();
-}
-
 // A state or outcome column, as the store wrote it; a text it does not know
 // (a newer slipwayd's, say) is an error that names the row, not a guess.
 template <typename Enum>
-Enum enumColumn(const SQLite::Column& column, std::optional<Enum> (*parse)(const std::string&), const char* what,
-                const std::string& id) {
-    const std::string value = text(column);
+Enum enumColumn(const SqlRow& row, std::size_t index, std::optional<Enum> (*parse)(const std::string&),
+                const char* what, const char* column, const std::string& id) {
+    const std::string value = columnText(row, index);
     const std::optional<Enum> parsed = parse(value);
-    if (!parsed) throw std::runtime_error(std::string(what) + " " + id + " has an unknown " +
-                                          column.getName() + " '" + value + "'");
+    if (!parsed) throw std::runtime_error(std::string(what) + " " + id + " has an unknown " + column + " '" + value + "'");
     return *parsed;
 }
 
-void bindOptional(SQLite::Statement& stmt, int index, const std::string& value) {
-    if (value.empty()) {
-        stmt.bind(index);  // NULL
-    } else {
-        stmt.bind(index, value);
-    }
-}
-
 const char* const kJobColumns =
-    "id, delivery_id, repo, sha, state, error, attempt, queued_at, started_at, finished_at, service";
+    "id, delivery_id, repo, sha, state, error, attempt, queued_at, started_at, finished_at, service, node, "
+    "lease_until";
 
-Job readJob(SQLite::Statement& stmt) {
+Job readJob(const SqlRow& row) {
     Job job;
-    job.id = stmt.getColumn(0).getInt64();
-    job.deliveryId = text(stmt.getColumn(1));
-    job.repo = text(stmt.getColumn(2));
-    job.sha = text(stmt.getColumn(3));
-    job.state = enumColumn(stmt.getColumn(4), parseRunState, "job", std::to_string(job.id));
-    job.error = text(stmt.getColumn(5));
-    job.attempt = stmt.getColumn(6).getInt();
-    job.queuedAt = text(stmt.getColumn(7));
-    job.startedAt = text(stmt.getColumn(8));
-    job.finishedAt = text(stmt.getColumn(9));
-    job.service = text(stmt.getColumn(10));
+    job.id = columnInteger(row, 0);
+    job.deliveryId = columnText(row, 1);
+    job.repo = columnText(row, 2);
+    job.sha = columnText(row, 3);
+    job.state = enumColumn(row, 4, parseRunState, "job", "state", std::to_string(job.id));
+    job.error = columnText(row, 5);
+    job.attempt = static_cast<int>(columnInteger(row, 6));
+    job.queuedAt = columnText(row, 7);
+    job.startedAt = columnText(row, 8);
+    job.finishedAt = columnText(row, 9);
+    job.service = columnText(row, 10);
+    job.node = columnText(row, 11);
+    job.leaseUntil = columnText(row, 12);
     return job;
 }
 
 const char* const kBuildColumns =
     "id, job_id, delivery_id, repo, sha, service, version, image, state, digest, error, attempt, "
-    "queued_at, started_at, finished_at, content_key, reused, status_context, platforms";
+    "queued_at, started_at, finished_at, content_key, reused, status_context, platforms, node";
 
-Build readBuild(SQLite::Statement& stmt) {
+Build readBuild(const SqlRow& row) {
     Build b;
-    b.id = stmt.getColumn(0).getInt64();
-    b.jobId = stmt.getColumn(1).getInt64();
-    b.deliveryId = text(stmt.getColumn(2));
-    b.repo = text(stmt.getColumn(3));
-    b.sha = text(stmt.getColumn(4));
-    b.service = text(stmt.getColumn(5));
-    b.version = text(stmt.getColumn(6));
-    b.image = text(stmt.getColumn(7));
-    b.state = enumColumn(stmt.getColumn(8), parseRunState, "build", std::to_string(b.id));
-    b.digest = text(stmt.getColumn(9));
-    b.error = text(stmt.getColumn(10));
-    b.attempt = stmt.getColumn(11).getInt();
-    b.queuedAt = text(stmt.getColumn(12));
-    b.startedAt = text(stmt.getColumn(13));
-    b.finishedAt = text(stmt.getColumn(14));
-    b.contentKey = text(stmt.getColumn(15));
-    b.reused = stmt.getColumn(16).getInt() != 0;
-    b.statusContext = text(stmt.getColumn(17));
-    b.platforms = decodePlatforms(text(stmt.getColumn(18)));
+    b.id = columnInteger(row, 0);
+    b.jobId = columnInteger(row, 1);
+    b.deliveryId = columnText(row, 2);
+    b.repo = columnText(row, 3);
+    b.sha = columnText(row, 4);
+    b.service = columnText(row, 5);
+    b.version = columnText(row, 6);
+    b.image = columnText(row, 7);
+    b.state = enumColumn(row, 8, parseRunState, "build", "state", std::to_string(b.id));
+    b.digest = columnText(row, 9);
+    b.error = columnText(row, 10);
+    b.attempt = static_cast<int>(columnInteger(row, 11));
+    b.queuedAt = columnText(row, 12);
+    b.startedAt = columnText(row, 13);
+    b.finishedAt = columnText(row, 14);
+    b.contentKey = columnText(row, 15);
+    b.reused = columnInteger(row, 16) != 0;
+    b.statusContext = columnText(row, 17);
+    b.platforms = decodePlatforms(columnText(row, 18));
+    b.node = columnText(row, 19);
     return b;
 }
 
 const char* const kCommitStatusColumns =
     "id, build_id, repo, sha, context, state, delivery, attempts, detail, created_at, updated_at";
 
-CommitStatus readCommitStatus(SQLite::Statement& stmt) {
+CommitStatus readCommitStatus(const SqlRow& row) {
     CommitStatus s;
-    s.id = stmt.getColumn(0).getInt64();
-    s.buildId = stmt.getColumn(1).getInt64();
-    s.repo = text(stmt.getColumn(2));
-    s.sha = text(stmt.getColumn(3));
-    s.context = text(stmt.getColumn(4));
+    s.id = columnInteger(row, 0);
+    s.buildId = columnInteger(row, 1);
+    s.repo = columnText(row, 2);
+    s.sha = columnText(row, 3);
+    s.context = columnText(row, 4);
     const std::string id = std::to_string(s.id);
-    s.state = enumColumn(stmt.getColumn(5), parseCommitState, "commit status", id);
-    s.delivery = enumColumn(stmt.getColumn(6), parseStatusDelivery, "commit status", id);
-    s.attempts = stmt.getColumn(7).getInt();
-    s.detail = text(stmt.getColumn(8));
-    s.createdAt = text(stmt.getColumn(9));
-    s.updatedAt = text(stmt.getColumn(10));
+    s.state = enumColumn(row, 5, parseCommitState, "commit status", "state", id);
+    s.delivery = enumColumn(row, 6, parseStatusDelivery, "commit status", "delivery", id);
+    s.attempts = static_cast<int>(columnInteger(row, 7));
+    s.detail = columnText(row, 8);
+    s.createdAt = columnText(row, 9);
+    s.updatedAt = columnText(row, 10);
     return s;
 }
 
+// A write of a job's work goes through only while the job runs on this node
+// at the attempt it was claimed for: `job` and `attempt` are SQL naming the
+// job's id and that attempt; the one ? left is the node.
+std::string heldBy(const std::string& job, const std::string& attempt) {
+    return "EXISTS (SELECT 1 FROM jobs AS held WHERE held.id = " + job +
+           " AND held.state = 'running' AND held.node = ? AND held.attempt = " + attempt + ")";
+}
+
+// How often a transaction that PostgreSQL failed for a serialization failure
+// or a deadlock runs again before the failure is the caller's.
+constexpr int kRetries = 4;
+
 }  // namespace
 
-Store::Store(const std::string& path, const Clock& clock)
-    : clock_(clock), db_(openDatabase(path)), checkpointer_(db_, path) {}
+Store::Store(const std::string& path, const Clock& clock, NodeIdentity node)
+    : Store(std::make_unique<SqliteConnection>(path), clock, std::move(node)) {}
+
+Store::Store(std::unique_ptr<SqlConnection> connection, const Clock& clock, NodeIdentity node)
+    : clock_(clock), node_(std::move(node)), db_(std::move(connection)) {}
 
 std::string Store::now() const { return formatRfc3339(clock_.now()); }
+
+template <typename Write>
+auto Store::transaction(Write write) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            SqlTransaction tx(*db_);
+            if constexpr (std::is_void_v<decltype(write())>) {
+                write();
+                tx.commit();
+                return;
+            } else {
+                auto result = write();
+                tx.commit();
+                return result;
+            }
+        } catch (const SqlError& e) {
+            if (e.failure() != SqlFailure::Retry || attempt == kRetries) throw;
+        }
+    }
+}
 
 RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs) {
     DeliveryWrite write{std::move(delivery), &jobs, {}, nullptr};
@@ -119,17 +145,29 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
 void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SQLite::Transaction tx(db_);
+    SqlTransaction tx(*db_);
     for (DeliveryWrite* write : batch) {
         // A delivery that fails must not take the others of its batch with it.
-        statements_.use("SAVEPOINT delivery")->exec();
-        try {
-            write->result = insertDelivery(write->delivery, *write->jobs, at);
-        } catch (const std::exception&) {
-            write->failure = std::current_exception();
-            statements_.use("ROLLBACK TO delivery")->exec();
+        // One that met a deadlock with another node's batch (each waiting
+        // for a delivery or commit the other inserted) runs again: the other
+        // has moved on once this one's part is rolled back.
+        for (int attempt = 0;; ++attempt) {
+            db_->run("SAVEPOINT delivery");
+            try {
+                write->result = insertDelivery(write->delivery, *write->jobs, at);
+                write->failure = nullptr;
+            } catch (const std::exception& e) {
+                write->failure = std::current_exception();
+                db_->run("ROLLBACK TO SAVEPOINT delivery");
+                const auto* sql = dynamic_cast<const SqlError*>(&e);
+                if (sql && sql->failure() == SqlFailure::Retry && attempt < kRetries) {
+                    db_->run("RELEASE SAVEPOINT delivery");
+                    continue;
+                }
+            }
+            db_->run("RELEASE SAVEPOINT delivery");
+            break;
         }
-        statements_.use("RELEASE delivery")->exec();
     }
     tx.commit();
 }
@@ -141,21 +179,18 @@ RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vect
     // build twice), unless that delivery built nothing because of the
     // configuration of the time: one for a repository not configured (404)
     // or ignored. The operator who fixes the configuration then redelivers
-    // it, and it is planned again, keeping the time it first came.
-    const StatementCache::Use insert = statements_.use(
+    // it, and it is planned again, keeping the time it first came. Two nodes
+    // given the same delivery at once meet on its primary key: the second
+    // waits for the first's commit and then finds it.
+    const SqlResult inserted = db_->run(
         "INSERT INTO deliveries (id, event, action, repo, outcome, detail, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
         "event = excluded.event, action = excluded.action, repo = excluded.repo, "
         "outcome = excluded.outcome, detail = excluded.detail "
-        "WHERE deliveries.outcome IN ('unconfigured', 'ignored')");
-    insert->bind(1, delivery.id);
-    insert->bind(2, delivery.event);
-    bindOptional(*insert, 3, delivery.action);
-    bindOptional(*insert, 4, delivery.repo);
-    insert->bind(5, toString(delivery.outcome));
-    bindOptional(*insert, 6, delivery.detail);
-    insert->bind(7, at);
-    if (insert->exec() == 0) {
+        "WHERE deliveries.outcome IN ('unconfigured', 'ignored')",
+        {delivery.id, delivery.event, textOrNull(delivery.action), textOrNull(delivery.repo),
+         std::string(toString(delivery.outcome)), textOrNull(delivery.detail), at});
+    if (inserted.changed == 0) {
         result.duplicate = true;
         return result;  // nothing was written
     }
@@ -168,118 +203,132 @@ RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vect
     }
     if (!jobs.empty() && result.queued.empty()) {
         // Every commit it names is already waiting or building: say so, queue nothing.
-        const StatementCache::Use outcome = statements_.use("UPDATE deliveries SET outcome = 'pending' WHERE id = ?");
-        outcome->bind(1, delivery.id);
-        outcome->exec();
+        db_->run("UPDATE deliveries SET outcome = 'pending' WHERE id = ?", {delivery.id});
     }
     return result;
 }
 
 std::int64_t Store::insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,
                              std::int64_t& pending) {
-    const StatementCache::Use insert = statements_.use(
+    const SqlResult inserted = db_->run(
         "INSERT INTO jobs (delivery_id, repo, sha, service, attempt, state, queued_at) "
         "VALUES (?, ?, ?, ?, ?, 'queued', ?) "
-        "ON CONFLICT (repo, sha, service) WHERE state IN ('queued', 'running') DO NOTHING");
-    bindOptional(*insert, 1, deliveryId);
-    insert->bind(2, request.repo);
-    insert->bind(3, request.sha);
-    insert->bind(4, request.service);  // '' for every service: part of the unique key, never NULL
-    insert->bind(5, request.attempt);
-    insert->bind(6, at);
-    if (insert->exec() == 1) return db_.getLastInsertRowid();
-    const StatementCache::Use find = statements_.use(
-        "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND service = ? AND state IN ('queued', 'running')");
-    find->bind(1, request.repo);
-    find->bind(2, request.sha);
-    find->bind(3, request.service);
-    if (find->executeStep()) pending = find->getColumn(0).getInt64();
+        "ON CONFLICT (repo, sha, service) WHERE state IN ('queued', 'running') DO NOTHING RETURNING id",
+        // service is '' for every service: part of the unique key, never NULL.
+        {textOrNull(deliveryId), request.repo, request.sha, request.service, std::int64_t{request.attempt}, at});
+    if (!inserted.rows.empty()) return columnInteger(inserted.rows[0], 0);
+    const SqlResult found = db_->run(
+        "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND service = ? AND state IN ('queued', 'running')",
+        {request.repo, request.sha, request.service});
+    if (!found.rows.empty()) pending = columnInteger(found.rows[0], 0);
     return 0;
 }
 
 std::int64_t Store::queueJob(const JobRequest& request, std::int64_t& pending) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Transaction tx(db_);
-    const std::int64_t id = insertJob("", request, now(), pending);
-    tx.commit();
-    return id;
+    return transaction([&] {
+        pending = 0;
+        return insertJob("", request, now(), pending);
+    });
 }
 
 std::optional<Job> Store::claimJob() {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(
-        db_, std::string("UPDATE jobs SET state = 'running', started_at = ?, finished_at = NULL "
-                         "WHERE id = (SELECT id FROM jobs AS q WHERE q.state = 'queued' "
-                         // One job of a commit runs at a time: a retry of one
-                         // service waits for the job of every service, whose
-                         // builds of the same service and version it would meet.
-                         "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.repo = q.repo AND r.sha = q.sha "
-                         "AND r.state IN ('queued', 'running') AND r.state = 'running') "
-                         "ORDER BY q.id LIMIT 1) "
-                         "RETURNING ") + kJobColumns);
-    stmt.bind(1, now());
-    if (!stmt.executeStep()) return std::nullopt;
-    Job job = readJob(stmt);
-    while (stmt.executeStep()) {
-    }
-    return job;
+    const Poco::Timestamp at = clock_.now();
+    const std::string leaseUntil =
+        formatRfc3339(at + Poco::Timespan(static_cast<long>(node_.lease.count()), 0));
+    const bool postgres = db_->dialect() == SqlDialect::Postgres;
+    return transaction([&]() -> std::optional<Job> {
+        // Nodes claim one after the other: the rule below (one job of a
+        // commit at a time) reads rows another claim may be changing, which
+        // SKIP LOCKED alone would let two nodes both pass.
+        if (postgres) db_->run("SELECT pg_advisory_xact_lock(hashtext('slipway.claim'))");
+        const SqlResult claimed = db_->run(
+            std::string("UPDATE jobs SET state = 'running', started_at = ?, finished_at = NULL, node = ?, "
+                        "lease_until = ? "
+                        "WHERE id = (SELECT id FROM jobs AS q WHERE q.state = 'queued' "
+                        // One job of a commit runs at a time: a retry of one
+                        // service waits for the job of every service, whose
+                        // builds of the same service and version it would meet.
+                        "AND NOT EXISTS (SELECT 1 FROM jobs AS r WHERE r.repo = q.repo AND r.sha = q.sha "
+                        "AND r.state IN ('queued', 'running') AND r.state = 'running') "
+                        "ORDER BY q.id LIMIT 1") +
+                (postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " + kJobColumns,
+            {formatRfc3339(at), node_.name, leaseUntil});
+        if (claimed.rows.empty()) return std::nullopt;
+        return readJob(claimed.rows.front());
+    });
 }
 
-void Store::finishJob(std::int64_t jobId, RunState state, const std::string& error) {
+std::vector<std::int64_t> Store::renewLeases() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string leaseUntil =
+        formatRfc3339(clock_.now() + Poco::Timespan(static_cast<long>(node_.lease.count()), 0));
+    const SqlResult renewed =
+        db_->run("UPDATE jobs SET lease_until = ? WHERE state = 'running' AND node = ? RETURNING id",
+                 {leaseUntil, node_.name});
+    std::vector<std::int64_t> ids;
+    for (const SqlRow& row : renewed.rows) ids.push_back(columnInteger(row, 0));
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+void Store::checkLease(std::int64_t jobId, int attempt) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const SqlResult held =
+        db_->run("SELECT 1 AS held WHERE " + heldBy("?", "?"), {jobId, node_.name, std::int64_t{attempt}});
+    if (held.rows.empty()) {
+        throw LeaseLost("job " + std::to_string(jobId) + " is no longer held by node " + node_.name +
+                        " at attempt " + std::to_string(attempt));
+    }
+}
+
+void Store::finishJob(const Job& job, RunState state, const std::string& error) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SQLite::Transaction tx(db_);
-    SQLite::Statement stmt(db_, "UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ?");
-    stmt.bind(1, toString(state));
-    bindOptional(stmt, 2, error);
-    stmt.bind(3, at);
-    stmt.bind(4, jobId);
-    stmt.exec();
-    // A build the job did not see to its end (the store failed in between)
-    // would hold the unique index of its service and version for ever.
-    queueCommitStatuses(CommitState::Error, at, "job_id = ? AND state IN ('queued', 'running')", jobId);
-    SQLite::Statement builds(
-        db_,
-        "UPDATE builds SET state = 'failed', finished_at = ?, "
-        "error = 'not finished: its job ended first' || coalesce(' (' || ? || ')', '') "
-        "WHERE job_id = ? AND state IN ('queued', 'running')");
-    builds.bind(1, at);
-    bindOptional(builds, 2, error);
-    builds.bind(3, jobId);
-    builds.exec();
-    tx.commit();
+    transaction([&] {
+        const SqlResult ended = db_->run(
+            "UPDATE jobs SET state = ?, error = ?, finished_at = ?, lease_until = NULL "
+            "WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?",
+            {std::string(toString(state)), textOrNull(error), at, job.id, node_.name, std::int64_t{job.attempt}});
+        if (ended.changed == 0) {
+            throw LeaseLost("job " + std::to_string(job.id) + " was taken from node " + node_.name +
+                            " before it could end");
+        }
+        // A build the job did not see to its end (the store failed in between)
+        // would hold the unique index of its service and version for ever.
+        const std::string unfinished = "job_id = ? AND state IN ('queued', 'running')";
+        queueCommitStatuses(CommitState::Error, at, unfinished, {job.id});
+        db_->run("UPDATE builds SET state = 'failed', finished_at = ?, "
+                 "error = 'not finished: its job ended first' || coalesce(' (' || ? || ')', '') WHERE " +
+                     unfinished,
+                 {at, textOrNull(error), job.id});
+    });
 }
 
 std::int64_t Store::addBuild(const Build& build) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Transaction tx(db_);
-    SQLite::Statement stmt(
-        db_,
-        "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
-        "attempt, queued_at, finished_at, content_key, status_context, platforms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    stmt.bind(1, build.jobId);
-    bindOptional(stmt, 2, build.deliveryId);
-    stmt.bind(3, build.repo);
-    stmt.bind(4, build.sha);
-    stmt.bind(5, build.service);
-    stmt.bind(6, build.version);
-    stmt.bind(7, build.image);
-    stmt.bind(8, toString(build.state));
-    bindOptional(stmt, 9, build.error);
-    stmt.bind(10, build.attempt);
     const std::string at = now();
-    stmt.bind(11, at);
-    bindOptional(stmt, 12, isFinished(build.state) ? at : std::string());
-    bindOptional(stmt, 13, build.contentKey);
-    bindOptional(stmt, 14, build.statusContext);
-    bindOptional(stmt, 15, encodePlatforms(build.platforms));
-    stmt.exec();
-    const std::int64_t id = db_.getLastInsertRowid();
-    queueCommitStatuses(build.state == RunState::Failed ? CommitState::Failure : CommitState::Pending, at, "id = ?",
-                        id);
-    tx.commit();
-    return id;
+    return transaction([&] {
+        const SqlResult inserted = db_->run(
+            "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
+            "attempt, queued_at, finished_at, content_key, status_context, platforms, node) "
+            // Typed where PostgreSQL would take a bare parameter of a SELECT list for text.
+            "SELECT CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ? WHERE " + heldBy("?", "?") + " RETURNING id",
+            {build.jobId, textOrNull(build.deliveryId), build.repo, build.sha, build.service, build.version,
+             build.image, std::string(toString(build.state)), textOrNull(build.error), std::int64_t{build.attempt},
+             at, textOrNull(isFinished(build.state) ? at : std::string()), textOrNull(build.contentKey),
+             textOrNull(build.statusContext), textOrNull(encodePlatforms(build.platforms)), node_.name,
+             build.jobId, node_.name, std::int64_t{build.attempt}});
+        if (inserted.rows.empty()) {
+            throw LeaseLost("job " + std::to_string(build.jobId) + " was taken from node " + node_.name +
+                            " before its build of " + build.service + " was queued");
+        }
+        const std::int64_t id = columnInteger(inserted.rows[0], 0);
+        queueCommitStatuses(build.state == RunState::Failed ? CommitState::Failure : CommitState::Pending, at,
+                            "id = ?", {id});
+        return id;
+    });
 }
 
 std::int64_t Store::addFailedBuild(const Build& build) {
@@ -291,127 +340,146 @@ std::int64_t Store::addFailedBuild(const Build& build) {
 void Store::startBuild(std::int64_t buildId) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SQLite::Transaction tx(db_);
-    SQLite::Statement stmt(db_, "UPDATE builds SET state = 'running', started_at = ? WHERE id = ?");
-    stmt.bind(1, at);
-    stmt.bind(2, buildId);
-    stmt.exec();
-    queueCommitStatuses(CommitState::Pending, at, "id = ?", buildId);
-    tx.commit();
+    transaction([&] {
+        const SqlResult started = db_->run(
+            "UPDATE builds SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued' AND " +
+                heldBy("builds.job_id", "builds.attempt"),
+            {at, buildId, node_.name});
+        if (started.changed == 0) {
+            throw LeaseLost("build " + std::to_string(buildId) + " can no longer start on node " + node_.name +
+                            ": its job was taken from it");
+        }
+        queueCommitStatuses(CommitState::Pending, at, "id = ?", {buildId});
+    });
 }
 
 void Store::finishBuild(std::int64_t buildId, RunState state, const std::string& digest,
                         const std::string& error, bool reused, const std::vector<BuildPlatform>& platforms) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SQLite::Transaction tx(db_);
-    // The platforms stay as queued unless the end names them (with their digests).
-    SQLite::Statement stmt(db_,
-                           "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ?, "
-                           "platforms = coalesce(?, platforms) WHERE id = ?");
-    stmt.bind(1, toString(state));
-    bindOptional(stmt, 2, digest);
-    bindOptional(stmt, 3, error);
-    stmt.bind(4, at);
-    stmt.bind(5, reused ? 1 : 0);
-    bindOptional(stmt, 6, encodePlatforms(platforms));
-    stmt.bind(7, buildId);
-    stmt.exec();
-    queueCommitStatuses(state == RunState::Succeeded ? CommitState::Success : CommitState::Failure, at, "id = ?",
-                        buildId);
-    tx.commit();
+    transaction([&] {
+        // The platforms stay as queued unless the end names them (with their digests).
+        const SqlResult ended = db_->run(
+            "UPDATE builds SET state = ?, digest = ?, error = ?, finished_at = ?, reused = ?, "
+            "platforms = coalesce(?, platforms) WHERE id = ? AND state IN ('queued', 'running') AND " +
+                heldBy("builds.job_id", "builds.attempt"),
+            {std::string(toString(state)), textOrNull(digest), textOrNull(error), at, std::int64_t{reused ? 1 : 0},
+             textOrNull(encodePlatforms(platforms)), buildId, node_.name});
+        if (ended.changed == 0) {
+            throw LeaseLost("build " + std::to_string(buildId) + " cannot be recorded by node " + node_.name +
+                            ": its job was taken from it");
+        }
+        queueCommitStatuses(state == RunState::Succeeded ? CommitState::Success : CommitState::Failure, at,
+                            "id = ?", {buildId});
+    });
+}
+
+int Store::requeue(const std::string& condition, const std::vector<SqlValue>& params, int maxAttempts,
+                   const Interruption& why, const std::string& at) {
+    const std::string running = "state = 'running' AND (" + condition + ")";
+    auto with = [&params](std::vector<SqlValue> first) {
+        first.insert(first.end(), params.begin(), params.end());
+        return first;
+    };
+    const std::string builds = "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE " + running + ")";
+    queueCommitStatuses(CommitState::Error, at, builds, params);
+    db_->run("UPDATE builds SET state = 'failed', error = ?, finished_at = ? WHERE " + builds,
+             with({why.buildError, at}));
+    // Interruptions are counted apart from attempts, which retries by hand raise too.
+    db_->run("UPDATE jobs SET interruptions = interruptions + 1 WHERE " + running, params);
+    db_->run("UPDATE jobs SET state = 'failed', finished_at = ?, lease_until = NULL, "
+             "error = 'interrupted ' || interruptions || ' times ' || ? || ' (builder.max_attempts = ' || ? || ')' "
+             "WHERE interruptions >= ? AND " + running,
+             with({at, why.jobCause, std::to_string(maxAttempts), std::int64_t{maxAttempts}}));
+    return static_cast<int>(db_->run("UPDATE jobs SET state = 'queued', attempt = attempt + 1, started_at = NULL, "
+                                     "lease_until = NULL WHERE " + running,
+                                     params)
+                                .changed);
 }
 
 int Store::requeueInterrupted(int maxAttempts) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SQLite::Transaction tx(db_);
-    const char* const interrupted = "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE state = 'running')";
-    queueCommitStatuses(CommitState::Error, at, interrupted);
-    SQLite::Statement failBuilds(
-        db_,
-        std::string("UPDATE builds SET state = 'failed', error = 'interrupted: slipwayd stopped during the build', "
-                    "finished_at = ? WHERE ") + interrupted);
-    failBuilds.bind(1, at);
-    failBuilds.exec();
-    // Interruptions are counted apart from attempts, which retries by hand raise too.
-    db_.exec("UPDATE jobs SET interruptions = interruptions + 1 WHERE state = 'running'");
-    SQLite::Statement giveUp(
-        db_,
-        "UPDATE jobs SET state = 'failed', finished_at = ?, "
-        "error = 'interrupted ' || interruptions || ' times by a stop of slipwayd (builder.max_attempts = ' || ? || ')' "
-        "WHERE state = 'running' AND interruptions >= ?");
-    giveUp.bind(1, at);
-    giveUp.bind(2, maxAttempts);
-    giveUp.bind(3, maxAttempts);
-    giveUp.exec();
-    const int requeued = db_.exec(
-        "UPDATE jobs SET state = 'queued', attempt = attempt + 1, started_at = NULL "
-        "WHERE state = 'running'");
-    // Builds left unfinished under a job that ended, by a slipwayd older than
-    // finishJob's one transaction: ended now, so that their service and
-    // version can build again.
-    const char* const orphaned =
-        "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed'))";
-    queueCommitStatuses(CommitState::Error, at, orphaned);
-    SQLite::Statement orphans(
-        db_,
-        std::string("UPDATE builds SET state = 'failed', finished_at = ?, "
-                    "error = 'not finished: its job had ended (left by an earlier slipwayd)' WHERE ") + orphaned);
-    orphans.bind(1, at);
-    orphans.exec();
-    tx.commit();
-    return requeued;
+    // One node uses a SQLite file (the state folder's lock): whatever runs is its own.
+    const bool shared = db_->dialect() == SqlDialect::Postgres;
+    return transaction([&] {
+        const Interruption stop{"interrupted: slipwayd stopped during the build", "by a stop of slipwayd"};
+        const int requeued = shared ? requeue("node = ?", {node_.name}, maxAttempts, stop, at)
+                                    : requeue("1 = 1", {}, maxAttempts, stop, at);
+        // Builds left unfinished under a job that ended, by a slipwayd older than
+        // finishJob's one transaction: ended now, so that their service and
+        // version can build again.
+        const std::string orphaned =
+            "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed'))";
+        queueCommitStatuses(CommitState::Error, at, orphaned);
+        db_->run("UPDATE builds SET state = 'failed', finished_at = ?, "
+                 "error = 'not finished: its job had ended (left by an earlier slipwayd)' WHERE " + orphaned,
+                 {at});
+        return requeued;
+    });
+}
+
+int Store::requeueExpiredLeases(int maxAttempts) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string at = now();
+    return transaction([&] {
+        const Interruption expiry{"interrupted: its node stopped renewing its lease (it stopped, froze or lost "
+                                  "the database)",
+                                  "by the loss of its node's lease"};
+        return requeue("lease_until < ?", {at}, maxAttempts, expiry, at);
+    });
+}
+
+bool Store::holdsDuty(const std::string& duty) {
+    if (db_->dialect() == SqlDialect::Sqlite) return true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Taken again by the session that holds it (PostgreSQL counts each), and
+    // given up only when that session ends: when its node stops or dies.
+    const SqlResult held = db_->run("SELECT pg_try_advisory_lock(hashtext(?))", {"slipway.duty." + duty});
+    return !held.rows.empty() && columnText(held.rows[0], 0) == "t";
 }
 
 void Store::queueCommitStatuses(CommitState state, const std::string& at, const std::string& condition,
-                                std::optional<std::int64_t> id) {
-    SQLite::Statement stmt(db_,
-                           "INSERT INTO commit_statuses (build_id, repo, sha, context, state, created_at, updated_at) "
-                           "SELECT id, repo, sha, status_context, ?, ?, ? FROM builds "
-                           "WHERE status_context IS NOT NULL AND (" + condition + ")");
-    stmt.bind(1, toString(state));
-    stmt.bind(2, at);
-    stmt.bind(3, at);
-    if (id) stmt.bind(4, *id);
-    stmt.exec();
+                                const std::vector<SqlValue>& params) {
+    std::vector<SqlValue> values = {std::string(toString(state)), at, at};
+    values.insert(values.end(), params.begin(), params.end());
+    db_->run("INSERT INTO commit_statuses (build_id, repo, sha, context, state, created_at, updated_at) "
+             "SELECT id, repo, sha, status_context, ?, ?, ? FROM builds "
+             "WHERE status_context IS NOT NULL AND (" + condition + ")",
+             values);
 }
 
 std::vector<CommitStatus> Store::dueCommitStatuses(int limit, const std::vector<std::string>& skipRepos) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Transaction tx(db_);
-    SQLite::Statement supersede(
-        db_,
-        "UPDATE commit_statuses SET delivery = 'superseded', updated_at = ? WHERE delivery = 'due' AND EXISTS "
-        "(SELECT 1 FROM commit_statuses newer WHERE newer.repo = commit_statuses.repo "
-        "AND newer.sha = commit_statuses.sha AND newer.context = commit_statuses.context "
-        "AND newer.id > commit_statuses.id)");
-    supersede.bind(1, now());
-    supersede.exec();
-    std::string skipped;
-    for (std::size_t i = 0; i < skipRepos.size(); ++i) skipped += i == 0 ? "?" : ", ?";
-    SQLite::Statement stmt(db_, std::string("SELECT ") + kCommitStatusColumns +
-                                    " FROM commit_statuses WHERE delivery = 'due' AND repo NOT IN (" + skipped +
-                                    ") ORDER BY id LIMIT ?");
-    int index = 1;
-    for (const std::string& repo : skipRepos) stmt.bind(index++, repo);
-    stmt.bind(index, limit);
-    std::vector<CommitStatus> due;
-    while (stmt.executeStep()) due.push_back(readCommitStatus(stmt));
-    tx.commit();
-    return due;
+    const std::string at = now();
+    return transaction([&] {
+        db_->run("UPDATE commit_statuses SET delivery = 'superseded', updated_at = ? WHERE delivery = 'due' AND EXISTS "
+                 "(SELECT 1 FROM commit_statuses newer WHERE newer.repo = commit_statuses.repo "
+                 "AND newer.sha = commit_statuses.sha AND newer.context = commit_statuses.context "
+                 "AND newer.id > commit_statuses.id)",
+                 {at});
+        std::string sql = std::string("SELECT ") + kCommitStatusColumns + " FROM commit_statuses WHERE delivery = 'due'";
+        std::vector<SqlValue> values;
+        if (!skipRepos.empty()) {
+            sql += " AND repo NOT IN (";
+            for (std::size_t i = 0; i < skipRepos.size(); ++i) {
+                sql += i == 0 ? "?" : ", ?";
+                values.push_back(skipRepos[i]);
+            }
+            sql += ")";
+        }
+        sql += " ORDER BY id LIMIT ?";
+        values.push_back(std::int64_t{limit});
+        std::vector<CommitStatus> due;
+        for (const SqlRow& row : db_->run(sql, values).rows) due.push_back(readCommitStatus(row));
+        return due;
+    });
 }
 
 void Store::recordStatusAttempt(std::int64_t id, StatusDelivery delivery, const std::string& detail) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_,
-                           "UPDATE commit_statuses SET delivery = ?, detail = ?, attempts = attempts + 1, "
-                           "updated_at = ? WHERE id = ?");
-    stmt.bind(1, toString(delivery));
-    stmt.bind(2, detail);
-    stmt.bind(3, now());
-    stmt.bind(4, id);
-    stmt.exec();
+    db_->run("UPDATE commit_statuses SET delivery = ?, detail = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+             {std::string(toString(delivery)), detail, now(), id});
 }
 
 Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds) {
@@ -425,121 +493,112 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
     std::int64_t below = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id INTEGER PRIMARY KEY)");
-        db_.exec("DELETE FROM pruned_jobs");
+        db_->run("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id BIGINT PRIMARY KEY)");
+        db_->run("DELETE FROM pruned_jobs");
         if (keepBuilds > 0) {
-            SQLite::Statement boundary(db_,
-                                       "SELECT id FROM builds WHERE state IN ('succeeded', 'failed') "
-                                       "ORDER BY id DESC LIMIT 1 OFFSET ?");
-            boundary.bind(1, keepBuilds - 1);
-            if (boundary.executeStep()) below = boundary.getColumn(0).getInt64();
+            const SqlResult boundary = db_->run(
+                "SELECT id FROM builds WHERE state IN ('succeeded', 'failed') ORDER BY id DESC LIMIT 1 OFFSET ?",
+                {keepBuilds - 1});
+            if (!boundary.rows.empty()) below = columnInteger(boundary.rows[0], 0);
         }
     }
     for (;;) {
         std::lock_guard<std::mutex> lock(mutex_);
-        SQLite::Transaction tx(db_);
-        db_.exec("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id INTEGER PRIMARY KEY)");
-        db_.exec("DELETE FROM pruned_builds");
-        // Never the newest finished build of a service, one whose job is still
-        // to run or running (a rerun keeps its succeeded builds), nor one whose
-        // commit status GitHub is still to get.
-        SQLite::Statement select(
-            db_,
-            "INSERT INTO pruned_builds (id) "
-            "SELECT b.id FROM builds AS b WHERE b.state IN ('succeeded', 'failed') "
-            "AND b.id NOT IN (SELECT max(id) FROM builds WHERE state IN ('succeeded', 'failed') GROUP BY repo, service) "
-            "AND b.job_id NOT IN (SELECT id FROM jobs WHERE state IN ('queued', 'running')) "
-            "AND coalesce((SELECT s.delivery FROM commit_statuses s WHERE s.build_id = b.id ORDER BY s.id DESC LIMIT 1), "
-            "             '') <> 'due' "
-            "AND ((? <> '' AND b.finished_at < ?) OR b.id < ?) "
-            "ORDER BY b.id LIMIT ?");
-        select.bind(1, cutoff);
-        select.bind(2, cutoff);
-        select.bind(3, below);
-        select.bind(4, kBatch);
-        const int selected = select.exec();
-        SQLite::Statement ids(db_, "SELECT id FROM pruned_builds ORDER BY id");
-        while (ids.executeStep()) pruned.builds.push_back(ids.getColumn(0).getInt64());
-        db_.exec("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
-        db_.exec("INSERT OR IGNORE INTO pruned_jobs (id) SELECT job_id FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
-        db_.exec("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
-        tx.commit();
+        const std::int64_t selected = transaction([&] {
+            db_->run("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id BIGINT PRIMARY KEY)");
+            db_->run("DELETE FROM pruned_builds");
+            // Never the newest finished build of a service, one whose job is still
+            // to run or running (a rerun keeps its succeeded builds), nor one whose
+            // commit status GitHub is still to get.
+            const std::int64_t count =
+                db_->run("INSERT INTO pruned_builds (id) "
+                         "SELECT b.id FROM builds AS b WHERE b.state IN ('succeeded', 'failed') "
+                         "AND b.id NOT IN (SELECT max(id) FROM builds WHERE state IN ('succeeded', 'failed') "
+                         "GROUP BY repo, service) "
+                         "AND b.job_id NOT IN (SELECT id FROM jobs WHERE state IN ('queued', 'running')) "
+                         "AND coalesce((SELECT s.delivery FROM commit_statuses s WHERE s.build_id = b.id "
+                         "ORDER BY s.id DESC LIMIT 1), '') <> 'due' "
+                         "AND ((? <> '' AND b.finished_at < ?) OR b.id < ?) "
+                         "ORDER BY b.id LIMIT ?",
+                         {cutoff, cutoff, below, std::int64_t{kBatch}})
+                    .changed;
+            for (const SqlRow& row : db_->run("SELECT id FROM pruned_builds ORDER BY id").rows) {
+                pruned.builds.push_back(columnInteger(row, 0));
+            }
+            db_->run("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
+            db_->run("INSERT INTO pruned_jobs (id) SELECT DISTINCT job_id FROM builds "
+                     "WHERE id IN (SELECT id FROM pruned_builds) ON CONFLICT DO NOTHING");
+            db_->run("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
+            return count;
+        });
         if (selected < kBatch) break;
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Transaction tx(db_);
-    SQLite::Statement jobs(db_,
-                           "DELETE FROM jobs WHERE state IN ('succeeded', 'failed') "
-                           "AND NOT EXISTS (SELECT 1 FROM builds WHERE builds.job_id = jobs.id) "
-                           "AND (id IN (SELECT id FROM pruned_jobs) OR (? <> '' AND finished_at < ?))");
-    jobs.bind(1, cutoff);
-    jobs.bind(2, cutoff);
-    pruned.jobs = jobs.exec();
-    db_.exec("DELETE FROM pruned_jobs");
-    if (before) {
-        SQLite::Statement deliveries(db_,
-                                     "DELETE FROM deliveries WHERE received_at < ? "
-                                     "AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = deliveries.id)");
-        deliveries.bind(1, cutoff);
-        pruned.deliveries = deliveries.exec();
-    }
-    tx.commit();
+    transaction([&] {
+        pruned.jobs = db_->run("DELETE FROM jobs WHERE state IN ('succeeded', 'failed') "
+                               "AND NOT EXISTS (SELECT 1 FROM builds WHERE builds.job_id = jobs.id) "
+                               "AND (id IN (SELECT id FROM pruned_jobs) OR (? <> '' AND finished_at < ?))",
+                               {cutoff, cutoff})
+                          .changed;
+        db_->run("DELETE FROM pruned_jobs");
+        if (before) {
+            pruned.deliveries = db_->run("DELETE FROM deliveries WHERE received_at < ? "
+                                         "AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.delivery_id = deliveries.id)",
+                                         {cutoff})
+                                    .changed;
+        }
+    });
     return pruned;
 }
 
 std::string Store::instanceId() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return db_.execAndGet("SELECT id FROM instance").getString();
+    return columnText(db_->run("SELECT id FROM instance").rows.at(0), 0);
 }
 
 void Store::abandonCommitStatus(std::int64_t id, const std::string& why) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, "UPDATE commit_statuses SET delivery = 'abandoned', detail = ?, updated_at = ? WHERE id = ?");
-    stmt.bind(1, why);
-    stmt.bind(2, now());
-    stmt.bind(3, id);
-    stmt.exec();
+    db_->run("UPDATE commit_statuses SET delivery = 'abandoned', detail = ?, updated_at = ? WHERE id = ?",
+             {why, now(), id});
 }
 
 std::optional<CommitStatus> Store::commitStatusOf(std::int64_t buildId) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, std::string("SELECT ") + kCommitStatusColumns +
-                                    " FROM commit_statuses WHERE build_id = ? ORDER BY id DESC LIMIT 1");
-    stmt.bind(1, buildId);
-    if (!stmt.executeStep()) return std::nullopt;
-    return readCommitStatus(stmt);
+    const SqlResult found = db_->run(std::string("SELECT ") + kCommitStatusColumns +
+                                         " FROM commit_statuses WHERE build_id = ? ORDER BY id DESC LIMIT 1",
+                                     {buildId});
+    if (found.rows.empty()) return std::nullopt;
+    return readCommitStatus(found.rows.front());
 }
 
 std::optional<Build> Store::build(std::int64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, std::string("SELECT ") + kBuildColumns + " FROM builds WHERE id = ?");
-    stmt.bind(1, id);
-    if (!stmt.executeStep()) return std::nullopt;
-    return readBuild(stmt);
+    const SqlResult found = db_->run(std::string("SELECT ") + kBuildColumns + " FROM builds WHERE id = ?", {id});
+    if (found.rows.empty()) return std::nullopt;
+    return readBuild(found.rows.front());
 }
 
 std::optional<Job> Store::job(std::int64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?");
-    stmt.bind(1, id);
-    if (!stmt.executeStep()) return std::nullopt;
-    return readJob(stmt);
+    const SqlResult found = db_->run(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?", {id});
+    if (found.rows.empty()) return std::nullopt;
+    return readJob(found.rows.front());
 }
 
 std::vector<Build> Store::buildsOfJob(std::int64_t jobId) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(
-        db_, std::string("SELECT ") + kBuildColumns + " FROM builds WHERE job_id = ? ORDER BY id");
-    stmt.bind(1, jobId);
     std::vector<Build> builds;
-    while (stmt.executeStep()) builds.push_back(readBuild(stmt));
+    for (const SqlRow& row :
+         db_->run(std::string("SELECT ") + kBuildColumns + " FROM builds WHERE job_id = ? ORDER BY id", {jobId}).rows) {
+        builds.push_back(readBuild(row));
+    }
     return builds;
 }
 
 std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     // Only fixed fragments are joined; every value is bound.
-    std::string sql = std::string("SELECT ") + kBuildColumns + " FROM builds WHERE 1";
-    std::vector<std::string> values;
+    std::string sql = std::string("SELECT ") + kBuildColumns + " FROM builds WHERE 1 = 1";
+    std::vector<SqlValue> values;
     auto where = [&](const std::string& value, const char* fragment) {
         if (value.empty()) return;
         sql += fragment;
@@ -547,6 +606,7 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     };
     where(query.repo, " AND repo = ?");
     where(query.service, " AND service = ?");
+    where(query.node, " AND node = ?");
     if (query.state) where(toString(*query.state), " AND state = ?");
     if (!query.shaPrefix.empty()) {
         // SHAs are lowercase hex and 'g' sorts after every hex digit, so this
@@ -556,88 +616,91 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     }
     // Builds are queued in id order, so a time window is also an id window, found
     // with two lookups in the queued_at index; the page then walks ids newest
-    // first. The unary + keeps SQLite from sorting the window by queued_at instead.
-    where(query.since, " AND +queued_at >= ?");
-    where(query.until, " AND +queued_at < ?");
+    // first. SQLite's unary + keeps it from sorting the window by queued_at
+    // instead (PostgreSQL has no unary + for text, and needs none).
+    const bool sqlite = db_->dialect() == SqlDialect::Sqlite;
+    where(query.since, sqlite ? " AND +queued_at >= ?" : " AND queued_at >= ?");
+    where(query.until, sqlite ? " AND +queued_at < ?" : " AND queued_at < ?");
     std::int64_t before = query.before;
     std::int64_t from = 0;
 
     std::lock_guard<std::mutex> lock(mutex_);
     if (!query.since.empty()) {
-        SQLite::Statement first(db_, "SELECT id FROM builds WHERE queued_at >= ? ORDER BY queued_at LIMIT 1");
-        first.bind(1, query.since);
-        if (!first.executeStep()) return {};
-        from = first.getColumn(0).getInt64();
+        const SqlResult first =
+            db_->run("SELECT id FROM builds WHERE queued_at >= ? ORDER BY queued_at LIMIT 1", {query.since});
+        if (first.rows.empty()) return {};
+        from = columnInteger(first.rows[0], 0);
     }
     if (!query.until.empty()) {
-        SQLite::Statement last(db_, "SELECT id FROM builds WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1");
-        last.bind(1, query.until);
-        if (!last.executeStep()) return {};
-        const std::int64_t bound = last.getColumn(0).getInt64() + 1;
+        const SqlResult last =
+            db_->run("SELECT id FROM builds WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1", {query.until});
+        if (last.rows.empty()) return {};
+        const std::int64_t bound = columnInteger(last.rows[0], 0) + 1;
         before = before > 0 ? std::min(before, bound) : bound;
     }
-    if (from > 0) sql += " AND id >= ?";
-    if (before > 0) sql += " AND id < ?";
+    if (from > 0) {
+        sql += " AND id >= ?";
+        values.push_back(from);
+    }
+    if (before > 0) {
+        sql += " AND id < ?";
+        values.push_back(before);
+    }
     sql += " ORDER BY id DESC LIMIT ?";
-
-    SQLite::Statement stmt(db_, sql);
-    int index = 1;
-    for (const std::string& value : values) stmt.bind(index++, value);
-    if (from > 0) stmt.bind(index++, from);
-    if (before > 0) stmt.bind(index++, before);
-    stmt.bind(index, query.limit);
+    values.push_back(std::int64_t{query.limit});
     std::vector<Build> builds;
-    while (stmt.executeStep()) builds.push_back(readBuild(stmt));
+    for (const SqlRow& row : db_->run(sql, values).rows) builds.push_back(readBuild(row));
     return builds;
 }
 
 std::int64_t Store::countBuilds(RunState state) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, "SELECT count(*) FROM builds WHERE state = ?");
-    stmt.bind(1, toString(state));
-    stmt.executeStep();
-    return stmt.getColumn(0).getInt64();
+    return columnInteger(db_->run("SELECT count(*) FROM builds WHERE state = ?", {std::string(toString(state))}).rows.at(0), 0);
 }
 
 std::int64_t Store::countJobs(RunState state) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(db_, "SELECT count(*) FROM jobs WHERE state = ?");
-    stmt.bind(1, toString(state));
-    stmt.executeStep();
-    return stmt.getColumn(0).getInt64();
+    return columnInteger(db_->run("SELECT count(*) FROM jobs WHERE state = ?", {std::string(toString(state))}).rows.at(0), 0);
 }
 
 void Store::checkWritable() {
     std::lock_guard<std::mutex> lock(mutex_);
-    // BEGIN IMMEDIATE takes the write lock, which is what a webhook would need.
-    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    if (db_->dialect() == SqlDialect::Sqlite) {
+        // BEGIN IMMEDIATE takes the write lock, which is what a webhook would need.
+        SqlTransaction tx(*db_, true);
+        return;
+    }
+    // A standby (read-only, in recovery) takes no webhook either.
+    const SqlResult recovery = db_->run("SELECT pg_is_in_recovery()");
+    if (columnText(recovery.rows.at(0), 0) != "f") {
+        throw SqlError(SqlFailure::Unavailable, "PostgreSQL is a standby in recovery: it accepts no writes");
+    }
 }
 
 std::vector<Delivery> Store::recentDeliveries(int limit) {
     std::lock_guard<std::mutex> lock(mutex_);
-    SQLite::Statement stmt(
-        db_,
-        "SELECT id, event, action, repo, outcome, detail, received_at FROM deliveries "
-        "ORDER BY rowid DESC LIMIT ?");
-    stmt.bind(1, limit);
-    SQLite::Statement jobsOf(db_, "SELECT id FROM jobs WHERE delivery_id = ? ORDER BY id");
-    SQLite::Statement buildsOf(db_, "SELECT id FROM builds WHERE delivery_id = ? ORDER BY id");
+    // In the order they came: SQLite's rowid, PostgreSQL's seq.
+    const std::string order = db_->dialect() == SqlDialect::Sqlite ? "rowid" : "seq";
+    const SqlResult found = db_->run(
+        "SELECT id, event, action, repo, outcome, detail, received_at FROM deliveries ORDER BY " + order +
+            " DESC LIMIT ?",
+        {std::int64_t{limit}});
     std::vector<Delivery> deliveries;
-    while (stmt.executeStep()) {
+    for (const SqlRow& row : found.rows) {
         Delivery d;
-        d.id = text(stmt.getColumn(0));
-        d.event = text(stmt.getColumn(1));
-        d.action = text(stmt.getColumn(2));
-        d.repo = text(stmt.getColumn(3));
-        d.outcome = enumColumn(stmt.getColumn(4), parseDeliveryOutcome, "delivery", d.id);
-        d.detail = text(stmt.getColumn(5));
-        d.receivedAt = text(stmt.getColumn(6));
-        jobsOf.reset();
-        jobsOf.bind(1, d.id);
-        while (jobsOf.executeStep()) d.jobIds.push_back(jobsOf.getColumn(0).getInt64());
-        buildsOf.reset();
-        buildsOf.bind(1, d.id);
-        while (buildsOf.executeStep()) d.buildIds.push_back(buildsOf.getColumn(0).getInt64());
+        d.id = columnText(row, 0);
+        d.event = columnText(row, 1);
+        d.action = columnText(row, 2);
+        d.repo = columnText(row, 3);
+        d.outcome = enumColumn(row, 4, parseDeliveryOutcome, "delivery", "outcome", d.id);
+        d.detail = columnText(row, 5);
+        d.receivedAt = columnText(row, 6);
+        for (const SqlRow& job : db_->run("SELECT id FROM jobs WHERE delivery_id = ? ORDER BY id", {d.id}).rows) {
+            d.jobIds.push_back(columnInteger(job, 0));
+        }
+        for (const SqlRow& build : db_->run("SELECT id FROM builds WHERE delivery_id = ? ORDER BY id", {d.id}).rows) {
+            d.buildIds.push_back(columnInteger(build, 0));
+        }
         deliveries.push_back(std::move(d));
     }
     return deliveries;

@@ -1,29 +1,51 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <stdexcept>
 #include <vector>
-
-#include <SQLiteCpp/Database.h>
 
 #include "storage/build_query.h"
 #include "storage/clock.h"
 #include "storage/commit_group.h"
 #include "storage/records.h"
-#include "storage/statement_cache.h"
-#include "storage/wal_checkpointer.h"
+#include "storage/sql.h"
 
 namespace slipway {
 
-// Every query slipway makes, over one SQLite connection. Thread-safe: calls are
+// A write of a job's work that its node no longer holds: its lease ran out
+// and another node (or another run here) has the job now. Nothing was
+// written; the work is to stop.
+class LeaseLost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Who this store works for: the node's name, shown on every job and build it
+// claims, and how long a claim holds without being renewed.
+struct NodeIdentity {
+    std::string name = "local";
+    std::chrono::seconds lease{60};
+};
+
+// Every query slipway makes, over one connection: SQLite's (one node), or
+// PostgreSQL's (one or several nodes sharing it). Thread-safe: calls are
 // serialised, and each one that writes is one transaction.
+//
+// A job is claimed with a lease (`node`, `lease_until`), which renewLeases
+// extends while the node works; every write of a job's work is fenced on the
+// claim (the job running, on this node, at this attempt), so that a node
+// whose lease was taken over cannot record anything over the new attempt's.
 class Store {
 public:
-    // Opens the database at `path` (see openDatabase) and reads time from `clock`.
-    Store(const std::string& path, const Clock& clock);
+    // Opens the SQLite database at `path` (see openDatabase) and reads time from `clock`.
+    Store(const std::string& path, const Clock& clock, NodeIdentity node = {});
+    // Works over `connection` (opened, its schema up to date).
+    Store(std::unique_ptr<SqlConnection> connection, const Clock& clock, NodeIdentity node = {});
 
     // Records a delivery and queues `jobs`, and returns once that is committed.
     // A delivery id seen before records nothing and reports `duplicate`,
@@ -37,34 +59,58 @@ public:
     // How many transactions recordDelivery has committed (or tried to).
     std::size_t deliveryCommits() { return deliveries_.batches(); }
 
-    // Marks the oldest queued job running and returns it; nullopt when none
-    // waits. A job waits while another job of the same commit runs (a retry
-    // of one service and the job of every service are never built at once).
+    // Marks the oldest queued job running on this node, with a lease, and
+    // returns it; nullopt when none waits. A job waits while another job of
+    // the same commit runs (a retry of one service and the job of every
+    // service are never built at once). No two nodes claim the same job.
     std::optional<Job> claimJob();
 
-    // Ends a running job as succeeded or failed (with `error`), and in the
-    // same transaction fails any build of it still queued or running.
-    void finishJob(std::int64_t jobId, RunState state, const std::string& error);
+    // Extends the lease of every job this node runs; returns their ids.
+    std::vector<std::int64_t> renewLeases();
 
-    // Queues a build of `build.service` for a running job; returns its id.
+    // Ends running job `job` (as claimed) as succeeded or failed (with
+    // `error`), and in the same transaction fails any build of it still
+    // queued or running. Throws LeaseLost when this node no longer holds it.
+    void finishJob(const Job& job, RunState state, const std::string& error);
+
+    // Queues a build of `build.service` for a running job (build.jobId at
+    // build.attempt); returns its id. Throws LeaseLost as finishJob does.
     std::int64_t addBuild(const Build& build);
 
     // Records a build that failed before it could start (an invalid images.json entry).
     std::int64_t addFailedBuild(const Build& build);
 
+    // Marks a queued build running; throws LeaseLost when its job is no longer this node's.
     void startBuild(std::int64_t buildId);
     // Ends a build as succeeded (with the pushed `digest`; `reused` when it
     // was not built because the registry had the same content) or failed.
+    // Throws LeaseLost when its job is no longer this node's.
     void finishBuild(std::int64_t buildId, RunState state, const std::string& digest, const std::string& error,
                      bool reused = false, const std::vector<BuildPlatform>& platforms = {});
+    // Throws LeaseLost unless this node still runs job `jobId` at `attempt`.
+    void checkLease(std::int64_t jobId, int attempt);
 
-    // Jobs left running by a daemon that stopped go back to the queue with their
-    // attempt raised, or fail as interrupted once `maxAttempts` of their runs
-    // were cut short (retries by hand do not count); their unfinished builds
-    // fail as interrupted (a rerun makes new ones). Builds still queued or
-    // running under a job that ended (an older slipwayd's) fail too.
-    // Returns how many jobs were queued again.
+    // Jobs this node left running when it stopped (with SQLite, every running
+    // job: one node uses the file) go back to the queue with their attempt
+    // raised, or fail as interrupted once `maxAttempts` of their runs were
+    // cut short (retries by hand do not count); their unfinished builds fail
+    // as interrupted (a rerun makes new ones). Builds still queued or running
+    // under a job that ended (an older slipwayd's) fail too. Returns how many
+    // jobs were queued again.
     int requeueInterrupted(int maxAttempts);
+
+    // The same for jobs of any node whose lease ran out unrenewed: their node
+    // died, froze or lost the database. Returns how many were queued again.
+    int requeueExpiredLeases(int maxAttempts);
+
+    // Whether this node is the one to do the cluster's duty `duty` (sending
+    // commit statuses, pruning history): with SQLite always; with PostgreSQL
+    // the node that holds the duty's advisory lock, kept while its connection
+    // lives, so that a node that dies hands it on.
+    bool holdsDuty(const std::string& duty);
+
+    const NodeIdentity& node() const { return node_; }
+    SqlDialect dialect() const { return db_->dialect(); }
 
     std::optional<Build> build(std::int64_t id);
     std::optional<Job> job(std::int64_t id);
@@ -135,24 +181,37 @@ private:
 
     std::string now() const;
     // Writes a commit status of `state` to the outbox for each build that
-    // reports statuses and `condition` (SQL over the builds table, with at most
-    // one ?, bound to `id`) selects. The caller holds the lock and the
+    // reports statuses and `condition` (SQL over the builds table, its ?s
+    // bound to `params`) selects. The caller holds the lock and the
     // transaction of the transition it reports.
     void queueCommitStatuses(CommitState state, const std::string& at, const std::string& condition,
-                             std::optional<std::int64_t> id = std::nullopt);
+                             const std::vector<SqlValue>& params = {});
+    // What cut a job short, in its builds' error and its own.
+    struct Interruption {
+        std::string buildError;  // of each build left unfinished
+        std::string jobCause;    // "by ...": how the job was interrupted each time, once it gives up
+    };
+    // Requeues (or fails, past `maxAttempts`) the running jobs `condition`
+    // (SQL over the jobs table, its ?s bound to `params`) selects, failing
+    // their unfinished builds. The caller holds the lock and a transaction.
+    int requeue(const std::string& condition, const std::vector<SqlValue>& params, int maxAttempts,
+                const Interruption& why, const std::string& at);
+    // Runs `write` in a transaction, again when PostgreSQL reports a
+    // serialization failure or a deadlock; the caller holds the lock.
+    template <typename Write>
+    auto transaction(Write write);
     // Inserts one queued job unless the commit is queued or running already
     // (then returns 0 and sets `pending`). The caller holds the lock and a transaction.
     std::int64_t insertJob(const std::string& deliveryId, const JobRequest& request, const std::string& at,
                            std::int64_t& pending);
 
     const Clock& clock_;
+    NodeIdentity node_;
     std::mutex mutex_;
-    SQLite::Database db_;
-    StatementCache statements_{db_};  // for the delivery path
+    std::unique_ptr<SqlConnection> db_;
     CommitGroup<DeliveryWrite> deliveries_{[this](const std::vector<DeliveryWrite*>& batch) {
         recordDeliveries(batch);
     }};
-    WalCheckpointer checkpointer_;
 };
 
 }  // namespace slipway

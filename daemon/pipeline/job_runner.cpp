@@ -84,7 +84,7 @@ JobRunner::JobRunner(JobRunnerSettings settings, Store& store, Checkout& checkou
       events_(events) {}
 
 void JobRunner::finishJob(Job job, RunState state, const std::string& error) {
-    store_.finishJob(job.id, state, error);
+    store_.finishJob(job, state, error);
     job.state = state;
     job.error = error;
     events_.jobFinished(job);
@@ -111,6 +111,11 @@ void JobRunner::run(const Job& job) {
         runJob(job);
     } catch (const Interrupted&) {
         // Left running in the store: the next start queues it again.
+        events_.jobFinished(job);
+    } catch (const LeaseLost& e) {
+        // Another node (or another run here) has the job now, and its result
+        // is that run's to record: nothing of this one's is written.
+        logger().warning(tag + ": stopped: " + e.what());
         events_.jobFinished(job);
     } catch (const std::exception& e) {
         // The store itself failed (disk full, locked too long). Say so, and try
@@ -381,6 +386,9 @@ std::string JobRunner::buildAndPush(const BuildRequest& request, const Platform&
             leftover = request.image;
             checkPlatform(request, expected, log, retrying);
             if (stopping_) throw Interrupted();
+            // A node that lost the job (frozen past its lease, cut off from
+            // the database) pushes nothing over what the new run publishes.
+            store_.checkLease(build.jobId, build.attempt);
             StepTimer timer([&](double s) { events_.stepTimed(build, BuildStep::Push, s); });
             retrying([&] { digest = backend_.push(request.image, log); }, true);
             break;
@@ -446,6 +454,7 @@ std::string JobRunner::buildIndex(const PlannedBuild& planned, const BuildReques
         }
     }
     if (stopping_) throw Interrupted();
+    store_.checkLease(build.jobId, build.attempt);
     std::string index;
     retrying([&] { index = registry_.publishIndex(build.service, build.version, images); }, true);
     log << "[slipway: " << build.image << " is an index of " << images.size() << " platforms: " << index << "]\n";

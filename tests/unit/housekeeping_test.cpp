@@ -40,7 +40,7 @@ protected:
         const auto id = store_.addBuild(testing::testBuild(job, service, sha));
         store_.startBuild(id);
         store_.finishBuild(id, RunState::Succeeded, "sha256:x", "");
-        store_.finishJob(job, RunState::Succeeded, "");
+        store_.finishJob(*store_.job(job), RunState::Succeeded, "");
         std::ofstream(logPath(id)) << "the log of " << id << "\n";
         return id;
     }

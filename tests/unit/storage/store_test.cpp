@@ -7,9 +7,11 @@
 #include <Poco/Timespan.h>
 
 #include <gtest/gtest.h>
-#include <SQLiteCpp/Database.h>
 
+#include "storage/postgres_connection.h"
+#include "storage/sqlite_connection.h"
 #include "tests/support/eventually.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -18,8 +20,18 @@ namespace {
 
 const std::string kSha = testing::kTestSha;
 
-class StoreTest : public ::testing::Test {
+// Every rule of the store, on SQLite and on PostgreSQL (a real server, see
+// postgres_server.h): the same SQL, so the same answers.
+class StoreTest : public ::testing::TestWithParam<SqlDialect> {
 protected:
+    // Another connection to the test's database.
+    std::unique_ptr<SqlConnection> connect() {
+        if (GetParam() == SqlDialect::Postgres) return std::make_unique<PostgresConnection>(database_->conninfo(), "");
+        return std::make_unique<SqliteConnection>(dir_.path() + "/slipway.db");
+    }
+    // Runs `statement` on the database behind the store's back.
+    void sql(const std::string& statement) { connect()->run(statement, {}); }
+
     Delivery delivery(const std::string& id) {
         Delivery d;
         d.id = id;
@@ -34,11 +46,13 @@ protected:
     static Build buildOf(std::int64_t jobId, const std::string& service) { return testing::testBuild(jobId, service); }
 
     testing::TempDir dir_;
+    std::unique_ptr<testing::TestDatabase> database_ =
+        GetParam() == SqlDialect::Postgres ? std::make_unique<testing::TestDatabase>() : nullptr;
     testing::TestClock clock_;
-    Store store_{dir_.path() + "/slipway.db", clock_};
+    Store store_{connect(), clock_};
 };
 
-TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
+TEST_P(StoreTest, RecordsADeliveryAndQueuesItsJob) {
     const RecordedDelivery r = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_FALSE(r.duplicate);
     ASSERT_EQ(r.queued.size(), 1u);
@@ -52,7 +66,7 @@ TEST_F(StoreTest, RecordsADeliveryAndQueuesItsJob) {
     EXPECT_EQ(deliveries[0].jobIds, std::vector<std::int64_t>{r.queued[0]});
 }
 
-TEST_F(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
+TEST_P(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
     store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     const RecordedDelivery again = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(again.duplicate);
@@ -62,7 +76,7 @@ TEST_F(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
 
 // The operator configures the repository (or its branch) and presses
 // Redeliver on GitHub: same delivery id, planned again.
-TEST_F(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) {
+TEST_P(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) {
     for (const std::string outcome : {"unconfigured", "ignored"}) {
         SCOPED_TRACE(outcome);
         const std::string id = "before-" + outcome;
@@ -91,7 +105,7 @@ TEST_F(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) 
     }
 }
 
-TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
+TEST_P(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
     const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(replay.queued.empty());
@@ -102,11 +116,11 @@ TEST_F(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
     ASSERT_TRUE(claimed);
     EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha, "", 1}}).queued.empty());
 
-    store_.finishJob(claimed->id, RunState::Succeeded, "");
+    store_.finishJob(*claimed, RunState::Succeeded, "");
     EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
 }
 
-TEST_F(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueued) {
+TEST_P(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueued) {
     std::int64_t pending = 0;
     const std::int64_t all = store_.queueJob({"exam", kSha, "", 1}, pending);
     ASSERT_NE(all, 0);
@@ -126,11 +140,11 @@ TEST_F(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueue
     EXPECT_EQ(store_.claimJob()->id, all);
     EXPECT_EQ(store_.claimJob()->id, other) << "the retry was claimed while its commit's job ran";
     EXPECT_FALSE(store_.claimJob());
-    store_.finishJob(all, RunState::Succeeded, "");
+    store_.finishJob(*store_.job(all), RunState::Succeeded, "");
     EXPECT_EQ(store_.claimJob()->id, retry);
 }
 
-TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
+TEST_P(StoreTest, ClaimsJobsInQueueOrderOnce) {
     const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha, "", 1}}).queued.at(0);
     EXPECT_EQ(store_.claimJob()->id, a);
@@ -139,7 +153,7 @@ TEST_F(StoreTest, ClaimsJobsInQueueOrderOnce) {
     EXPECT_EQ(store_.job(a)->state, RunState::Running);
 }
 
-TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
+TEST_P(StoreTest, RecordsBuildsThroughTheirStates) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b = buildOf(jobId, "api");
@@ -156,7 +170,7 @@ TEST_F(StoreTest, RecordsBuildsThroughTheirStates) {
     EXPECT_EQ(store_.buildsOfJob(jobId).size(), 1u);
 }
 
-TEST_F(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
+TEST_P(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b = buildOf(jobId, "api");
@@ -175,8 +189,9 @@ TEST_F(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
     EXPECT_EQ(store_.build(queued)->platforms, b.platforms);
 }
 
-TEST_F(StoreTest, PagesBuildsNewestFirst) {
+TEST_P(StoreTest, PagesBuildsNewestFirst) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "");
     for (int i = 0; i < 5; ++i) {
         b.service = "s" + std::to_string(i);
@@ -193,8 +208,9 @@ TEST_F(StoreTest, PagesBuildsNewestFirst) {
     EXPECT_EQ(next[0].service, "s2");
 }
 
-TEST_F(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
+TEST_P(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "");
     for (int hour = 0; hour < 10; ++hour) {
         clock_.epoch = 1795000000 + hour * 3600;  // 2026-11-18T11:06:40Z + hour
@@ -220,8 +236,9 @@ TEST_F(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
     EXPECT_TRUE(store_.findBuilds(query).empty());
 }
 
-TEST_F(StoreTest, FindsShasByPrefix) {
+TEST_P(StoreTest, FindsShasByPrefix) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "s");
     for (const char* sha : {"abc0000000000000000000000000000000000000", "abd0000000000000000000000000000000000000",
                             "ab00000000000000000000000000000000000000"}) {
@@ -237,7 +254,7 @@ TEST_F(StoreTest, FindsShasByPrefix) {
     EXPECT_EQ(store_.findBuilds(query).size(), 1u);
 }
 
-TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
+TEST_P(StoreTest, RequeuesJobsInterruptedByAStop) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto buildId = store_.addBuild(buildOf(jobId, "api"));
@@ -250,13 +267,13 @@ TEST_F(StoreTest, RequeuesJobsInterruptedByAStop) {
     EXPECT_NE(store_.build(buildId)->error.find("interrupted"), std::string::npos);
 }
 
-TEST_F(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
+TEST_P(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto running = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(running);
     const auto queued = store_.addBuild(buildOf(jobId, "web"));
-    store_.finishJob(jobId, RunState::Failed, "slipwayd could not record the job: disk I/O error");
+    store_.finishJob(*store_.job(jobId), RunState::Failed, "slipwayd could not record the job: disk I/O error");
     for (const auto id : {running, queued}) {
         EXPECT_EQ(store_.build(id)->state, RunState::Failed);
         EXPECT_EQ(store_.build(id)->error,
@@ -267,20 +284,18 @@ TEST_F(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
     const auto again = store_.queueJob({"exam", kSha, "", 2}, pending);
     ASSERT_NE(again, 0);
     store_.claimJob();
-    EXPECT_NO_THROW(store_.addBuild(buildOf(again, "api")));
+    Build rebuilt = buildOf(again, "api");
+    rebuilt.attempt = 2;
+    EXPECT_NO_THROW(store_.addBuild(rebuilt));
 }
 
-TEST_F(StoreTest, AStartEndsBuildsAnEarlierDaemonLeftUnderAnEndedJob) {
+TEST_P(StoreTest, AStartEndsBuildsAnEarlierDaemonLeftUnderAnEndedJob) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto buildId = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(buildId);
-    {
-        // As a slipwayd before the job's end was one transaction could leave it.
-        SQLite::Database db(dir_.path() + "/slipway.db", SQLite::OPEN_READWRITE);
-        db.exec("UPDATE jobs SET state = 'failed', finished_at = '2026-12-01T00:00:00Z' WHERE id = " +
-                std::to_string(jobId));
-    }
+    // As a slipwayd before the job's end was one transaction could leave it.
+    sql("UPDATE jobs SET state = 'failed', finished_at = '2026-12-01T00:00:00Z' WHERE id = " + std::to_string(jobId));
     EXPECT_EQ(store_.requeueInterrupted(3), 0);
     EXPECT_EQ(store_.build(buildId)->state, RunState::Failed);
     EXPECT_EQ(store_.build(buildId)->error, "not finished: its job had ended (left by an earlier slipwayd)");
@@ -293,7 +308,7 @@ std::vector<std::pair<std::string, CommitState>> due(Store& store) {
     return statuses;
 }
 
-TEST_F(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnlyTheNewestIsDue) {
+TEST_P(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnlyTheNewestIsDue) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build api = buildOf(jobId, "api");
@@ -329,7 +344,7 @@ TEST_F(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnly
     EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/web", CommitState::Failure}}));
 }
 
-TEST_F(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
+TEST_P(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build api = buildOf(jobId, "api");
@@ -340,13 +355,14 @@ TEST_F(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
 
     // The run after the restart builds it again, under the same context.
     store_.claimJob();
+    api.attempt = 2;
     store_.addBuild(api);
     EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Pending}}));
-    store_.finishJob(jobId, RunState::Failed, "disk I/O error");
+    store_.finishJob(*store_.job(jobId), RunState::Failed, "disk I/O error");
     EXPECT_EQ(due(store_), (std::vector<std::pair<std::string, CommitState>>{{"slipway/api", CommitState::Error}}));
 }
 
-TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnythingUnfinished) {
+TEST_P(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnythingUnfinished) {
     // Day 0: a job building api and web; day 10: a job building api again; day 20: one still running.
     const auto oldJob = store_.recordDelivery(delivery("old"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
@@ -356,7 +372,7 @@ TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     store_.finishBuild(oldApi, RunState::Succeeded, "sha256:a", "");
     const auto oldWeb = store_.addBuild(buildOf(oldJob, "web"));
     store_.finishBuild(oldWeb, RunState::Succeeded, "sha256:w", "");
-    store_.finishJob(oldJob, RunState::Succeeded, "");
+    store_.finishJob(*store_.job(oldJob), RunState::Succeeded, "");
     clock_.epoch += 10 * 86400;
     const std::string newer = "89abcdef0123456789abcdef0123456789abcdef";
     const auto newJob = store_.recordDelivery(delivery("new"), {{"exam", newer, "", 1}}).queued.at(0);
@@ -366,7 +382,7 @@ TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     newApi.version = "2";
     const auto newApiId = store_.addBuild(newApi);
     store_.finishBuild(newApiId, RunState::Failed, "", "broken");
-    store_.finishJob(newJob, RunState::Failed, "1 of 1 services failed");
+    store_.finishJob(*store_.job(newJob), RunState::Failed, "1 of 1 services failed");
     clock_.epoch += 10 * 86400;
     const auto runningJob = store_.recordDelivery(delivery("running"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
@@ -389,11 +405,10 @@ TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     EXPECT_TRUE(store_.pruneHistory(std::nullopt, 1).builds.empty());
 
     // A job left without builds goes, and then its delivery.
-    SQLite::Database db(dir_.path() + "/slipway.db", SQLite::OPEN_READWRITE);
-    db.exec("UPDATE builds SET repo = 'gone' WHERE id = " + std::to_string(oldWeb));  // no longer its service's newest
+    sql("UPDATE builds SET repo = 'gone' WHERE id = " + std::to_string(oldWeb));  // no longer its service's newest
     const Store::Pruned again = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
     EXPECT_EQ(again.builds, std::vector<std::int64_t>{});  // still the newest of ('gone', 'web')
-    db.exec("UPDATE builds SET repo = 'exam', service = 'api' WHERE id = " + std::to_string(oldWeb));
+    sql("UPDATE builds SET repo = 'exam', service = 'api' WHERE id = " + std::to_string(oldWeb));
     const Store::Pruned last = store_.pruneHistory(clock_.now() - Poco::Timespan(5, 0, 0, 0, 0), 0);
     EXPECT_EQ(last.builds, std::vector<std::int64_t>{oldWeb});
     EXPECT_EQ(last.jobs, 1);
@@ -402,7 +417,7 @@ TEST_F(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     EXPECT_TRUE(store_.job(newJob));
 }
 
-TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
+TEST_P(StoreTest, FailsAJobInterruptedTooOften) {
     const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     EXPECT_EQ(store_.requeueInterrupted(2), 1);  // attempt 1 of 2 was cut short: once more
@@ -414,7 +429,7 @@ TEST_F(StoreTest, FailsAJobInterruptedTooOften) {
     EXPECT_FALSE(store_.claimJob());
 }
 
-TEST_F(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
+TEST_P(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
     std::int64_t pending = 0;
     const auto jobId = store_.queueJob({"exam", kSha, "api", 5}, pending);  // a fifth attempt, by hand
     store_.claimJob();
@@ -423,9 +438,9 @@ TEST_F(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
     EXPECT_EQ(store_.job(jobId)->attempt, 6);
 }
 
-TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
+TEST_P(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
     store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
-    Store reopened(dir_.path() + "/slipway.db", clock_);
+    Store reopened(connect(), clock_);
     EXPECT_EQ(reopened.recentDeliveries(10).size(), 1u);
     EXPECT_TRUE(reopened.claimJob());
 }
@@ -433,7 +448,7 @@ TEST_F(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
 
 // Concurrent deliveries share commits (group commit); the rules must hold
 // across and within those batches exactly as one at a time.
-TEST_F(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
+TEST_P(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
     constexpr int kThreads = 24;
     constexpr int kEach = 40;
     auto sha = [](int n) {
@@ -474,16 +489,189 @@ TEST_F(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
     EXPECT_LE(store_.deliveryCommits(), static_cast<std::size_t>(kThreads * kEach));
 }
 
-TEST_F(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
+TEST_P(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
     store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
     store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_EQ(store_.deliveryCommits(), 2u);
     EXPECT_EQ(store_.countJobs(RunState::Queued), 1);
 }
 
+TEST_P(StoreTest, AClaimIsALeaseOfTheNodeThatRenewsIt) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const Job claimed = *store_.claimJob();
+    EXPECT_EQ(claimed.node, "local");
+    EXPECT_EQ(claimed.leaseUntil, "2026-11-18T11:07:40.000Z");  // the default lease, 60 s
+    clock_.epoch += 50;
+    EXPECT_EQ(store_.renewLeases(), std::vector<std::int64_t>{jobId});
+    EXPECT_EQ(store_.job(jobId)->leaseUntil, "2026-11-18T11:08:30.000Z");
+    clock_.epoch += 50;  // within the renewed lease
+    EXPECT_EQ(store_.requeueExpiredLeases(3), 0);
+    const auto buildId = store_.addBuild(buildOf(jobId, "api"));
+    EXPECT_EQ(store_.build(buildId)->node, "local");
+    store_.finishJob(claimed, RunState::Succeeded, "");
+    EXPECT_TRUE(store_.renewLeases().empty());
+    EXPECT_TRUE(store_.job(jobId)->leaseUntil.empty());
+}
+
+TEST_P(StoreTest, AJobWhoseLeaseRanOutIsQueuedAgainAndItsOldRunRecordsNothing) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const Job first = *store_.claimJob();
+    const auto running = store_.addBuild(buildOf(jobId, "api"));
+    store_.startBuild(running);
+    const auto waiting = store_.addBuild(buildOf(jobId, "web"));
+    clock_.epoch += 61;  // the node froze (or died) past its lease
+
+    Store other(connect(), clock_, {"other", std::chrono::seconds(60)});
+    EXPECT_EQ(other.requeueExpiredLeases(3), 1);
+    EXPECT_EQ(store_.job(jobId)->state, RunState::Queued);
+    EXPECT_EQ(store_.job(jobId)->attempt, 2);
+    EXPECT_EQ(store_.build(running)->error,
+              "interrupted: its node stopped renewing its lease (it stopped, froze or lost the database)");
+    const Job second = *other.claimJob();
+    EXPECT_EQ(second.node, "other");
+    EXPECT_EQ(second.attempt, 2);
+
+    // The first run comes back: whatever it would write is refused, and nothing of it changes.
+    EXPECT_TRUE(store_.renewLeases().empty());
+    EXPECT_THROW(store_.checkLease(jobId, first.attempt), LeaseLost);
+    EXPECT_THROW(store_.startBuild(waiting), LeaseLost);
+    EXPECT_THROW(store_.finishBuild(running, RunState::Succeeded, "sha256:" + std::string(64, 'a'), ""), LeaseLost);
+    EXPECT_THROW(store_.addBuild(buildOf(jobId, "db")), LeaseLost);
+    EXPECT_THROW(store_.finishJob(first, RunState::Succeeded, ""), LeaseLost);
+    if (GetParam() == SqlDialect::Postgres) {
+        // (One node uses a SQLite file: its restart takes back whatever runs.)
+        EXPECT_EQ(store_.requeueInterrupted(3), 0) << "a restart of the first node takes nothing of the second's";
+    }
+    EXPECT_EQ(store_.build(running)->state, RunState::Failed);
+    EXPECT_EQ(store_.job(jobId)->state, RunState::Running);
+    EXPECT_EQ(store_.job(jobId)->node, "other");
+
+    // The second run records its work.
+    EXPECT_NO_THROW(other.checkLease(jobId, second.attempt));
+    Build again = buildOf(jobId, "api");
+    again.attempt = second.attempt;
+    const auto rebuilt = other.addBuild(again);
+    other.startBuild(rebuilt);
+    other.finishBuild(rebuilt, RunState::Succeeded, "sha256:" + std::string(64, 'b'), "");
+    other.finishJob(second, RunState::Succeeded, "");
+    EXPECT_EQ(store_.job(jobId)->state, RunState::Succeeded);
+    EXPECT_EQ(store_.build(rebuilt)->node, "other");
+    BuildQuery onOther;
+    onOther.node = "other";
+    ASSERT_EQ(store_.findBuilds(onOther).size(), 1u);
+    EXPECT_EQ(store_.findBuilds(onOther)[0].id, rebuilt);
+}
+
+TEST_P(StoreTest, AJobLosesItsLeaseAfterMaxAttemptsOfThemFails) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        ASSERT_TRUE(store_.claimJob());
+        clock_.epoch += 61;
+        store_.requeueExpiredLeases(2);
+    }
+    const Job job = *store_.job(jobId);
+    EXPECT_EQ(job.state, RunState::Failed);
+    EXPECT_EQ(job.error, "interrupted 2 times by the loss of its node's lease (builder.max_attempts = 2)");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothDatabases, StoreTest, ::testing::Values(SqlDialect::Sqlite, SqlDialect::Postgres),
+                         [](const ::testing::TestParamInfo<SqlDialect>& info) {
+                             return info.param == SqlDialect::Sqlite ? "Sqlite" : "Postgres";
+                         });
+
+// Several nodes on one PostgreSQL database.
+class SharedStoreTest : public ::testing::Test {
+protected:
+    Delivery delivery(const std::string& id) {
+        return {id, "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}};
+    }
+    std::unique_ptr<Store> node(const std::string& name) {
+        return std::make_unique<Store>(std::make_unique<PostgresConnection>(database_.conninfo(), ""), clock_,
+                                       NodeIdentity{name, std::chrono::seconds(60)});
+    }
+
+    testing::TestDatabase database_;
+    testing::TestClock clock_;
+};
+
+TEST_F(SharedStoreTest, NodesClaimingAtOnceNeverClaimTheSameJob) {
+    std::unique_ptr<Store> a = node("a");
+    std::unique_ptr<Store> b = node("b");
+    constexpr int kJobs = 60;
+    for (int i = 0; i < kJobs; ++i) {
+        const std::string n = std::to_string(i);
+        a->recordDelivery(delivery("d" + n), {{"exam", std::string(40 - n.size(), 'c') + n, "", 1}});
+    }
+    std::mutex mutex;
+    std::map<std::int64_t, std::string> claimedBy;
+    int twice = 0;
+    auto claim = [&](Store& store, const std::string& name) {
+        while (std::optional<Job> job = store.claimJob()) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!claimedBy.emplace(job->id, name).second) ++twice;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back(claim, std::ref(t % 2 ? *a : *b), t % 2 ? "a" : "b");
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(twice, 0);
+    EXPECT_EQ(claimedBy.size(), static_cast<std::size_t>(kJobs));
+    for (const auto& [id, name] : claimedBy) EXPECT_EQ(a->job(id)->node, name);
+}
+
+TEST_F(SharedStoreTest, TheSameDeliveryPostedToTwoNodesAtOnceQueuesOneJob) {
+    std::unique_ptr<Store> a = node("a");
+    std::unique_ptr<Store> b = node("b");
+    for (int i = 0; i < 30; ++i) {
+        const std::string id = "twice-" + std::to_string(i);
+        const std::string sha = std::string(38, 'd') + (i < 10 ? "0" : "") + std::to_string(i);
+        RecordedDelivery onA, onB;
+        std::thread first([&] { onA = a->recordDelivery(delivery(id), {{"exam", sha, "", 1}}); });
+        std::thread second([&] { onB = b->recordDelivery(delivery(id), {{"exam", sha, "", 1}}); });
+        first.join();
+        second.join();
+        EXPECT_NE(onA.duplicate, onB.duplicate) << id << ": exactly one node records it";
+        EXPECT_EQ(onA.queued.size() + onB.queued.size(), 1u) << id;
+    }
+    EXPECT_EQ(a->countJobs(RunState::Queued), 30);
+}
+
+TEST_F(SharedStoreTest, ARestartRequeuesOnlyItsOwnNodesJobs) {
+    std::unique_ptr<Store> a = node("a");
+    std::unique_ptr<Store> b = node("b");
+    a->recordDelivery(delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
+    a->recordDelivery(delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
+    const Job ofA = *a->claimJob();
+    const Job ofB = *b->claimJob();
+    EXPECT_EQ(a->requeueInterrupted(3), 1);
+    EXPECT_EQ(a->job(ofA.id)->state, RunState::Queued);
+    EXPECT_EQ(a->job(ofB.id)->state, RunState::Running);
+}
+
+TEST_F(SharedStoreTest, OneNodeAtATimeHoldsADutyAndADeadNodeHandsItOn) {
+    std::unique_ptr<Store> a = node("a");
+    std::unique_ptr<Store> b = node("b");
+    EXPECT_TRUE(a->holdsDuty("commit-statuses"));
+    EXPECT_TRUE(a->holdsDuty("commit-statuses")) << "held, asked again";
+    EXPECT_FALSE(b->holdsDuty("commit-statuses"));
+    EXPECT_TRUE(b->holdsDuty("history")) << "each duty on its own";
+    a.reset();  // its connection ends, as when its node dies
+    EXPECT_TRUE(b->holdsDuty("commit-statuses"));
+}
+
 // SQLite's own checkpoint would copy nothing before the log holds 1,000
 // pages, and then in the committing thread; the store's starts at 500, on its own.
-TEST_F(StoreTest, CopiesTheLogIntoTheDatabaseOnAThreadOfItsOwn) {
+TEST(SqliteStoreTest, CopiesTheLogIntoTheDatabaseOnAThreadOfItsOwn) {
+    testing::TempDir dir_;
+    testing::TestClock clock_;
+    Store store_(dir_.path() + "/slipway.db", clock_);
+    auto delivery = [](const std::string& id) {
+        Delivery d;
+        d.id = id;
+        d.event = "push";
+        d.outcome = DeliveryOutcome::Ignored;
+        return d;
+    };
     const std::string path = dir_.path() + "/slipway.db";
     const auto logPages = [&] { return (Poco::File(path + "-wal").getSize() - 32) / (4096 + 24); };
     const Poco::File::FileSize before = Poco::File(path).getSize();

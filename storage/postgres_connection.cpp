@@ -1,0 +1,200 @@
+#include "storage/postgres_connection.h"
+
+#include <cstdlib>
+
+#include "storage/database.h"
+
+namespace slipway {
+namespace {
+
+struct Clear {
+    void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, Clear>;
+
+// Every migration takes this advisory lock first, so that nodes started at
+// once bring the schema up one after the other.
+const char* const kMigrationLock = "SELECT pg_advisory_xact_lock(7363127001)";
+
+std::string connectionError(PGconn* connection) {
+    std::string message = connection ? PQerrorMessage(connection) : "out of memory";
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+}
+
+}  // namespace
+
+std::string numberPlaceholders(const std::string& sql) {
+    std::string numbered;
+    numbered.reserve(sql.size() + 16);
+    int next = 1;
+    bool quoted = false;
+    for (const char c : sql) {
+        if (c == '\'') quoted = !quoted;  // '' inside a literal toggles twice
+        if (c == '?' && !quoted) {
+            numbered += '$' + std::to_string(next++);
+        } else {
+            numbered += c;
+        }
+    }
+    return numbered;
+}
+
+SqlFailure classifySqlState(const std::string& sqlState, bool connectionLost) {
+    // Class 08: connection exceptions; 57P01-57P03: the server shutting down
+    // or starting; 53300: too many connections.
+    if (connectionLost || sqlState.rfind("08", 0) == 0 || sqlState == "57P01" || sqlState == "57P02" ||
+        sqlState == "57P03" || sqlState == "53300") {
+        return SqlFailure::Unavailable;
+    }
+    // Serialization failure and deadlock: running the transaction again succeeds.
+    if (sqlState == "40001" || sqlState == "40P01") return SqlFailure::Retry;
+    return SqlFailure::Other;
+}
+
+PostgresConnection::PostgresConnection(const std::string& conninfo, const std::string& password)
+    : conninfo_(conninfo), password_(password) {
+    connect();
+    const std::vector<const char*>& migrations = postgresMigrations();
+    SqlTransaction tx(*this);
+    execute(kMigrationLock, {});
+    execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", {});
+    SqlResult current = execute("SELECT version FROM schema_version", {});
+    if (current.rows.empty()) {
+        execute("INSERT INTO schema_version (version) VALUES (0)", {});
+        current = execute("SELECT version FROM schema_version", {});
+    }
+    int version = static_cast<int>(columnInteger(current.rows.at(0), 0));
+    if (version > static_cast<int>(migrations.size())) {
+        throw SqlError(SqlFailure::Other, "the PostgreSQL database has schema version " + std::to_string(version) +
+                                              ", newer than this slipway understands (" +
+                                              std::to_string(migrations.size()) + ")");
+    }
+    for (; version < static_cast<int>(migrations.size()); ++version) {
+        const Result result(PQexec(connection_.get(), migrations[static_cast<std::size_t>(version)]));
+        if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+            const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+            throw SqlError(classifySqlState(state ? state : "", PQstatus(connection_.get()) != CONNECTION_OK),
+                           "PostgreSQL schema migration " + std::to_string(version + 1) + " failed: " +
+                               connectionError(connection_.get()));
+        }
+        execute("UPDATE schema_version SET version = ?", {std::int64_t{version + 1}});
+    }
+    tx.commit();
+}
+
+void PostgresConnection::connect() {
+    // The password beside the connection string, never inside it: libpq
+    // takes the later of two equal keywords, and expand_dbname lets the
+    // string be a URI as well as key=value pairs.
+    const char* keys[] = {"dbname", "password", "application_name", "connect_timeout", nullptr};
+    const char* values[] = {conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), "slipwayd", "10",
+                            nullptr};
+    connection_.reset(PQconnectdbParams(keys, values, 1));
+    if (!connection_ || PQstatus(connection_.get()) != CONNECTION_OK) {
+        const std::string why = connectionError(connection_.get());
+        connection_.reset();
+        throw SqlError(SqlFailure::Unavailable, "cannot connect to PostgreSQL: " + why);
+    }
+    // Notices (a CREATE ... IF NOT EXISTS that found it) are not for stderr.
+    PQsetNoticeProcessor(connection_.get(), [](void*, const char*) {}, nullptr);
+}
+
+std::string PostgresConnection::describe() const {
+    if (!connection_) return "PostgreSQL (not connected)";
+    const char* host = PQhost(connection_.get());
+    return std::string("PostgreSQL ") + std::to_string(PQserverVersion(connection_.get())) + " at " +
+           (host ? host : "?") + ":" + PQport(connection_.get()) + ", database " + PQdb(connection_.get());
+}
+
+PGconn* PostgresConnection::live() {
+    if (connection_ && PQstatus(connection_.get()) == CONNECTION_OK) return connection_.get();
+    if (inTransaction_) {
+        // Its statements so far are gone with it: opening another connection
+        // here would run the rest of the transaction without them.
+        throw SqlError(SqlFailure::Unavailable, "the connection to PostgreSQL was lost in a transaction");
+    }
+    connect();
+    return connection_.get();
+}
+
+SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<SqlValue>& params) {
+    PGconn* connection = live();
+    auto found = numbered_.find(sql);
+    if (found == numbered_.end()) found = numbered_.emplace(sql, numberPlaceholders(sql)).first;
+    // Every value is sent as text and typed by the server from its place in the statement.
+    std::vector<std::string> texts(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (const auto* integer = std::get_if<std::int64_t>(&params[i])) {
+            texts[i] = std::to_string(*integer);
+            values[i] = texts[i].c_str();
+        } else if (const auto* text = std::get_if<std::string>(&params[i])) {
+            values[i] = text->c_str();
+        }
+    }
+    const Result result(PQexecParams(connection, found->second.c_str(), static_cast<int>(params.size()), nullptr,
+                                     values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+        const bool lost = PQstatus(connection) != CONNECTION_OK;
+        std::string message = result ? PQresultErrorMessage(result.get()) : "";
+        if (message.empty()) message = connectionError(connection);
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+        throw SqlError(classifySqlState(state ? state : "", lost), "PostgreSQL: " + message);
+    }
+    SqlResult out;
+    const int rows = PQntuples(result.get());
+    const int columns = PQnfields(result.get());
+    out.rows.reserve(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+        SqlRow row;
+        row.reserve(static_cast<std::size_t>(columns));
+        for (int c = 0; c < columns; ++c) {
+            row.push_back(PQgetisnull(result.get(), r, c)
+                              ? std::nullopt
+                              : std::optional<std::string>(std::string(PQgetvalue(result.get(), r, c),
+                                                                       static_cast<std::size_t>(PQgetlength(result.get(), r, c)))));
+        }
+        out.rows.push_back(std::move(row));
+    }
+    const char* changed = PQcmdTuples(result.get());
+    out.changed = changed && *changed ? std::strtoll(changed, nullptr, 10) : 0;
+    return out;
+}
+
+SqlResult PostgresConnection::run(const std::string& sql, const std::vector<SqlValue>& params) {
+    return execute(sql, params);
+}
+
+void PostgresConnection::begin(bool) {
+    execute("BEGIN", {});
+    inTransaction_ = true;
+}
+
+void PostgresConnection::commit() {
+    // Never on a connection opened since BEGIN: there, COMMIT would answer
+    // with a mere warning for a transaction that was lost.
+    if (!connection_ || PQstatus(connection_.get()) != CONNECTION_OK) {
+        inTransaction_ = false;
+        throw SqlError(SqlFailure::Unavailable, "the connection to PostgreSQL was lost before the commit");
+    }
+    const Result result(PQexec(connection_.get(), "COMMIT"));
+    inTransaction_ = false;  // committed, rolled back or lost: either way it has ended
+    const char* tag = result ? PQcmdStatus(result.get()) : "";
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK || std::string(tag) != "COMMIT") {
+        // PostgreSQL answers COMMIT of a transaction a statement failed in with ROLLBACK.
+        const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+        throw SqlError(classifySqlState(state ? state : "", PQstatus(connection_.get()) != CONNECTION_OK),
+                       "PostgreSQL did not commit: " + std::string(*tag ? tag : "") + " " +
+                           connectionError(connection_.get()));
+    }
+}
+
+void PostgresConnection::rollback() {
+    inTransaction_ = false;
+    if (connection_ && PQstatus(connection_.get()) == CONNECTION_OK) execute("ROLLBACK", {});
+}
+
+}  // namespace slipway
