@@ -50,7 +50,8 @@ HousekeepingPass Housekeeping::runOnce() {
     if (settings_.keepDays > 0) {
         before = clock_.now() - Poco::Timespan(settings_.keepDays, 0, 0, 0, 0);
     }
-    if (before || settings_.keepBuilds > 0) {
+    // Several nodes share the history, and one prunes it.
+    if ((before || settings_.keepBuilds > 0) && store_.holdsDuty("history")) {
         pass.pruned = store_.pruneHistory(before, settings_.keepBuilds);
         // After the rows: a log without its build is only space; a build
         // without its log would be a broken link in the API.

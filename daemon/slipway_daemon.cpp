@@ -24,6 +24,7 @@
 #include "daemon/http/tls_context.h"
 #include "daemon/pipeline/build_events.h"
 #include "daemon/pipeline/job_runner.h"
+#include "daemon/pipeline/lease_keeper.h"
 #include "daemon/pipeline/leftover_images.h"
 #include "daemon/pipeline/scheduler.h"
 #include "daemon/github/commit_status_client.h"
@@ -39,6 +40,8 @@
 #include "daemon/stop_signal.h"
 #include "daemon/stderr_channel.h"
 #include "storage/clock.h"
+#include "storage/postgres_connection.h"
+#include "storage/sqlite_connection.h"
 #include "storage/store.h"
 
 namespace slipway {
@@ -176,12 +179,26 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     GitLibrary git;
     SystemClock clock;
     std::unique_ptr<Store> store;
+    const bool postgres = settings.storage == StorageBackend::Postgres;
+    const std::string database = postgres ? "the PostgreSQL database (storage.url)" : settings.stateDir + "/slipway.db";
     try {
-        store = std::make_unique<Store>(settings.stateDir + "/slipway.db", clock);
+        std::unique_ptr<SqlConnection> connection;
+        if (postgres) {
+            auto shared = std::make_unique<PostgresConnection>(settings.postgresUrl, settings.postgresPassword);
+            log.information("node " + settings.node + " on " + shared->describe());
+            connection = std::move(shared);
+        } else {
+            connection = std::make_unique<SqliteConnection>(settings.stateDir + "/slipway.db");
+        }
+        store = std::make_unique<Store>(std::move(connection), clock, NodeIdentity{settings.node, settings.lease});
         const int requeued = store->requeueInterrupted(settings.maxAttempts);
         if (requeued > 0) log.warning(std::to_string(requeued) + " interrupted jobs queued again");
+    } catch (const SqlError& e) {
+        // A database that is not there yet (starting, or the network): systemd starts slipwayd again.
+        log.fatal("cannot open " + database + ": " + e.what());
+        return e.failure() == SqlFailure::Unavailable ? EXIT_TEMPFAIL : EXIT_CANTCREAT;
     } catch (const std::exception& e) {
-        log.fatal("cannot open " + settings.stateDir + "/slipway.db: " + e.what());
+        log.fatal("cannot open " + database + ": " + e.what());
         return EXIT_CANTCREAT;
     }
 
@@ -223,6 +240,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                       store->instanceId(), settings.platforms, platformSupport},
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
+    LeaseKeeper leases(*store, settings.maxAttempts, [&scheduler](int) { scheduler.wake(); });
 
     std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }};
@@ -287,8 +305,14 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     service_manager::notifyReady("listening on " + listening);
     // Fed while every worker is there and the store answers: a worker that
     // died or a store that hangs stops it, and systemd restarts slipwayd.
+    // A PostgreSQL that is away answers at once that it is: a restart would
+    // not bring it back, and the node reconnects by itself.
     const Watchdog watchdog([&scheduler, &store] {
-        store->countJobs(RunState::Queued);
+        try {
+            store->countJobs(RunState::Queued);
+        } catch (const SqlError& e) {
+            if (e.failure() != SqlFailure::Unavailable) throw;
+        }
         return scheduler.healthy();
     });
     // Before any job runs (a job could tag the same reference again), but
@@ -307,6 +331,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
     }
     if (!stopSignal.requested()) {
+        leases.start();
         scheduler.start();
         housekeeping.start();
     }
@@ -340,6 +365,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         }
     }
     scheduler.stop();
+    leases.stop();
     statuses.stop();
     housekeeping.stop();
     log.information("stopped");

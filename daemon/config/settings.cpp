@@ -1,10 +1,14 @@
 #include "daemon/config/settings.h"
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include <libpq-fe.h>
+
+#include <Poco/Environment.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -30,7 +34,8 @@ const std::map<std::string, std::set<std::string>> kKnownKeys = {
      {"backend", "docker_command", "docker_host", "concurrency", "keep_images", "republish", "fetch_timeout",
       "build_timeout", "push_timeout", "max_attempts", "stop_timeout", "max_log_bytes", "retries", "retry_delay_ms",
       "platforms"}},
-    {"storage", {"state_dir", "keep_days", "keep_builds"}},
+    {"storage", {"state_dir", "keep_days", "keep_builds", "backend", "url", "password_file"}},
+    {"cluster", {"node", "lease"}},
     {"api", {"token_file"}},
     {"github", {"api_url", "ca_file", "context_prefix"}},
     {"repo.*", {"name", "url", "events", "branches", "token_file", "commit_statuses", "submodules"}},
@@ -400,6 +405,28 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
     if (s.stateDir.empty() || s.stateDir[0] != '/') {
         throw ConfigError("storage.state_dir: expected an absolute path, got '" + s.stateDir + "'");
     }
+    const std::string storage = string(config, "storage.backend", "sqlite");
+    if (storage != "sqlite" && storage != "postgres") {
+        throw ConfigError("storage.backend: unknown backend '" + storage + "' (sqlite | postgres)");
+    }
+    s.storage = storage == "postgres" ? StorageBackend::Postgres : StorageBackend::Sqlite;
+    if (s.storage == StorageBackend::Postgres) {
+        s.postgresUrl = required(config, "storage.url");
+        const std::string problem = postgresUrlProblem(s.postgresUrl);
+        if (!problem.empty()) throw ConfigError("storage.url: " + problem);
+        if (has(config, "storage.password_file")) {
+            s.postgresPassword = secret(config, "storage.password_file", credentialsDir);
+        }
+    } else {
+        for (const char* key : {"storage.url", "storage.password_file"}) {
+            if (has(config, key)) throw ConfigError(std::string(key) + ": only read with storage.backend = postgres");
+        }
+    }
+    s.node = string(config, "cluster.node", Poco::Environment::nodeName());
+    if (!validNodeName(s.node)) {
+        throw ConfigError("cluster.node: expected 1 to 63 letters, digits, '.', '-' or '_', got '" + s.node + "'");
+    }
+    s.lease = std::chrono::seconds(integer(config, "cluster.lease", 60, 3, 3600));
 
     if (has(config, "api.token_file")) s.apiToken = secret(config, "api.token_file", credentialsDir);
 
@@ -414,6 +441,33 @@ Settings loadSettings(const AbstractConfiguration& config, const std::string& cr
         s.repos.push_back(std::move(repo));
     }
     return s;
+}
+
+std::string postgresUrlProblem(const std::string& url) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+    if (!options) {
+        std::string why = error ? error : "out of memory";
+        PQfreemem(error);
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        return "not a libpq connection string or URI (" + why + ")";
+    }
+    std::string problem;
+    for (PQconninfoOption* option = options; option->keyword; ++option) {
+        if (option->val && std::string(option->keyword) == "password") {
+            problem = "holds a password; put it in storage.password_file (or a credential) instead";
+        }
+    }
+    PQconninfoFree(options);
+    return problem;
+}
+
+bool validNodeName(const std::string& name) {
+    if (name.empty() || name.size() > 63) return false;
+    for (const char c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') return false;
+    }
+    return true;
 }
 
 }  // namespace slipway

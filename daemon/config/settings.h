@@ -50,6 +50,10 @@ struct GitHubSettings {
     std::string contextPrefix = "slipway";          // a build's context is <prefix>/<service>
 };
 
+// Where the store is: a SQLite file in the state folder (one node), or a
+// PostgreSQL database that several nodes share.
+enum class StorageBackend { Sqlite, Postgres };
+
 struct Settings {
     std::string listenHost = "127.0.0.1";
     std::uint16_t listenPort = 8080;
@@ -92,10 +96,25 @@ struct Settings {
     // either rule off. The newest build of each service always stays.
     int keepDays = 90;
     std::int64_t keepBuilds = 0;
+    StorageBackend storage = StorageBackend::Sqlite;
+    std::string postgresUrl;       // storage.url: a libpq connection string or URI, with no password
+    std::string postgresPassword;  // read from storage.password_file, never logged
+    // This node's name ([cluster] node, the host name unless set), on every
+    // job and build it runs, and how long its claim of a job holds unrenewed.
+    std::string node;
+    std::chrono::seconds lease{60};
     std::string apiToken;  // read from api.token_file; empty leaves /api open
     std::vector<RepoSettings> repos;
     GitHubSettings github;
 };
+
+// What is wrong with storage.url as a libpq connection string (a password in
+// it, above all: the configuration file is no place for one); empty when
+// nothing is.
+std::string postgresUrlProblem(const std::string& url);
+
+// Whether `name` can name a node: 1 to 63 letters, digits, '.', '-', '_'.
+bool validNodeName(const std::string& name);
 
 // The one place a configured repository is looked up; each returns null when
 // none matches. By GitHub full name, owner/repo (case-insensitive, as GitHub

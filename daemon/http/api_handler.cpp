@@ -114,12 +114,16 @@ void ApiHandler::refuseQuery(Poco::Net::HTTPServerRequest& request) {
 
 void ApiHandler::listBuilds(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
     Poco::Net::HTMLForm query;
-    readQuery(request, {"repo", "service", "state", "sha", "since", "until", "limit", "before"}, query);
+    readQuery(request, {"repo", "service", "node", "state", "sha", "since", "until", "limit", "before"}, query);
     BuildQuery q;
     q.repo = repoParameter(query, settings_.repos);
     if (query.has("service")) {
         q.service = query.get("service");
         if (!isValidRepositoryName(q.service)) throw badParameter("service", "is not a service name");
+    }
+    if (query.has("node")) {
+        q.node = query.get("node");
+        if (!validNodeName(q.node)) throw badParameter("node", "is not a node name");
     }
     q.state = stateParameter(query);
     q.shaPrefix = shaParameter(query);

@@ -42,6 +42,7 @@ Poco::JSON::Object::Ptr buildToJson(const Build& b) {
         platforms->add(p);
     }
     o->set("platforms", platforms);
+    setText(*o, "node", b.node);
     return o;
 }
 
@@ -69,6 +70,8 @@ Poco::JSON::Object::Ptr jobToJson(const Job& j) {
     setText(*o, "queued_at", j.queuedAt);
     setText(*o, "started_at", j.startedAt);
     setText(*o, "finished_at", j.finishedAt);
+    setText(*o, "node", j.node);
+    setText(*o, "lease_until", j.leaseUntil);
     return o;
 }
 

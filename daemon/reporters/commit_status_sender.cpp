@@ -131,6 +131,9 @@ std::chrono::steady_clock::time_point CommitStatusSender::sendDue(std::chrono::s
     // Nothing to do until a build event wakes the sender, but look again now and then.
     auto next = now + std::chrono::minutes(10);
     if (now < retryAt_) return retryAt_;
+    // Several nodes share the outbox and one sends it; the others look again
+    // now and then, to take over from one that stopped.
+    if (!store_.holdsDuty("commit-statuses")) return now + std::chrono::seconds(15);
     // A rate-limited repository's statuses are left out of the read, so that
     // they neither hold up other repositories' nor bring the pass back at once.
     std::vector<std::string> limited;

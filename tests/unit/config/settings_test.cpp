@@ -250,6 +250,42 @@ TEST_F(SettingsTest, ReadsHowLongHistoryIsKept) {
     EXPECT_NE(errorOf(minimal() + "[storage]\nkeep_days = -1\n").find("storage.keep_days"), std::string::npos);
 }
 
+TEST_F(SettingsTest, StoresInSqliteUnlessToldPostgresWithAUrlAndAPasswordFile) {
+    const Settings embedded = load(minimal());
+    EXPECT_EQ(embedded.storage, StorageBackend::Sqlite);
+    EXPECT_FALSE(embedded.node.empty()) << "the host name";
+    EXPECT_EQ(embedded.lease, std::chrono::seconds(60));
+
+    const std::string password = dir_.write("pg.password", "pg-s3cret\n");
+    const Settings shared = load(minimal() +
+                                 "[storage]\nbackend = postgres\nurl = host=db.internal dbname=slipway user=slipway\n"
+                                 "password_file = " + password + "\n[cluster]\nnode = build-1\nlease = 20\n");
+    EXPECT_EQ(shared.storage, StorageBackend::Postgres);
+    EXPECT_EQ(shared.postgresUrl, "host=db.internal dbname=slipway user=slipway");
+    EXPECT_EQ(shared.postgresPassword, "pg-s3cret");
+    EXPECT_EQ(shared.node, "build-1");
+    EXPECT_EQ(shared.lease, std::chrono::seconds(20));
+    EXPECT_EQ(load(minimal() + "[storage]\nbackend = postgres\nurl = postgresql://slipway@db.internal/slipway\n")
+                  .postgresUrl,
+              "postgresql://slipway@db.internal/slipway");
+}
+
+TEST_F(SettingsTest, RefusesAPostgresUrlThatHoldsAPasswordOrIsNotOne) {
+    EXPECT_EQ(errorOf(minimal() + "[storage]\nbackend = postgres\nurl = host=db password=hunter2\n"),
+              "storage.url: holds a password; put it in storage.password_file (or a credential) instead");
+    EXPECT_EQ(errorOf(minimal() + "[storage]\nbackend = postgres\nurl = postgresql://u:hunter2@db/slipway\n"),
+              "storage.url: holds a password; put it in storage.password_file (or a credential) instead");
+    EXPECT_NE(errorOf(minimal() + "[storage]\nbackend = postgres\nurl = host\n").find("storage.url: not a libpq"),
+              std::string::npos);
+    EXPECT_EQ(errorOf(minimal() + "[storage]\nbackend = postgres\n"), "storage.url: required");
+    EXPECT_EQ(errorOf(minimal() + "[storage]\nbackend = mysql\n"),
+              "storage.backend: unknown backend 'mysql' (sqlite | postgres)");
+    EXPECT_EQ(errorOf(minimal() + "[storage]\nurl = host=db\n"),
+              "storage.url: only read with storage.backend = postgres");
+    EXPECT_EQ(errorOf(minimal() + "[cluster]\nnode = build 1\n"),
+              "cluster.node: expected 1 to 63 letters, digits, '.', '-' or '_', got 'build 1'");
+}
+
 TEST_F(SettingsTest, TlsNeedsBothCertificateAndKey) {
     const std::string certificate = dir_.write("tls.crt", "certificate\n");
     const std::string key = dir_.write("tls.key", "key\n");
