@@ -1,6 +1,9 @@
 #include "tests/integration/slipway_process.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -9,8 +12,29 @@
 
 #include "daemon/github/webhook_verifier.h"
 #include "tests/integration/command.h"
+#include "tests/support/postgres_server.h"
 
 namespace slipway::testing {
+namespace {
+
+// The database of each daemon folder, when the suite runs on PostgreSQL: a
+// test that starts slipwayd again on the same folder finds its history.
+// Dropped when the test process ends.
+std::string databaseOf(const std::string& dir) {
+    static std::mutex mutex;
+    static std::map<std::string, std::unique_ptr<TestDatabase>> databases;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_ptr<TestDatabase>& database = databases[dir];
+    if (!database) database = std::make_unique<TestDatabase>();
+    return database->conninfo();
+}
+
+}  // namespace
+
+bool suiteOnPostgres() {
+    const char* storage = std::getenv("SLIPWAY_TEST_STORAGE");
+    return storage && std::string(storage) == "postgres";
+}
 
 SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& options)
     : dir_(dir), apiToken_(options.apiToken) {
@@ -36,6 +60,10 @@ SlipwayProcess::SlipwayProcess(const std::string& dir, const DaemonOptions& opti
     }
     ini << "[builder]\nbackend = " << options.backend << "\nconcurrency = 2\n"
         << "[storage]\nstate_dir = " << dir_ << "/state\n";
+    const std::string postgres =
+        !options.postgres.empty() ? options.postgres : suiteOnPostgres() ? databaseOf(dir_) : std::string();
+    if (!postgres.empty()) ini << "backend = postgres\nurl = " << postgres << "\n";
+    if (!options.node.empty()) ini << "[cluster]\nnode = " << options.node << "\n";
     for (const TestRepo& repo : options.repos) {
         ini << "[repo." << repo.alias << "]\nname = " << repo.name << "\nurl = " << repo.url
             << "\nbranches = " << repo.branches << "\nevents = " << repo.events << "\n";

@@ -32,7 +32,16 @@ struct DaemonOptions {
     std::string apiToken;  // when set, written to api.token_file and sent by get() and post()
     // With both set, slipwayd serves HTTPS with them, and the test's requests trust `caFile`.
     std::string tlsCertificate, tlsKey, caFile;
+    // A PostgreSQL database (libpq connection string) several nodes share.
+    // Empty: SQLite in the state folder, unless SLIPWAY_TEST_STORAGE=postgres
+    // (scripts/test.sh's second run of the suite): then a database of the
+    // daemon folder's own on the tests' PostgreSQL, kept across restarts.
+    std::string postgres;
+    std::string node;  // [cluster] node; empty: the host name
 };
+
+// Whether SLIPWAY_TEST_STORAGE asks for every slipwayd of the suite to store in PostgreSQL.
+bool suiteOnPostgres();
 
 // slipwayd started from the build tree with a config and state dir of its own
 // on a free loopback port, over HTTP or HTTPS; stopped with SIGTERM when destroyed.
