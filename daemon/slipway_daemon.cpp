@@ -31,6 +31,7 @@
 #include "daemon/housekeeping.h"
 #include "daemon/reporters/commit_status_sender.h"
 #include "daemon/reporters/log_reporter.h"
+#include "daemon/reporters/log_shipper.h"
 #include "daemon/registry/registry_client.h"
 #include "daemon/reporters/metrics.h"
 #include "daemon/service_manager.h"
@@ -241,12 +242,23 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                      *store, checkout, *backend, registry, events);
     Scheduler scheduler(*store, runner, settings.concurrency);
     LeaseKeeper leases(*store, settings.maxAttempts, [&scheduler](int) { scheduler.wake(); });
+    // With several nodes, each ships its builds' logs where the others read them.
+    std::unique_ptr<LogShipper> logShipper;
+    if (postgres) {
+        logShipper = std::make_unique<LogShipper>(
+            *store, [&runner](std::int64_t id) { return runner.logPath(id); }, std::chrono::milliseconds(500));
+        events.add(*logShipper);
+    }
 
     std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }};
     const DeliveryIntake intake(settings.webhookSecret, settings.repos, *store);
-    const ApiSettings api{settings.apiToken, settings.repos, [&scheduler] { scheduler.wake(); },
+    const ApiSettings api{settings.apiToken,
+                          settings.repos,
+                          [&scheduler] { scheduler.wake(); },
                           [&runner](std::int64_t id) { return runner.logPath(id); },
+                          settings.node,
+                          postgres,
                           [&stopping] { return stopping.load(); }};
     // Set before the front door starts; read by its workers for /metrics.
     const FrontDoor* door = nullptr;
@@ -331,6 +343,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         log.warning(std::string("cannot look for local tags left by earlier builds: ") + e.what());
     }
     if (!stopSignal.requested()) {
+        if (logShipper) logShipper->start();
         leases.start();
         scheduler.start();
         housekeeping.start();
@@ -365,6 +378,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
         }
     }
     scheduler.stop();
+    if (logShipper) logShipper->stop();
     leases.stop();
     statuses.stop();
     housekeeping.stop();

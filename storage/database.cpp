@@ -133,6 +133,18 @@ ALTER TABLE builds ADD COLUMN node TEXT;
 CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
 CREATE INDEX builds_node ON builds (node);
 )sql",
+    // Build logs where every node can read them: each node ships the log
+    // files of its builds here in chunks, the last one marked. Filled only
+    // when several nodes share a PostgreSQL; one node reads its own files.
+    R"sql(
+CREATE TABLE build_log_chunks (
+    build_id INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    last     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (build_id, seq)
+);
+)sql",
 };
 
 // The same migrations for PostgreSQL, one for one: the same tables, columns
@@ -239,6 +251,15 @@ ALTER TABLE jobs ADD COLUMN lease_until TEXT;
 ALTER TABLE builds ADD COLUMN node TEXT;
 CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running';
 CREATE INDEX builds_node ON builds (node, id);
+)sql",
+    R"sql(
+CREATE TABLE build_log_chunks (
+    build_id BIGINT NOT NULL,
+    seq      INTEGER NOT NULL,
+    data     BYTEA NOT NULL,
+    last     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (build_id, seq)
+);
 )sql",
 };
 

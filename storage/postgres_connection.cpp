@@ -16,6 +16,23 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // once bring the schema up one after the other.
 const char* const kMigrationLock = "SELECT pg_advisory_xact_lock(7363127001)";
 
+// The type of bytea columns (pg_type.oid), whose text form is hex.
+constexpr Oid kByteaOid = 17;
+
+// The bytes of bytea's text form, \x and two hex digits a byte.
+std::string decodeBytea(const char* text, std::size_t length) {
+    if (length < 2 || text[0] != '\\' || text[1] != 'x') {
+        throw SqlError(SqlFailure::Other, "PostgreSQL sent a bytea value not in hex form (bytea_output = hex)");
+    }
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string bytes;
+    bytes.reserve((length - 2) / 2);
+    for (std::size_t i = 2; i + 1 < length; i += 2) {
+        bytes += static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1]));
+    }
+    return bytes;
+}
+
 std::string connectionError(PGconn* connection) {
     std::string message = connection ? PQerrorMessage(connection) : "out of memory";
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -131,6 +148,16 @@ SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<
             values[i] = texts[i].c_str();
         } else if (const auto* text = std::get_if<std::string>(&params[i])) {
             values[i] = text->c_str();
+        } else if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
+            // bytea's text form: \x and two hex digits a byte.
+            static const char kHex[] = "0123456789abcdef";
+            texts[i].reserve(2 + 2 * blob->bytes.size());
+            texts[i] = "\\x";
+            for (const unsigned char c : blob->bytes) {
+                texts[i] += kHex[c >> 4];
+                texts[i] += kHex[c & 15];
+            }
+            values[i] = texts[i].c_str();
         }
     }
     const Result result(PQexecParams(connection, found->second.c_str(), static_cast<int>(params.size()), nullptr,
@@ -152,10 +179,14 @@ SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<
         SqlRow row;
         row.reserve(static_cast<std::size_t>(columns));
         for (int c = 0; c < columns; ++c) {
-            row.push_back(PQgetisnull(result.get(), r, c)
-                              ? std::nullopt
-                              : std::optional<std::string>(std::string(PQgetvalue(result.get(), r, c),
-                                                                       static_cast<std::size_t>(PQgetlength(result.get(), r, c)))));
+            if (PQgetisnull(result.get(), r, c)) {
+                row.emplace_back(std::nullopt);
+                continue;
+            }
+            const char* value = PQgetvalue(result.get(), r, c);
+            const auto length = static_cast<std::size_t>(PQgetlength(result.get(), r, c));
+            row.emplace_back(PQftype(result.get(), c) == kByteaOid ? decodeBytea(value, length)
+                                                                   : std::string(value, length));
         }
         out.rows.push_back(std::move(row));
     }

@@ -143,6 +143,13 @@ struct CommitStatus {
     std::string createdAt, updatedAt;
 };
 
+// A piece of a build's log as its node shipped it, in order of `seq`.
+struct LogChunk {
+    int seq = 0;
+    std::string data;
+    bool last = false;  // the log ends with it
+};
+
 // What recording a delivery did.
 struct RecordedDelivery {
     bool duplicate = false;             // the delivery id had been seen before (and built something)

@@ -14,15 +14,20 @@ namespace slipway {
 // what both understand; the few statements that differ switch on this.
 enum class SqlDialect { Sqlite, Postgres };
 
+// Bytes that need not be text (a build's log): SQLite's BLOB, PostgreSQL's BYTEA.
+struct SqlBlob {
+    std::string bytes;
+};
+
 // A value bound to one `?` of a statement.
-using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string>;
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, std::string, SqlBlob>;
 
 // `text`, or NULL when it is empty: the store keeps no empty optional text.
 inline SqlValue textOrNull(const std::string& text) {
     return text.empty() ? SqlValue(nullptr) : SqlValue(text);
 }
 
-// One row a statement returned: each column's text, nullopt for NULL.
+// One row a statement returned: each column's text (a blob's bytes), nullopt for NULL.
 using SqlRow = std::vector<std::optional<std::string>>;
 
 // What one statement did: the rows it returned and how many rows it

@@ -16,6 +16,8 @@ SqlResult SqliteConnection::run(const std::string& sql, const std::vector<SqlVal
             statement->bind(index, *integer);
         } else if (const auto* text = std::get_if<std::string>(&value)) {
             statement->bind(index, *text);
+        } else if (const auto* blob = std::get_if<SqlBlob>(&value)) {
+            statement->bind(index, blob->bytes.data(), static_cast<int>(blob->bytes.size()));
         } else {
             statement->bind(index);
         }

@@ -526,6 +526,7 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
                 pruned.builds.push_back(columnInteger(row, 0));
             }
             db_->run("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
+            db_->run("DELETE FROM build_log_chunks WHERE build_id IN (SELECT id FROM pruned_builds)");
             db_->run("INSERT INTO pruned_jobs (id) SELECT DISTINCT job_id FROM builds "
                      "WHERE id IN (SELECT id FROM pruned_builds) ON CONFLICT DO NOTHING");
             db_->run("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
@@ -549,6 +550,24 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
         }
     });
     return pruned;
+}
+
+void Store::appendLog(std::int64_t buildId, const LogChunk& chunk) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    db_->run("INSERT INTO build_log_chunks (build_id, seq, data, last) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             {buildId, std::int64_t{chunk.seq}, SqlBlob{chunk.data}, std::int64_t{chunk.last ? 1 : 0}});
+}
+
+std::vector<LogChunk> Store::logChunks(std::int64_t buildId, int afterSeq) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<LogChunk> chunks;
+    for (const SqlRow& row : db_->run("SELECT seq, data, last FROM build_log_chunks WHERE build_id = ? AND seq > ? "
+                                      "ORDER BY seq",
+                                      {buildId, std::int64_t{afterSeq}})
+                                 .rows) {
+        chunks.push_back({static_cast<int>(columnInteger(row, 0)), columnText(row, 1), columnInteger(row, 2) != 0});
+    }
+    return chunks;
 }
 
 std::string Store::instanceId() {

@@ -157,6 +157,12 @@ public:
     // is still to be sent.
     Pruned pruneHistory(const std::optional<Poco::Timestamp>& before, std::int64_t keepBuilds);
 
+    // Appends chunk `seq` of build `buildId`'s log (`last` when the log ends
+    // with it) for other nodes to read; a chunk already there is kept.
+    void appendLog(std::int64_t buildId, const LogChunk& chunk);
+    // The chunks of build `buildId`'s log after chunk `afterSeq`, in order.
+    std::vector<LogChunk> logChunks(std::int64_t buildId, int afterSeq);
+
     // This state folder's own id, made with the database: what its builds'
     // images are labelled with (kLabelInstance).
     std::string instanceId();

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -103,6 +105,69 @@ std::string repoParameter(const Poco::Net::HTMLForm& query, const std::vector<Re
     return repo->alias;
 }
 
+// Where a build's log is read from, as it grows.
+class LogSource {
+public:
+    virtual ~LogSource() = default;
+    // Writes to `out` what the log gained since the last call.
+    virtual void copyNew(std::ostream& out) = 0;
+    // Whether the log will gain nothing more, the build being `build` now.
+    virtual bool ended(const Build& build) = 0;
+};
+
+// A log file of this node's.
+class FileLog final : public LogSource {
+public:
+    explicit FileLog(std::string path) : path_(std::move(path)) {}
+
+    void copyNew(std::ostream& out) override {
+        if (!file_.is_open()) file_.open(path_, std::ios::binary);
+        if (!file_.is_open()) return;
+        file_.clear();  // past EOF last time; the file may have grown since
+        while (file_.read(buffer_, sizeof buffer_) || file_.gcount() > 0) out.write(buffer_, file_.gcount());
+        out.flush();
+    }
+    // The runner flushes the file before it ends the build.
+    bool ended(const Build& build) override { return isFinished(build.state); }
+
+private:
+    std::string path_;
+    std::ifstream file_;
+    char buffer_[16384];
+};
+
+// The chunks another node shipped of its build's log (LogShipper).
+class StoredLog final : public LogSource {
+public:
+    StoredLog(Store& store, std::int64_t id) : store_(store), id_(id) {}
+
+    void copyNew(std::ostream& out) override {
+        for (const LogChunk& chunk : store_.logChunks(id_, seq_)) {
+            out.write(chunk.data.data(), static_cast<std::streamsize>(chunk.data.size()));
+            seq_ = chunk.seq;
+            last_ = last_ || chunk.last;
+        }
+        out.flush();
+    }
+    // The node ships the end of the log just after it ends the build; one
+    // that died first never does, and the build is ended by another node's
+    // lease check: then what was shipped is all there will be.
+    bool ended(const Build& build) override {
+        if (last_) return true;
+        if (!isFinished(build.state)) return false;
+        const auto now = std::chrono::steady_clock::now();
+        if (!finishedSeen_) finishedSeen_ = now;
+        return now - *finishedSeen_ > std::chrono::seconds(5);
+    }
+
+private:
+    Store& store_;
+    std::int64_t id_;
+    int seq_ = 0;
+    bool last_ = false;
+    std::optional<std::chrono::steady_clock::time_point> finishedSeen_;
+};
+
 }  // namespace
 
 ApiHandler::ApiHandler(const ApiSettings& settings, Store& store) : settings_(settings), store_(store) {}
@@ -184,28 +249,26 @@ void ApiHandler::sendLog(std::int64_t id, Poco::Net::HTTPServerRequest& request,
                          std::to_string(settings_.maxFollowers) + " are being followed; try again, or read without follow"};
     }
 
+    // This node's own builds' logs are its files; another node's, the chunks it shipped.
+    std::unique_ptr<LogSource> log;
+    if (settings_.sharedLogs && !build->node.empty() && build->node != settings_.node) {
+        log = std::make_unique<StoredLog>(store_, id);
+    } else {
+        log = std::make_unique<FileLog>(settings_.logPath(id));
+    }
     response.setContentType("text/plain; charset=utf-8");
     response.setChunkedTransferEncoding(true);
     std::ostream& out = response.send();
-    std::ifstream log;
-    char buffer[16384];
-    auto copyNew = [&] {
-        if (!log.is_open()) log.open(settings_.logPath(id), std::ios::binary);
-        if (!log.is_open()) return;
-        log.clear();  // past EOF last time; the file may have grown since
-        while (log.read(buffer, sizeof buffer) || log.gcount() > 0) out.write(buffer, log.gcount());
-        out.flush();
-    };
-    copyNew();
+    log->copyNew(out);
     // Following ends when the build has ended and everything it wrote was sent,
     // or when the client goes away (the write fails).
-    while (follow && out && !isFinished(build->state) && !settings_.stopping()) {
+    while (follow && out && !log->ended(*build) && !settings_.stopping()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         build = store_.build(id);
-        copyNew();
+        log->copyNew(out);
         if (!build) break;
     }
-    if (follow) copyNew();
+    if (follow) log->copyNew(out);
 }
 
 void ApiHandler::answerQueued(std::int64_t queued, std::int64_t pending, Poco::Net::HTTPServerResponse& response) {

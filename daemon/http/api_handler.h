@@ -19,7 +19,11 @@ struct ApiSettings {
     std::string token;  // empty: /api is open
     std::vector<RepoSettings> repos;
     std::function<void()> jobsQueued;                       // wakes a worker
-    std::function<std::string(std::int64_t)> logPath;       // a build's log file
+    std::function<std::string(std::int64_t)> logPath;       // a build's log file, on this node
+    // With several nodes: this node's name, and that the logs of other nodes'
+    // builds are read from the store (see LogShipper).
+    std::string node;
+    bool sharedLogs = false;
     std::function<bool()> stopping;                          // true once slipwayd is stopping: follows end
     unsigned maxFollowers = 4;  // ?follow=1 streams at once; each holds a worker of the front door
 };

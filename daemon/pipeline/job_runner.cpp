@@ -473,7 +473,7 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     if (problem.empty() && build.contentKey.empty()) problem = "cannot read its folder's tree: " + planned.treeError;
     if (!problem.empty()) {
         const std::string error = "service " + build.service + ": " + problem;
-        log << error << "\n";
+        log << error << "\n" << std::flush;  // whole before the build ends: others read it then
         finishBuild(build, RunState::Failed, "", error);
         return false;
     }
@@ -635,6 +635,7 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
             logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
         }
     }
+    log.flush();  // whole before the build ends: its readers (and the log shipper) take the end as the log's
     finishBuild(build, state, digest, error, reused, platforms);
     return state == RunState::Succeeded;
 }

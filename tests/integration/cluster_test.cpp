@@ -109,6 +109,43 @@ TEST_P(Cluster, DeliveriesSpreadOverThreeNodesAreEachBuiltOnceAndEveryNodeServes
     }
     EXPECT_EQ(listed, jobs.size());
     for (SlipwayProcess* node : nodes) EXPECT_EQ(node->get("/readyz").status, 200) << node->get("/readyz").body;
+
+    // Every node serves every build's log, whichever node ran it.
+    const Poco::JSON::Object::Ptr build =
+        nodes[0]->get("/api/jobs/" + std::to_string(jobs[0])).json()->getArray("builds")->getObject(0);
+    const std::string path = "/api/builds/" + build->getValue<std::string>("id") + "/log";
+    const std::string own = nodes[0]->get(path).body;
+    EXPECT_NE(own.find("payload"), std::string::npos) << own;
+    for (SlipwayProcess* node : nodes) EXPECT_EQ(node->get(path).body, own);
+}
+
+// A build's log followed live (?follow=1) from a node that does not run it.
+TEST_P(Cluster, ABuildsLogIsFollowedLiveFromAnotherNode) {
+    const std::string name = unique("followed");
+    const std::string sha = git_->commit(
+        files({service(name, "echo early-line && sleep 3 && echo late-line"), {{"images.json", imagesJson({{name, "1"}})}}}));
+    SlipwayProcess& one = startNode("one");
+    SlipwayProcess& two = startNode("two");
+    const std::int64_t job = jobOf(merge(one, sha, "followed"));
+    std::string holder, buildId;
+    for (int i = 0; i < 200 && holder.empty(); ++i) {
+        const Poco::JSON::Object::Ptr running = one.get("/api/jobs/" + std::to_string(job)).json();
+        if (running->getValue<std::string>("state") == "running" && running->getArray("builds")->size() == 1) {
+            holder = running->getValue<std::string>("node");
+            buildId = running->getArray("builds")->getObject(0)->getValue<std::string>("id");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_FALSE(holder.empty()) << "the job never started building";
+    SlipwayProcess& reader = holder == "one" ? two : one;
+    const HttpAnswer followed = reader.get("/api/builds/" + buildId + "/log?follow=1");
+    EXPECT_EQ(followed.status, 200);
+    // It ended with the build, and holds all of it.
+    const Poco::JSON::Object::Ptr ended = reader.get("/api/jobs/" + std::to_string(job)).json();
+    EXPECT_EQ(ended->getArray("builds")->getObject(0)->getValue<std::string>("state"), "succeeded");
+    EXPECT_NE(followed.body.find("early-line"), std::string::npos) << followed.body;
+    EXPECT_NE(followed.body.find("late-line"), std::string::npos) << followed.body;
+    EXPECT_EQ(followed.body, (holder == "one" ? one : two).get("/api/builds/" + buildId + "/log").body);
 }
 
 // kill -9 of the node running a build: another node takes the job over once

@@ -574,6 +574,36 @@ TEST_P(StoreTest, AJobLosesItsLeaseAfterMaxAttemptsOfThemFails) {
     EXPECT_EQ(job.error, "interrupted 2 times by the loss of its node's lease (builder.max_attempts = 2)");
 }
 
+TEST_P(StoreTest, KeepsABuildsLogChunksByteForByteInOrder) {
+    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    store_.claimJob();
+    const auto buildId = store_.addBuild(buildOf(jobId, "api"));
+    static const char kBytes[] = "step 1\n\0\xff\xfe not UTF-8\n";
+    const std::string binary(kBytes, sizeof kBytes - 1);
+    store_.appendLog(buildId, {1, binary, false});
+    store_.appendLog(buildId, {2, "step 2\n", false});
+    store_.appendLog(buildId, {2, "shipped twice\n", false});  // a round that failed after its write
+    store_.appendLog(buildId, {3, "", true});
+    const std::vector<LogChunk> all = store_.logChunks(buildId, 0);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].data, binary);
+    EXPECT_EQ(all[1].data, "step 2\n");
+    EXPECT_FALSE(all[1].last);
+    EXPECT_TRUE(all[2].last);
+    ASSERT_EQ(store_.logChunks(buildId, 2).size(), 1u);
+    EXPECT_TRUE(store_.logChunks(buildId, 3).empty());
+
+    // Pruned with its build.
+    store_.finishBuild(buildId, RunState::Failed, "", "failed");
+    store_.finishJob(*store_.job(jobId), RunState::Failed, "1 of 1 services failed");
+    const auto newer = store_.recordDelivery(delivery("d2"), {{"exam", std::string(40, 'b'), "", 1}}).queued.at(0);
+    store_.claimJob();
+    store_.finishBuild(store_.addBuild(buildOf(newer, "api")), RunState::Succeeded, "sha256:" + std::string(64, 'c'), "");
+    store_.finishJob(*store_.job(newer), RunState::Succeeded, "");
+    EXPECT_EQ(store_.pruneHistory(std::nullopt, 1).builds, std::vector<std::int64_t>{buildId});
+    EXPECT_TRUE(store_.logChunks(buildId, 0).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothDatabases, StoreTest, ::testing::Values(SqlDialect::Sqlite, SqlDialect::Postgres),
                          [](const ::testing::TestParamInfo<SqlDialect>& info) {
                              return info.param == SqlDialect::Sqlite ? "Sqlite" : "Postgres";
