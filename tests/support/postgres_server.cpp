@@ -82,7 +82,7 @@ void PostgresServer::pgctl(const std::vector<std::string>& args) const {
 void PostgresServer::start() {
     pgctl({"--log=" + dir_ + "/server.log", "start", "-o",
            "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
-               " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"});
+               " -c fsync=off -c full_page_writes=off -c max_connections=200"});
     running_ = true;
 }
 

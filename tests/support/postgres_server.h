@@ -11,7 +11,10 @@ namespace slipway::testing {
 // initdb into a temporary folder, pg_ctl start on a free loopback port (and a
 // socket in that folder), no system service. As root, the cluster runs as
 // the postgres user (PostgreSQL refuses root). fsync is off: a test's data
-// need not survive a power cut. Stopped and removed with the object.
+// need not survive a power cut, only the server's own death, which commits
+// survive as long as the machine runs (synchronous_commit stays on: a commit
+// is written out of PostgreSQL before it is answered). Stopped and removed
+// with the object.
 // Throws std::runtime_error, saying why, when it cannot start.
 class PostgresServer {
 public:
