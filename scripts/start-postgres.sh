@@ -42,7 +42,7 @@ for _ in $(seq 1 50); do
   [ -z "$(ss -Htln "sport = :$port")" ] && break
 done
 as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 start \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=300" \
   >/dev/null || {
   echo "start-postgres: the server did not start:" >&2
   cat "$dir/server.log" >&2
