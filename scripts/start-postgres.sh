@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL cluster for the tests, from Debian's
 # postgresql package: initdb into DIR (which must not exist), pg_ctl start on
-# a free loopback port with its socket in DIR, no system service, fsync off.
+# a free loopback port with its socket in DIR, no system service. fsync is off
+# (a test's data need not outlive the machine, only the server) unless
+# --durable comes first, as the benchmarks ask, to compare like with like.
 # As root the cluster runs as the postgres user (PostgreSQL refuses root).
 # Prints the libpq connection string (without dbname) on stdout; stop it with
 #   scripts/start-postgres.sh --stop DIR
@@ -23,7 +25,12 @@ if [ "${1:-}" = "--stop" ]; then
   exit 0
 fi
 
-dir=${1:?usage: start-postgres.sh DIR | --stop DIR}
+durability="-c fsync=off -c full_page_writes=off"
+if [ "${1:-}" = "--durable" ]; then
+  durability=""
+  shift
+fi
+dir=${1:?usage: start-postgres.sh [--durable] DIR | --stop DIR}
 if [ ! -x "$bin/initdb" ]; then
   echo "start-postgres: $bin/initdb is missing (scripts/install-deps.sh installs Debian's postgresql)" >&2
   exit 1
@@ -42,7 +49,7 @@ for _ in $(seq 1 50); do
   [ -z "$(ss -Htln "sport = :$port")" ] && break
 done
 as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 start \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=300" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=300" \
   >/dev/null || {
   echo "start-postgres: the server did not start:" >&2
   cat "$dir/server.log" >&2

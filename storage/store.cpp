@@ -145,31 +145,33 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
 void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    SqlTransaction tx(*db_);
+    if (batch.size() == 1) {
+        DeliveryWrite& write = *batch.front();
+        write.result = transaction([&] { return insertDelivery(write.delivery, *write.jobs, at); });
+        return;
+    }
+    // The batch in one transaction, without a savepoint per delivery: each
+    // is a round trip more to PostgreSQL, and the rules (a repeated delivery,
+    // a commit already queued) are conflicts the inserts resolve, not errors.
+    try {
+        SqlTransaction tx(*db_);
+        for (DeliveryWrite* write : batch) write->result = insertDelivery(write->delivery, *write->jobs, at);
+        tx.commit();
+        return;
+    } catch (const std::exception&) {
+        // Told apart below, one delivery at a time.
+    }
+    // Something failed (a delivery, or the commit): each again in a
+    // transaction of its own, so that one that fails fails alone, and one
+    // that met a deadlock with another node's batch runs again.
     for (DeliveryWrite* write : batch) {
-        // A delivery that fails must not take the others of its batch with it.
-        // One that met a deadlock with another node's batch (each waiting
-        // for a delivery or commit the other inserted) runs again: the other
-        // has moved on once this one's part is rolled back.
-        for (int attempt = 0;; ++attempt) {
-            db_->run("SAVEPOINT delivery");
-            try {
-                write->result = insertDelivery(write->delivery, *write->jobs, at);
-                write->failure = nullptr;
-            } catch (const std::exception& e) {
-                write->failure = std::current_exception();
-                db_->run("ROLLBACK TO SAVEPOINT delivery");
-                const auto* sql = dynamic_cast<const SqlError*>(&e);
-                if (sql && sql->failure() == SqlFailure::Retry && attempt < kRetries) {
-                    db_->run("RELEASE SAVEPOINT delivery");
-                    continue;
-                }
-            }
-            db_->run("RELEASE SAVEPOINT delivery");
-            break;
+        try {
+            write->result = transaction([&] { return insertDelivery(write->delivery, *write->jobs, at); });
+            write->failure = nullptr;
+        } catch (const std::exception&) {
+            write->failure = std::current_exception();
         }
     }
-    tx.commit();
 }
 
 RecordedDelivery Store::insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,

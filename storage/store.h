@@ -51,9 +51,10 @@ public:
     // A delivery id seen before records nothing and reports `duplicate`,
     // unless that delivery was recorded as `unconfigured` or `ignored`: then
     // it is recorded again as planned now (its jobs queued). A commit already
-    // queued or running is reported as `pending`, not queued again. Deliveries recorded concurrently share one transaction (see
-    // CommitGroup), each in a savepoint of its own: one that fails throws for
-    // its caller alone, a commit that fails throws for every delivery in it.
+    // queued or running is reported as `pending`, not queued again.
+    // Deliveries recorded concurrently share one transaction (see
+    // CommitGroup); when it fails, each is written again in a transaction of
+    // its own, so that one that fails throws for its caller alone.
     RecordedDelivery recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs);
 
     // How many transactions recordDelivery has committed (or tried to).

@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <atomic>
 #include <map>
 #include <thread>
 
@@ -487,6 +488,45 @@ TEST_P(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
     EXPECT_EQ(store_.countJobs(RunState::Queued), static_cast<std::int64_t>(queuedFor.size()));
     EXPECT_EQ(store_.recentDeliveries(10000).size(), firstTimes.size());
     EXPECT_LE(store_.deliveryCommits(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+// One delivery the database refuses, among others committed with it: it
+// fails alone, and the others are recorded.
+TEST_P(StoreTest, ADeliveryThatFailsInABatchFailsAlone) {
+    if (GetParam() == SqlDialect::Sqlite) {
+        sql("CREATE TRIGGER poison BEFORE INSERT ON deliveries WHEN NEW.id = 'poison' "
+            "BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    } else {
+        sql("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.id = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+        sql("CREATE TRIGGER poison BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION poison()");
+    }
+    constexpr int kThreads = 12;
+    std::atomic<int> failed{0};
+    std::atomic<int> recorded{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20; ++i) {
+                const bool poisoned = t == 0 && i % 5 == 0;
+                const std::string id = poisoned ? "poison" : "d" + std::to_string(t) + "-" + std::to_string(i);
+                const std::string n = std::to_string(t * 100 + i);
+                try {
+                    store_.recordDelivery(delivery(id), {{"exam", std::string(40 - n.size(), 'a') + n, "", 1}});
+                    ++recorded;
+                } catch (const std::exception& e) {
+                    EXPECT_TRUE(poisoned) << id << ": " << e.what();
+                    EXPECT_NE(std::string(e.what()).find("poisoned"), std::string::npos) << e.what();
+                    ++failed;
+                }
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(failed, 4);
+    EXPECT_EQ(recorded, kThreads * 20 - 4);
+    EXPECT_EQ(store_.recentDeliveries(1000).size(), static_cast<std::size_t>(kThreads * 20 - 4));
+    EXPECT_EQ(store_.countJobs(RunState::Queued), kThreads * 20 - 4);
 }
 
 TEST_P(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
