@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 failed=()
 if [ "${1:-}" != "--readme-only" ]; then
   # One that fails (history.sh does when a query misses its target) does not stop the others.
-  for script in history webhook_ingest front_door pipeline incremental multi_platform checkout; do
+  for script in history webhook_ingest cluster_ingest front_door pipeline incremental multi_platform checkout; do
     bench/$script.sh || failed+=("$script")
   done
 fi
@@ -19,7 +19,7 @@ end='<!-- end of results -->'
 grep -qxF "$begin" "$readme" && grep -qxF "$end" "$readme" || { echo "run-all: $readme lacks the results markers" >&2; exit 1; }
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-for name in webhook-ingest front-door pipeline incremental multi-platform checkout history; do
+for name in webhook-ingest cluster-ingest front-door pipeline incremental multi-platform checkout history; do
   [ -s "bench/results/$name.md" ] || continue
   # One level down: each file's title becomes a section of the README.
   sed 's/^#/##/' "bench/results/$name.md" >>"$results"
