@@ -192,6 +192,11 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
             connection = std::make_unique<SqliteConnection>(settings.stateDir + "/slipway.db");
         }
         store = std::make_unique<Store>(std::move(connection), clock, NodeIdentity{settings.node, settings.lease});
+        if (!store->claimNodeName()) {
+            log.fatal("another slipwayd runs as node " + settings.node + " on this database: give each node a "
+                      "[cluster] node of its own");
+            return EXIT_CONFIG;
+        }
         const int requeued = store->requeueInterrupted(settings.maxAttempts);
         if (requeued > 0) log.warning(std::to_string(requeued) + " interrupted jobs queued again");
     } catch (const SqlError& e) {
@@ -240,15 +245,19 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
                       settings.maxLogBytes, settings.concurrency, settings.republish, settings.github.contextPrefix,
                       store->instanceId(), settings.platforms, platformSupport},
                      *store, checkout, *backend, registry, events);
-    Scheduler scheduler(*store, runner, settings.concurrency);
-    LeaseKeeper leases(*store, settings.maxAttempts, [&scheduler](int) { scheduler.wake(); });
-    // With several nodes, each ships its builds' logs where the others read them.
+    // With several nodes, each ships its builds' logs where the others read
+    // them. Before the scheduler: destroyed after it, whose workers announce
+    // events until they are joined.
     std::unique_ptr<LogShipper> logShipper;
     if (postgres) {
         logShipper = std::make_unique<LogShipper>(
             *store, [&runner](std::int64_t id) { return runner.logPath(id); }, std::chrono::milliseconds(500));
         events.add(*logShipper);
     }
+    Scheduler scheduler(*store, runner, settings.concurrency);
+    LeaseKeeper leases(
+        *store, settings.maxAttempts, [&scheduler] { return scheduler.runningJobs(); },
+        [&scheduler](int) { scheduler.wake(); });
 
     std::atomic<bool> stopping{false};
     const WebhookSettings webhook{settings.maxBodyBytes, [&scheduler] { scheduler.wake(); }};

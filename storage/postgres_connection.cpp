@@ -1,5 +1,6 @@
 #include "storage/postgres_connection.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "storage/database.h"
@@ -24,10 +25,15 @@ std::string decodeBytea(const char* text, std::size_t length) {
     if (length < 2 || text[0] != '\\' || text[1] != 'x') {
         throw SqlError(SqlFailure::Other, "PostgreSQL sent a bytea value not in hex form (bytea_output = hex)");
     }
-    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    auto nibble = [](char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        throw SqlError(SqlFailure::Other, "PostgreSQL sent a bytea value with a byte that is not hex");
+    };
+    if (length % 2 != 0) throw SqlError(SqlFailure::Other, "PostgreSQL sent a bytea value of an odd length");
     std::string bytes;
     bytes.reserve((length - 2) / 2);
-    for (std::size_t i = 2; i + 1 < length; i += 2) {
+    for (std::size_t i = 2; i < length; i += 2) {
         bytes += static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1]));
     }
     return bytes;
@@ -40,6 +46,61 @@ std::string connectionError(PGconn* connection) {
 }
 
 }  // namespace
+
+bool validUtf8(const std::string& text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
+    while (p < end) {
+        const unsigned char c = *p;
+        std::size_t extra = 0;
+        std::uint32_t min = 0;
+        if (c == 0) return false;  // text cannot hold NUL
+        if (c < 0x80) {
+            ++p;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            extra = 1, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            extra = 3, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (static_cast<std::size_t>(end - p) <= extra) return false;
+        std::uint32_t code = c & (0x3F >> extra);
+        for (std::size_t i = 1; i <= extra; ++i) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            code = code << 6 | (p[i] & 0x3F);
+        }
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+        if (code < min || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
+        p += extra + 1;
+    }
+    return true;
+}
+
+std::string asUtf8(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        // The longest valid sequence from here, or U+FFFD for one byte.
+        std::size_t length = 1;
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0xF0) length = 4;
+        else if (c >= 0xE0) length = 3;
+        else if (c >= 0xC0) length = 2;
+        if (i + length <= text.size() && validUtf8(text.substr(i, length))) {
+            out.append(text, i, length);
+            i += length;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
 
 std::string numberPlaceholders(const std::string& sql) {
     std::string numbered;
@@ -101,12 +162,22 @@ PostgresConnection::PostgresConnection(const std::string& conninfo, const std::s
 }
 
 void PostgresConnection::connect() {
-    // The password beside the connection string, never inside it: libpq
-    // takes the later of two equal keywords, and expand_dbname lets the
-    // string be a URI as well as key=value pairs.
-    const char* keys[] = {"dbname", "password", "application_name", "connect_timeout", nullptr};
-    const char* values[] = {conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), "slipwayd", "10",
-                            nullptr};
+    // What a node needs of every session, before the configured string so
+    // that the operator's own values win (libpq takes the later of two equal
+    // keywords; expand_dbname lets that string be a URI as well as key=value
+    // pairs); the password last, never inside that string. The timeouts keep
+    // one node that froze or lost the network from holding the others up:
+    // its transaction is ended (and its locks let go) after 30 s idle in it,
+    // a lock is waited for 10 s at most, and the server drops a connection
+    // that stopped answering within half a minute, with the duties' locks.
+    const char* keys[] = {"application_name", "connect_timeout", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", "client_encoding", "options",
+                          "dbname", "password", nullptr};
+    const char* values[] = {"slipwayd", "10", "10", "5", "3", "30000", "UTF8",
+                            "-c lock_timeout=10s -c idle_in_transaction_session_timeout=30s "
+                            "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
+                            "-c bytea_output=hex",
+                            conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), nullptr};
     connection_.reset(PQconnectdbParams(keys, values, 1));
     if (!connection_ || PQstatus(connection_.get()) != CONNECTION_OK) {
         const std::string why = connectionError(connection_.get());
@@ -147,7 +218,12 @@ SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<
             texts[i] = std::to_string(*integer);
             values[i] = texts[i].c_str();
         } else if (const auto* text = std::get_if<std::string>(&params[i])) {
-            values[i] = text->c_str();
+            if (validUtf8(*text)) {
+                values[i] = text->c_str();
+            } else {
+                texts[i] = asUtf8(*text);
+                values[i] = texts[i].c_str();
+            }
         } else if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
             // bytea's text form: \x and two hex digits a byte.
             static const char kHex[] = "0123456789abcdef";
@@ -190,8 +266,10 @@ SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<
         }
         out.rows.push_back(std::move(row));
     }
+    // PQcmdTuples counts a SELECT's rows too; only writes count as changes.
     const char* changed = PQcmdTuples(result.get());
-    out.changed = changed && *changed ? std::strtoll(changed, nullptr, 10) : 0;
+    const bool write = std::string(PQcmdStatus(result.get())).rfind("SELECT", 0) != 0;
+    out.changed = write && changed && *changed ? std::strtoll(changed, nullptr, 10) : 0;
     return out;
 }
 
@@ -205,8 +283,8 @@ void PostgresConnection::begin(bool) {
 }
 
 void PostgresConnection::commit() {
-    // Never on a connection opened since BEGIN: there, COMMIT would answer
-    // with a mere warning for a transaction that was lost.
+    // A connection lost since BEGIN took the transaction with it: say so,
+    // rather than send COMMIT where it cannot arrive.
     if (!connection_ || PQstatus(connection_.get()) != CONNECTION_OK) {
         inTransaction_ = false;
         throw SqlError(SqlFailure::Unavailable, "the connection to PostgreSQL was lost before the commit");

@@ -28,7 +28,7 @@ public:
     void commit() override;
     void rollback() override;
 
-    // The server's libpq version and where it is, for the log: never the password.
+    // The server's version and where it is, for the log: never the password.
     std::string describe() const;
 
 private:
@@ -50,6 +50,13 @@ private:
     // The SQL of each statement with its `?`s numbered as PostgreSQL wants them ($1, $2...).
     std::unordered_map<std::string, std::string> numbered_;
 };
+
+// Whether `text` is UTF-8 that PostgreSQL's text takes (no NUL byte).
+bool validUtf8(const std::string& text);
+// `text` with each byte that is not part of such UTF-8 replaced by U+FFFD:
+// what a build's output cut mid-character, or a binary byte, becomes in a
+// text column (SQLite keeps any byte).
+std::string asUtf8(const std::string& text);
 
 // `sql` with each `?` outside a quoted literal replaced by $1, $2, ...
 std::string numberPlaceholders(const std::string& sql);

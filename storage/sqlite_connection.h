@@ -25,8 +25,9 @@ public:
 
 private:
     SQLite::Database db_;
-    // Preparing the same SQL again for every webhook delivery (an insert, a
-    // savepoint, a release) was a fifth of the time it took to record one.
+    // Preparing the same SQL again for every webhook delivery (its inserts,
+    // the transaction's begin and commit) was a fifth of the time it took to
+    // record one.
     StatementCache statements_{db_};
     WalCheckpointer checkpointer_;
 };

@@ -101,6 +101,13 @@ std::string heldBy(const std::string& job, const std::string& attempt) {
            " AND held.state = 'running' AND held.node = ? AND held.attempt = " + attempt + ")";
 }
 
+// "?, ?, ?": `count` placeholders, for an IN list.
+std::string placeholders(std::size_t count) {
+    std::string list;
+    for (std::size_t i = 0; i < count; ++i) list += i == 0 ? "?" : ", ?";
+    return list;
+}
+
 // How often a transaction that PostgreSQL failed for a serialization failure
 // or a deadlock runs again before the failure is the caller's.
 constexpr int kRetries = 4;
@@ -158,6 +165,10 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
         for (DeliveryWrite* write : batch) write->result = insertDelivery(write->delivery, *write->jobs, at);
         tx.commit();
         return;
+    } catch (const SqlError& e) {
+        // A database that is away fails every delivery now, rather than each
+        // after a connection attempt of its own.
+        if (e.failure() == SqlFailure::Unavailable) throw;
     } catch (const std::exception&) {
         // Told apart below, one delivery at a time.
     }
@@ -262,26 +273,35 @@ std::optional<Job> Store::claimJob() {
     });
 }
 
-std::vector<std::int64_t> Store::renewLeases() {
+std::vector<std::int64_t> Store::renewLeases(const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) return {};
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string leaseUntil =
         formatRfc3339(clock_.now() + Poco::Timespan(static_cast<long>(node_.lease.count()), 0));
-    const SqlResult renewed =
-        db_->run("UPDATE jobs SET lease_until = ? WHERE state = 'running' AND node = ? RETURNING id",
-                 {leaseUntil, node_.name});
-    std::vector<std::int64_t> ids;
-    for (const SqlRow& row : renewed.rows) ids.push_back(columnInteger(row, 0));
-    std::sort(ids.begin(), ids.end());
-    return ids;
+    std::vector<SqlValue> values = {leaseUntil, node_.name};
+    values.insert(values.end(), ids.begin(), ids.end());
+    const SqlResult renewed = db_->run("UPDATE jobs SET lease_until = ? WHERE state = 'running' AND node = ? AND id IN (" +
+                                           placeholders(ids.size()) + ") RETURNING id",
+                                       values);
+    std::vector<std::int64_t> held;
+    for (const SqlRow& row : renewed.rows) held.push_back(columnInteger(row, 0));
+    std::sort(held.begin(), held.end());
+    return held;
 }
 
 void Store::checkLease(std::int64_t jobId, int attempt) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const SqlResult held =
-        db_->run("SELECT 1 AS held WHERE " + heldBy("?", "?"), {jobId, node_.name, std::int64_t{attempt}});
+    holdJob(jobId, attempt, "at attempt " + std::to_string(attempt));
+}
+
+void Store::holdJob(std::int64_t jobId, int attempt, const std::string& when) {
+    const bool postgres = db_->dialect() == SqlDialect::Postgres;
+    const SqlResult held = db_->run(
+        std::string("SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?") +
+            (postgres ? " FOR SHARE" : ""),
+        {jobId, node_.name, std::int64_t{attempt}});
     if (held.rows.empty()) {
-        throw LeaseLost("job " + std::to_string(jobId) + " is no longer held by node " + node_.name +
-                        " at attempt " + std::to_string(attempt));
+        throw LeaseLost("job " + std::to_string(jobId) + " is no longer held by node " + node_.name + " " + when);
     }
 }
 
@@ -312,21 +332,18 @@ std::int64_t Store::addBuild(const Build& build) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
     return transaction([&] {
+        // Locked against a node requeueing the job meanwhile (PostgreSQL), which
+        // would leave this build queued under a job that no longer runs here.
+        holdJob(build.jobId, build.attempt, "before its build of " + build.service + " was queued");
         const SqlResult inserted = db_->run(
             "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
             "attempt, queued_at, finished_at, content_key, status_context, platforms, node) "
-            // Typed where PostgreSQL would take a bare parameter of a SELECT list for text.
-            "SELECT CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, ?, ?, ?, ?, ? WHERE " + heldBy("?", "?") + " RETURNING id",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             {build.jobId, textOrNull(build.deliveryId), build.repo, build.sha, build.service, build.version,
              build.image, std::string(toString(build.state)), textOrNull(build.error), std::int64_t{build.attempt},
              at, textOrNull(isFinished(build.state) ? at : std::string()), textOrNull(build.contentKey),
-             textOrNull(build.statusContext), textOrNull(encodePlatforms(build.platforms)), node_.name,
-             build.jobId, node_.name, std::int64_t{build.attempt}});
-        if (inserted.rows.empty()) {
-            throw LeaseLost("job " + std::to_string(build.jobId) + " was taken from node " + node_.name +
-                            " before its build of " + build.service + " was queued");
-        }
-        const std::int64_t id = columnInteger(inserted.rows[0], 0);
+             textOrNull(build.statusContext), textOrNull(encodePlatforms(build.platforms)), node_.name});
+        const std::int64_t id = columnInteger(inserted.rows.at(0), 0);
         queueCommitStatuses(build.state == RunState::Failed ? CommitState::Failure : CommitState::Pending, at,
                             "id = ?", {id});
         return id;
@@ -378,24 +395,39 @@ void Store::finishBuild(std::int64_t buildId, RunState state, const std::string&
 
 int Store::requeue(const std::string& condition, const std::vector<SqlValue>& params, int maxAttempts,
                    const Interruption& why, const std::string& at) {
-    const std::string running = "state = 'running' AND (" + condition + ")";
-    auto with = [&params](std::vector<SqlValue> first) {
-        first.insert(first.end(), params.begin(), params.end());
+    // The jobs first, locked (PostgreSQL): a node renewing, ending or adding
+    // to one of them now waits for this transaction, or this one for its,
+    // and sees the other's outcome. Then only those jobs, and only the
+    // builds failed here, whatever the other nodes do meanwhile.
+    const bool postgres = db_->dialect() == SqlDialect::Postgres;
+    const SqlResult found = db_->run("SELECT id FROM jobs WHERE state = 'running' AND (" + condition + ")" +
+                                         (postgres ? " FOR UPDATE" : ""),
+                                     params);
+    if (found.rows.empty()) return 0;
+    std::vector<SqlValue> ids;
+    for (const SqlRow& row : found.rows) ids.emplace_back(columnInteger(row, 0));
+    const std::string jobs = "id IN (" + placeholders(ids.size()) + ")";
+    auto with = [&ids](std::vector<SqlValue> first) {
+        first.insert(first.end(), ids.begin(), ids.end());
         return first;
     };
-    const std::string builds = "state IN ('queued', 'running') AND job_id IN (SELECT id FROM jobs WHERE " + running + ")";
-    queueCommitStatuses(CommitState::Error, at, builds, params);
-    db_->run("UPDATE builds SET state = 'failed', error = ?, finished_at = ? WHERE " + builds,
-             with({why.buildError, at}));
+    const SqlResult failed = db_->run("UPDATE builds SET state = 'failed', error = ?, finished_at = ? "
+                                      "WHERE state IN ('queued', 'running') AND job_" + jobs + " RETURNING id",
+                                      with({why.buildError, at}));
+    if (!failed.rows.empty()) {
+        std::vector<SqlValue> builds;
+        for (const SqlRow& row : failed.rows) builds.emplace_back(columnInteger(row, 0));
+        queueCommitStatuses(CommitState::Error, at, "id IN (" + placeholders(builds.size()) + ")", builds);
+    }
     // Interruptions are counted apart from attempts, which retries by hand raise too.
-    db_->run("UPDATE jobs SET interruptions = interruptions + 1 WHERE " + running, params);
+    db_->run("UPDATE jobs SET interruptions = interruptions + 1 WHERE " + jobs, ids);
     db_->run("UPDATE jobs SET state = 'failed', finished_at = ?, lease_until = NULL, "
              "error = 'interrupted ' || interruptions || ' times ' || ? || ' (builder.max_attempts = ' || ? || ')' "
-             "WHERE interruptions >= ? AND " + running,
+             "WHERE interruptions >= ? AND " + jobs,
              with({at, why.jobCause, std::to_string(maxAttempts), std::int64_t{maxAttempts}}));
     return static_cast<int>(db_->run("UPDATE jobs SET state = 'queued', attempt = attempt + 1, started_at = NULL, "
-                                     "lease_until = NULL WHERE " + running,
-                                     params)
+                                     "lease_until = NULL WHERE state = 'running' AND " + jobs,
+                                     ids)
                                 .changed);
 }
 
@@ -432,12 +464,16 @@ int Store::requeueExpiredLeases(int maxAttempts) {
     });
 }
 
-bool Store::holdsDuty(const std::string& duty) {
+bool Store::holdsDuty(const std::string& duty) { return holdsLock("slipway.duty." + duty); }
+
+bool Store::claimNodeName() { return holdsLock("slipway.node." + node_.name); }
+
+bool Store::holdsLock(const std::string& key) {
     if (db_->dialect() == SqlDialect::Sqlite) return true;
     std::lock_guard<std::mutex> lock(mutex_);
     // Taken again by the session that holds it (PostgreSQL counts each), and
     // given up only when that session ends: when its node stops or dies.
-    const SqlResult held = db_->run("SELECT pg_try_advisory_lock(hashtext(?))", {"slipway.duty." + duty});
+    const SqlResult held = db_->run("SELECT pg_try_advisory_lock(hashtext(?))", {key});
     return !held.rows.empty() && columnText(held.rows[0], 0) == "t";
 }
 
@@ -463,12 +499,8 @@ std::vector<CommitStatus> Store::dueCommitStatuses(int limit, const std::vector<
         std::string sql = std::string("SELECT ") + kCommitStatusColumns + " FROM commit_statuses WHERE delivery = 'due'";
         std::vector<SqlValue> values;
         if (!skipRepos.empty()) {
-            sql += " AND repo NOT IN (";
-            for (std::size_t i = 0; i < skipRepos.size(); ++i) {
-                sql += i == 0 ? "?" : ", ?";
-                values.push_back(skipRepos[i]);
-            }
-            sql += ")";
+            sql += " AND repo NOT IN (" + placeholders(skipRepos.size()) + ")";
+            values.assign(skipRepos.begin(), skipRepos.end());
         }
         sql += " ORDER BY id LIMIT ?";
         values.push_back(std::int64_t{limit});
@@ -493,9 +525,13 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
     // Builds below this id are past the newest keepBuilds finished ones:
     // found once, so that each batch walks the index rather than ranks them all.
     std::int64_t below = 0;
+    // The jobs whose builds went, for the last step. A temporary table lives
+    // as long as its connection: one opened again meanwhile starts it empty,
+    // and those jobs wait for their finished_at to pass the cutoff.
+    const char* const prunedJobs = "CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id BIGINT PRIMARY KEY)";
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        db_->run("CREATE TEMP TABLE IF NOT EXISTS pruned_jobs (id BIGINT PRIMARY KEY)");
+        db_->run(prunedJobs);
         db_->run("DELETE FROM pruned_jobs");
         if (keepBuilds > 0) {
             const SqlResult boundary = db_->run(
@@ -506,7 +542,10 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
     }
     for (;;) {
         std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::int64_t> removed;
         const std::int64_t selected = transaction([&] {
+            removed.clear();  // a transaction run again starts over
+            db_->run(prunedJobs);
             db_->run("CREATE TEMP TABLE IF NOT EXISTS pruned_builds (id BIGINT PRIMARY KEY)");
             db_->run("DELETE FROM pruned_builds");
             // Never the newest finished build of a service, one whose job is still
@@ -525,7 +564,7 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
                          {cutoff, cutoff, below, std::int64_t{kBatch}})
                     .changed;
             for (const SqlRow& row : db_->run("SELECT id FROM pruned_builds ORDER BY id").rows) {
-                pruned.builds.push_back(columnInteger(row, 0));
+                removed.push_back(columnInteger(row, 0));
             }
             db_->run("DELETE FROM commit_statuses WHERE build_id IN (SELECT id FROM pruned_builds)");
             db_->run("DELETE FROM build_log_chunks WHERE build_id IN (SELECT id FROM pruned_builds)");
@@ -534,10 +573,12 @@ Store::Pruned Store::pruneHistory(const std::optional<Poco::Timestamp>& before, 
             db_->run("DELETE FROM builds WHERE id IN (SELECT id FROM pruned_builds)");
             return count;
         });
+        pruned.builds.insert(pruned.builds.end(), removed.begin(), removed.end());
         if (selected < kBatch) break;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     transaction([&] {
+        db_->run(prunedJobs);
         pruned.jobs = db_->run("DELETE FROM jobs WHERE state IN ('succeeded', 'failed') "
                                "AND NOT EXISTS (SELECT 1 FROM builds WHERE builds.job_id = jobs.id) "
                                "AND (id IN (SELECT id FROM pruned_jobs) OR (? <> '' AND finished_at < ?))",
@@ -635,10 +676,12 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
         where(query.shaPrefix, " AND sha >= ?");
         where(query.shaPrefix + "g", " AND sha < ?");
     }
-    // Builds are queued in id order, so a time window is also an id window, found
-    // with two lookups in the queued_at index; the page then walks ids newest
-    // first. SQLite's unary + keeps it from sorting the window by queued_at
-    // instead (PostgreSQL has no unary + for text, and needs none).
+    // One node queues builds in id order, so a time window is also an id
+    // window, found with two lookups in the queued_at index; the page then
+    // walks ids newest first, and SQLite's unary + keeps it from sorting the
+    // window by queued_at instead. Several nodes take ids from one sequence
+    // and times from their own clocks, in transactions that overlap: there
+    // the window is the times themselves.
     const bool sqlite = db_->dialect() == SqlDialect::Sqlite;
     where(query.since, sqlite ? " AND +queued_at >= ?" : " AND queued_at >= ?");
     where(query.until, sqlite ? " AND +queued_at < ?" : " AND queued_at < ?");
@@ -646,13 +689,13 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     std::int64_t from = 0;
 
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!query.since.empty()) {
+    if (sqlite && !query.since.empty()) {
         const SqlResult first =
             db_->run("SELECT id FROM builds WHERE queued_at >= ? ORDER BY queued_at LIMIT 1", {query.since});
         if (first.rows.empty()) return {};
         from = columnInteger(first.rows[0], 0);
     }
-    if (!query.until.empty()) {
+    if (sqlite && !query.until.empty()) {
         const SqlResult last =
             db_->run("SELECT id FROM builds WHERE queued_at < ? ORDER BY queued_at DESC LIMIT 1", {query.until});
         if (last.rows.empty()) return {};
@@ -674,9 +717,12 @@ std::vector<Build> Store::findBuilds(const BuildQuery& query) {
     return builds;
 }
 
-std::int64_t Store::countBuilds(RunState state) {
+std::int64_t Store::countOwnBuilds(RunState state) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return columnInteger(db_->run("SELECT count(*) FROM builds WHERE state = ?", {std::string(toString(state))}).rows.at(0), 0);
+    return columnInteger(
+        db_->run("SELECT count(*) FROM builds WHERE state = ? AND node = ?", {std::string(toString(state)), node_.name})
+            .rows.at(0),
+        0);
 }
 
 std::int64_t Store::countJobs(RunState state) {

@@ -66,8 +66,9 @@ public:
     // service are never built at once). No two nodes claim the same job.
     std::optional<Job> claimJob();
 
-    // Extends the lease of every job this node runs; returns their ids.
-    std::vector<std::int64_t> renewLeases();
+    // Extends the leases of jobs `ids` while this node runs them; returns
+    // the ids it still held (any other was taken back meanwhile).
+    std::vector<std::int64_t> renewLeases(const std::vector<std::int64_t>& ids);
 
     // Ends running job `job` (as claimed) as succeeded or failed (with
     // `error`), and in the same transaction fails any build of it still
@@ -110,6 +111,11 @@ public:
     // lives, so that a node that dies hands it on.
     bool holdsDuty(const std::string& duty);
 
+    // Whether this node's name is its own on the database (PostgreSQL: no
+    // other live node holds it), taking it if free. Two nodes of one name
+    // would renew and requeue each other's jobs. With SQLite always true.
+    bool claimNodeName();
+
     const NodeIdentity& node() const { return node_; }
     SqlDialect dialect() const { return db_->dialect(); }
 
@@ -125,8 +131,8 @@ public:
     // `pending` with 0 returned.
     std::int64_t queueJob(const JobRequest& request, std::int64_t& pending);
 
-    // How many builds are in `state` (queued and running stay few).
-    std::int64_t countBuilds(RunState state);
+    // How many of this node's builds are in `state` (queued and running stay few).
+    std::int64_t countOwnBuilds(RunState state);
     std::int64_t countJobs(RunState state);
 
     // The newest due commit status of each commit and context, oldest first,
@@ -203,6 +209,12 @@ private:
     // their unfinished builds. The caller holds the lock and a transaction.
     int requeue(const std::string& condition, const std::vector<SqlValue>& params, int maxAttempts,
                 const Interruption& why, const std::string& at);
+    // Takes (or holds already) the session advisory lock `key` (PostgreSQL).
+    bool holdsLock(const std::string& key);
+    // Throws LeaseLost (saying `when`) unless job `jobId` runs on this node
+    // at `attempt`; on PostgreSQL the job's row stays locked against a
+    // requeue until the caller's transaction ends.
+    void holdJob(std::int64_t jobId, int attempt, const std::string& when);
     // Runs `write` in a transaction, again when PostgreSQL reports a
     // serialization failure or a deadlock; the caller holds the lock.
     template <typename Write>

@@ -37,7 +37,7 @@ MetricsHandler::MetricsHandler(const Metrics& metrics, Store& store, const std::
 void MetricsHandler::handleRequest(Poco::Net::HTTPServerRequest& /*request*/, Poco::Net::HTTPServerResponse& response) {
     std::string text;
     try {
-        text = metrics_.render(store_.countJobs(RunState::Queued), store_.countBuilds(RunState::Running)) +
+        text = metrics_.render(store_.countJobs(RunState::Queued), store_.countOwnBuilds(RunState::Running)) +
                renderConnections(connections_());
     } catch (const std::exception& e) {
         sendError(response, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "store unavailable", e.what());

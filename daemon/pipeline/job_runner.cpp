@@ -124,7 +124,9 @@ void JobRunner::run(const Job& job) {
         try {
             finishJob(job, RunState::Failed, std::string("slipwayd could not record the job: ") + e.what());
         } catch (const std::exception& again) {
+            // Left running in the store, where its lease lapses and it is queued again.
             logger().error(tag + ": cannot record its failure either: " + again.what());
+            events_.jobFinished(job);
         }
     }
 }

@@ -4,8 +4,9 @@
 
 namespace slipway {
 
-LeaseKeeper::LeaseKeeper(Store& store, int maxAttempts, std::function<void(int)> requeued)
-    : store_(store), maxAttempts_(maxAttempts), requeued_(std::move(requeued)) {}
+LeaseKeeper::LeaseKeeper(Store& store, int maxAttempts, std::function<std::vector<std::int64_t>()> running,
+                         std::function<void(int)> requeued)
+    : store_(store), maxAttempts_(maxAttempts), running_(std::move(running)), requeued_(std::move(requeued)) {}
 
 LeaseKeeper::~LeaseKeeper() { stop(); }
 
@@ -21,7 +22,11 @@ void LeaseKeeper::stop() {
 }
 
 void LeaseKeeper::tick() {
-    store_.renewLeases();
+    if (!store_.claimNodeName()) {
+        Poco::Logger::get("slipway.lease").error("another slipwayd runs as node " + store_.node().name +
+                                                 " on this database: give each node a [cluster] node of its own");
+    }
+    store_.renewLeases(running_());
     const int requeued = store_.requeueExpiredLeases(maxAttempts_);
     if (requeued > 0) {
         Poco::Logger::get("slipway.lease").warning(std::to_string(requeued) +

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "storage/store.h"
 
@@ -12,13 +13,17 @@ namespace slipway {
 
 // Keeps this node's claims of the jobs it runs alive, and takes back the
 // jobs of nodes that stopped keeping theirs: every third of the lease, it
-// renews this node's leases and queues again (attempt raised, as a restart
-// does) every running job whose lease ran out. With one node on SQLite the
-// second never finds one, unless slipwayd froze for a whole lease.
+// renews the leases of the jobs `running` names and queues again (attempt
+// raised, as a restart does) every running job whose lease ran out. A job
+// this node claimed but no longer runs (its end could not be recorded) is
+// left to lapse, and so comes back too. It also takes this node's name
+// again after a connection to PostgreSQL was opened anew.
 class LeaseKeeper {
 public:
-    // `requeued` is told when jobs were queued again (to wake the scheduler).
-    LeaseKeeper(Store& store, int maxAttempts, std::function<void(int)> requeued);
+    // `running` gives the ids of the jobs this node runs now; `requeued` is
+    // told when jobs were queued again (to wake the scheduler).
+    LeaseKeeper(Store& store, int maxAttempts, std::function<std::vector<std::int64_t>()> running,
+                std::function<void(int)> requeued);
     ~LeaseKeeper();
     LeaseKeeper(const LeaseKeeper&) = delete;
     LeaseKeeper& operator=(const LeaseKeeper&) = delete;
@@ -36,6 +41,7 @@ private:
 
     Store& store_;
     const int maxAttempts_;
+    const std::function<std::vector<std::int64_t>()> running_;
     const std::function<void(int)> requeued_;
     std::mutex mutex_;
     std::condition_variable wakeup_;

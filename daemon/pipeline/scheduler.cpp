@@ -42,6 +42,11 @@ unsigned Scheduler::busyWorkers() {
     return busy_;
 }
 
+std::vector<std::int64_t> Scheduler::runningJobs() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {running_.begin(), running_.end()};
+}
+
 bool Scheduler::healthy() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !stopping_ && (!started_ || alive_ == workers_);
@@ -69,10 +74,12 @@ void Scheduler::work() {
             {
                 std::lock_guard<std::mutex> lock(mutex_);
                 ++busy_;
+                running_.insert(job->id);
             }
             runner_.run(*job);  // never throws
             std::lock_guard<std::mutex> lock(mutex_);
             --busy_;
+            running_.erase(running_.find(job->id));
             continue;
         }
         std::unique_lock<std::mutex> lock(mutex_);

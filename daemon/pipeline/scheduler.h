@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,10 @@ public:
     // How many workers are still running a job.
     unsigned busyWorkers();
 
+    // The ids of the jobs the workers are running now: those whose leases
+    // this node renews (any other it claimed is left to lapse).
+    std::vector<std::int64_t> runningJobs();
+
     // Whether no stop was asked for and, once started, every worker is
     // there: what the watchdog is fed on.
     bool healthy();
@@ -55,6 +60,7 @@ private:
     unsigned pendingWakeups_ = 0;
     unsigned alive_ = 0;
     unsigned busy_ = 0;
+    std::multiset<std::int64_t> running_;
 };
 
 }  // namespace slipway

@@ -100,7 +100,7 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
     }
     buildSeconds_.render(out, "slipway_build_duration_seconds", "Time the image build step took.");
     pushSeconds_.render(out, "slipway_push_duration_seconds", "Time the push step took.");
-    out += "# HELP slipway_queue_depth Jobs waiting for a worker.\n# TYPE slipway_queue_depth gauge\n";
+    out += "# HELP slipway_queue_depth Jobs waiting for a worker (of any node: they share the queue).\n# TYPE slipway_queue_depth gauge\n";
     out += "slipway_queue_depth " + std::to_string(queuedJobs) + "\n";
     if (!disk_.empty()) {
         out += "# HELP slipway_state_bytes The state folder's size by part, measured at the last housekeeping pass.\n"
@@ -109,7 +109,7 @@ std::string Metrics::render(std::int64_t queuedJobs, std::int64_t runningBuilds)
             out += "slipway_state_bytes{part=\"" + label(part) + "\"} " + std::to_string(bytes) + "\n";
         }
     }
-    out += "# HELP slipway_builds_running Builds running now.\n# TYPE slipway_builds_running gauge\n";
+    out += "# HELP slipway_builds_running Builds this node runs now.\n# TYPE slipway_builds_running gauge\n";
     out += "slipway_builds_running " + std::to_string(runningBuilds) + "\n";
     return out;
 }

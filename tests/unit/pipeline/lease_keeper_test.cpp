@@ -15,11 +15,14 @@ protected:
     Store here_{dir_.path() + "/slipway.db", clock_, {"here", std::chrono::seconds(60)}};
     Store there_{dir_.path() + "/slipway.db", clock_, {"there", std::chrono::seconds(60)}};
     std::vector<int> requeued_;
+    std::vector<std::int64_t> running_;  // what the scheduler says it runs
 };
 
 TEST_F(LeaseKeeperTest, ItsRoundsKeepItsNodesJobs) {
     const std::int64_t job = testing::runningTestJob(here_, "d1");
-    LeaseKeeper keeper(here_, 3, [this](int n) { requeued_.push_back(n); });
+    running_ = {job};
+    LeaseKeeper keeper(
+        here_, 3, [this] { return running_; }, [this](int n) { requeued_.push_back(n); });
     for (int round = 0; round < 5; ++round) {
         clock_.epoch += 20;  // a third of the lease
         keeper.tick();
@@ -31,7 +34,8 @@ TEST_F(LeaseKeeperTest, ItsRoundsKeepItsNodesJobs) {
 
 TEST_F(LeaseKeeperTest, TakesBackTheJobsOfANodeThatStoppedRenewing) {
     const std::int64_t job = testing::runningTestJob(there_, "d1");
-    LeaseKeeper keeper(here_, 3, [this](int n) { requeued_.push_back(n); });
+    LeaseKeeper keeper(
+        here_, 3, [this] { return running_; }, [this](int n) { requeued_.push_back(n); });
     clock_.epoch += 60;
     keeper.tick();
     EXPECT_TRUE(requeued_.empty()) << "a lease that ends now has not run out";
@@ -40,6 +44,20 @@ TEST_F(LeaseKeeperTest, TakesBackTheJobsOfANodeThatStoppedRenewing) {
     EXPECT_EQ(requeued_, std::vector<int>{1});
     EXPECT_EQ(here_.job(job)->state, RunState::Queued);
     EXPECT_EQ(here_.job(job)->attempt, 2);
+}
+
+// A job this node claimed and no longer runs (its end could not be
+// recorded) is not renewed: it lapses and comes back like any other.
+TEST_F(LeaseKeeperTest, AJobItsWorkersNoLongerRunLapses) {
+    const std::int64_t job = testing::runningTestJob(here_, "d1");
+    LeaseKeeper keeper(
+        here_, 3, [this] { return running_; }, [this](int n) { requeued_.push_back(n); });
+    for (int round = 0; round < 4; ++round) {
+        clock_.epoch += 20;
+        keeper.tick();
+    }
+    EXPECT_EQ(requeued_, std::vector<int>{1});
+    EXPECT_EQ(here_.job(job)->state, RunState::Queued);
 }
 
 }  // namespace

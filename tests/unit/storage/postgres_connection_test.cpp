@@ -25,6 +25,17 @@ TEST(PostgresFailures, ClassifiesSqlStatesIntoWhatTheCallerCanDo) {
     EXPECT_EQ(classifySqlState("42601", false), SqlFailure::Other);  // syntax error
 }
 
+TEST(PostgresText, KeepsUtf8AndReplacesWhatIsNot) {
+    EXPECT_TRUE(validUtf8("plain, é, 日本, 🚢"));
+    EXPECT_FALSE(validUtf8(std::string("nul\0byte", 8)));
+    EXPECT_FALSE(validUtf8("cut \xe6\x97"));        // a build's output cut mid-character
+    EXPECT_FALSE(validUtf8("\xc0\xaf"));            // overlong '/'
+    EXPECT_FALSE(validUtf8("\xed\xa0\x80"));        // a UTF-16 surrogate
+    EXPECT_EQ(asUtf8("plain, é"), "plain, é");
+    EXPECT_EQ(asUtf8("cut \xe6\x97"), "cut \xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(asUtf8(std::string("a\0b\xff", 4)), "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+}
+
 class PostgresConnectionTest : public ::testing::Test {
 protected:
     testing::TestDatabase database_;
@@ -59,6 +70,13 @@ TEST_F(PostgresConnectionTest, BindsTypedValuesAndReadsThemBack) {
     EXPECT_EQ(columnText(result.rows[0], 1), "héllo");
     EXPECT_EQ(columnText(result.rows[0], 2), "t");
     EXPECT_EQ(columnText(result.rows[0], 3), std::string("\0\xff", 2));
+}
+
+// SQLite keeps any byte in text; PostgreSQL refuses what is not UTF-8, which
+// would leave a build whose error quotes cut output unrecorded.
+TEST_F(PostgresConnectionTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
+    const SqlResult result = connection_.run("SELECT ?::text", {std::string("step failed: \xe6\x97")});
+    EXPECT_EQ(columnText(result.rows.at(0), 0), "step failed: \xef\xbf\xbd\xef\xbf\xbd");
 }
 
 TEST_F(PostgresConnectionTest, ACommitOfATransactionAStatementFailedInIsAnError) {
