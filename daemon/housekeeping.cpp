@@ -1,6 +1,8 @@
 #include "daemon/housekeeping.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 #include <Poco/Logger.h>
@@ -32,6 +34,20 @@ std::uint64_t bytesUnder(const std::filesystem::path& path) {
     return total;
 }
 
+// The build ids of the log files in `logDir` (build-<id>.log).
+std::vector<std::int64_t> loggedBuilds(const std::string& logDir) {
+    std::vector<std::int64_t> ids;
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(logDir, error), end; !error && it != end; it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind("build-", 0) != 0 || name.size() <= 10 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
+        const std::string digits = name.substr(6, name.size() - 10);
+        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18) continue;
+        ids.push_back(std::stoll(digits));
+    }
+    return ids;
+}
+
 }  // namespace
 
 Housekeeping::Housekeeping(HousekeepingSettings settings, Store& store, Checkout& checkout, const Clock& clock,
@@ -60,6 +76,20 @@ HousekeepingPass Housekeeping::runOnce() {
             std::filesystem::remove(settings_.logDir + "/build-" + std::to_string(id) + ".log", ignored);
         }
     }
+    // The log files of builds the store no longer has: pruned by another
+    // node (which prunes for all of them), or a build removed while this
+    // node was down. Every node keeps its own files.
+    std::vector<std::int64_t> logged = loggedBuilds(settings_.logDir);
+    std::sort(logged.begin(), logged.end());
+    std::vector<std::int64_t> kept = store_.existingBuilds(logged);
+    std::sort(kept.begin(), kept.end());
+    std::vector<std::int64_t> orphans;
+    std::set_difference(logged.begin(), logged.end(), kept.begin(), kept.end(), std::back_inserter(orphans));
+    for (const std::int64_t id : orphans) {
+        std::error_code ignored;
+        std::filesystem::remove(settings_.logDir + "/build-" + std::to_string(id) + ".log", ignored);
+    }
+    pass.orphanLogs = orphans.size();
     pass.packed = checkout_.packMirrors(settings_.repos, settings_.maxLooseObjects);
     const std::string db = settings_.stateDir + "/slipway.db";
     pass.usage = {{"database", bytesUnder(db) + bytesUnder(db + "-wal")},
@@ -82,6 +112,10 @@ void Housekeeping::start() {
                                          std::to_string(pass.pruned.jobs) + " jobs and " +
                                          std::to_string(pass.pruned.deliveries) +
                                          " deliveries past storage.keep_days / storage.keep_builds");
+                }
+                if (pass.orphanLogs > 0) {
+                    logger().information("removed " + std::to_string(pass.orphanLogs) +
+                                         " log files of builds the store no longer has");
                 }
                 for (const auto& [alias, objects] : pass.packed) {
                     logger().information("packed " + std::to_string(objects) + " loose objects of the mirror of " + alias);

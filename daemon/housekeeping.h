@@ -35,6 +35,7 @@ struct HousekeepingSettings {
 // What one housekeeping pass did.
 struct HousekeepingPass {
     Store::Pruned pruned;
+    std::size_t orphanLogs = 0;  // log files removed whose build the store no longer has
     std::vector<std::pair<std::string, std::size_t>> packed;  // mirror alias, objects packed
     DiskUsage usage;
 };

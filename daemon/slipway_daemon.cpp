@@ -218,7 +218,9 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     events.add(metrics);
     // Commit statuses: each transition queues its own in the store; the sender
     // wakes on the event and posts them from its thread.
-    CommitStatusSender statuses({settings.repos, settings.publicUrl}, *store, *github, metrics);
+    StatusSenderSettings statusSettings{settings.repos, settings.publicUrl};
+    if (postgres) statusSettings.idleCheck = std::chrono::seconds(5);
+    CommitStatusSender statuses(statusSettings, *store, *github, metrics);
     events.add(statuses);
     Checkout checkout(reposDir, workDir, settings.fetchTimeout);
     try {

@@ -613,6 +613,21 @@ std::vector<LogChunk> Store::logChunks(std::int64_t buildId, int afterSeq) {
     return chunks;
 }
 
+std::vector<std::int64_t> Store::existingBuilds(const std::vector<std::int64_t>& ids) {
+    constexpr std::size_t kBatch = 500;  // bound parameters per statement
+    std::vector<std::int64_t> found;
+    for (std::size_t from = 0; from < ids.size(); from += kBatch) {
+        const std::vector<SqlValue> batch(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                          ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kBatch)));
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const SqlRow& row :
+             db_->run("SELECT id FROM builds WHERE id IN (" + placeholders(batch.size()) + ")", batch).rows) {
+            found.push_back(columnInteger(row, 0));
+        }
+    }
+    return found;
+}
+
 std::string Store::instanceId() {
     std::lock_guard<std::mutex> lock(mutex_);
     return columnText(db_->run("SELECT id FROM instance").rows.at(0), 0);

@@ -170,6 +170,9 @@ public:
     // The chunks of build `buildId`'s log after chunk `afterSeq`, in order.
     std::vector<LogChunk> logChunks(std::int64_t buildId, int afterSeq);
 
+    // Which of `ids` name a build the store has.
+    std::vector<std::int64_t> existingBuilds(const std::vector<std::int64_t>& ids);
+
     // This state folder's own id, made with the database: what its builds'
     // images are labelled with (kLabelInstance).
     std::string instanceId();

@@ -447,10 +447,10 @@ std::string postgresUrlProblem(const std::string& url) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
     if (!options) {
-        std::string why = error ? error : "out of memory";
+        // libpq's own message quotes the text it could not read, which may
+        // be a password: it is not passed on.
         PQfreemem(error);
-        while (!why.empty() && why.back() == '\n') why.pop_back();
-        return "not a libpq connection string or URI (" + why + ")";
+        return "not a libpq connection string (key=value pairs) or URI (postgresql://...)";
     }
     std::string problem;
     for (PQconninfoOption* option = options; option->keyword; ++option) {

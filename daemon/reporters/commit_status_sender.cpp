@@ -129,7 +129,7 @@ void CommitStatusSender::record(const CommitStatus& status, StatusDelivery deliv
 
 std::chrono::steady_clock::time_point CommitStatusSender::sendDue(std::chrono::steady_clock::time_point now) {
     // Nothing to do until a build event wakes the sender, but look again now and then.
-    auto next = now + std::chrono::minutes(10);
+    auto next = now + settings_.idleCheck;
     if (now < retryAt_) return retryAt_;
     // Several nodes share the outbox and one sends it; the others look again
     // now and then, to take over from one that stopped.

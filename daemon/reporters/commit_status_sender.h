@@ -47,6 +47,10 @@ struct StatusSenderSettings {
     std::string publicUrl;            // server.public_url; empty: no target_url
     RetryPolicy backoff{0, std::chrono::milliseconds(1000), std::chrono::milliseconds(15000)};
     int batch = 50;                   // statuses read from the store per pass
+    // How long the sender waits for a build event before it reads the outbox
+    // anyway. With several nodes, one sends for all, and the statuses the
+    // others' builds queue wake nobody on it: then a few seconds.
+    std::chrono::milliseconds idleCheck = std::chrono::minutes(10);
 };
 
 // Sends the commit statuses the store's transitions queued (see

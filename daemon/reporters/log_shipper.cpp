@@ -102,11 +102,22 @@ void LogShipper::shipOnce() {
         } else {
             found->second.offset = shipping.offset;
             found->second.seq = shipping.seq;
+            found->second.unsent = shipping.unsent;
         }
     }
 }
 
 bool LogShipper::ship(std::int64_t id, Shipping& shipping) {
+    // Throws (the store failed) with the chunk kept in `shipping.unsent`.
+    auto send = [&](LogChunk chunk) {
+        shipping.unsent = chunk;
+        store_.appendLog(id, chunk);
+        shipping.unsent.reset();
+        ++shipping.seq;
+        shipping.offset += chunk.data.size();
+        return chunk.last;
+    };
+    if (shipping.unsent && send(*shipping.unsent)) return true;
     std::ifstream file(logPath_(id), std::ios::binary);
     if (file) file.seekg(static_cast<std::streamoff>(shipping.offset));
     std::string data(kChunkBytes, '\0');
@@ -120,10 +131,7 @@ bool LogShipper::ship(std::int64_t id, Shipping& shipping) {
         // before it ends the build): a short read is the end of the log.
         const bool last = shipping.ended && got < kChunkBytes;
         if (got == 0 && !last) return false;
-        store_.appendLog(id, {shipping.seq + 1, data.substr(0, got), last});
-        ++shipping.seq;
-        shipping.offset += got;
-        if (last) return true;
+        if (send({shipping.seq + 1, data.substr(0, got), last})) return true;
         if (got < kChunkBytes) return false;
     }
 }

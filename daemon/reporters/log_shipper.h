@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "daemon/pipeline/build_events.h"
@@ -50,6 +51,10 @@ private:
         std::uint64_t offset = 0;  // of the file, shipped up to here
         int seq = 0;               // of the last chunk shipped
         bool ended = false;        // the build wrote its last byte
+        // A chunk whose write failed, perhaps after the database committed
+        // it: sent again as it was, so that the copy the store kept (a chunk
+        // is written once) and what follows it agree.
+        std::optional<LogChunk> unsent;
     };
 
     // Ships what build `id`'s file gained since `shipping`; returns whether

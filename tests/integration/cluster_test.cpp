@@ -31,13 +31,14 @@ protected:
         PipelineTest::TearDown();
     }
 
-    // Starts node `name` (its folder under the test's) on the shared database,
-    // with a short lease so that a takeover comes within seconds.
-    SlipwayProcess& startNode(const std::string& name, const std::string& extraIni = "") {
+    // Starts node `name` (its folder under the test's) on the shared database.
+    // The lease is short where a test waits for a takeover, and otherwise long
+    // enough that a loaded machine never lets one lapse by itself.
+    SlipwayProcess& startNode(const std::string& name, int lease = 30) {
         DaemonOptions options = defaultOptions();
         options.postgres = postgres_.conninfo() + " dbname=cluster";
         options.node = name;
-        options.extraIni = "[cluster]\nlease = 3\n" + extraIni;
+        options.extraIni = "[cluster]\nlease = " + std::to_string(lease) + "\n";
         nodes_.push_back(std::make_unique<SlipwayProcess>(dir_.path() + "/" + name, options));
         return *nodes_.back();
     }
@@ -154,8 +155,8 @@ TEST_P(Cluster, ABuildsLogIsFollowedLiveFromAnotherNode) {
 TEST_P(Cluster, AKilledNodesJobIsTakenOverAfterItsLeaseAndNotDoubledByItsRestart) {
     const std::string name = unique("takeover");
     const std::string sha = git_->commit(files({service(name, "sleep 4"), {{"images.json", imagesJson({{name, "1"}})}}}));
-    SlipwayProcess& doomed = startNode("doomed");
-    SlipwayProcess& survivor = startNode("survivor");
+    SlipwayProcess& doomed = startNode("doomed", 5);
+    SlipwayProcess& survivor = startNode("survivor", 5);
 
     // Only the doomed node hears of it; the survivor polls the queue too, so
     // which claims it is a race: the test waits to see whose it is.
@@ -202,17 +203,24 @@ TEST_P(Cluster, AKilledNodesJobIsTakenOverAfterItsLeaseAndNotDoubledByItsRestart
 TEST_P(Cluster, ANodeThatComesBackAfterItsLeaseWasTakenRecordsNothing) {
     const std::string name = unique("frozen");
     const std::string sha = git_->commit(files({service(name, "sleep 3"), {{"images.json", imagesJson({{name, "1"}})}}}));
-    SlipwayProcess& first = startNode("first");
+    SlipwayProcess& first = startNode("first", 5);
     const std::int64_t job = jobOf(merge(first, sha, "frozen"));
+    Poco::JSON::Object::Ptr ended;
     for (int i = 0; i < 200; ++i) {
         const Poco::JSON::Object::Ptr running = first.get("/api/jobs/" + std::to_string(job)).json();
         if (running->getValue<std::string>("state") == "running" && running->getArray("builds")->size() == 1) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     first.signal(SIGSTOP);
-    SlipwayProcess& second = startNode("second");
-    const Poco::JSON::Object::Ptr ended = second.waitForJob(job, 180);
-    first.signal(SIGCONT);
+    {
+        // Woken whatever happens meanwhile: a stopped process would not hear the SIGTERM that ends the test.
+        struct Wake {
+            SlipwayProcess& node;
+            ~Wake() { node.signal(SIGCONT); }
+        } wake{first};
+        SlipwayProcess& second = startNode("second", 5);
+        ended = second.waitForJob(job, 180);
+    }
     ASSERT_EQ(ended->getValue<std::string>("state"), "succeeded");
     EXPECT_EQ(ended->getValue<std::string>("node"), "second");
     const std::string digest = IntegrationEnvironment::registry().manifestDigest(name, "1");

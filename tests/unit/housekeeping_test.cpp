@@ -76,6 +76,21 @@ TEST_F(HousekeepingTest, RemovesBuildsPastKeepDaysWithTheirLogsAndMeasuresTheSta
     EXPECT_GT(measured_.at("logs"), 0u);
 }
 
+// Another node pruned the history (its own log files with it): this
+// node's files of those builds go at its next pass.
+TEST_F(HousekeepingTest, RemovesTheLogFilesOfBuildsTheStoreNoLongerHas) {
+    const auto kept = finishedBuild("api", "d1");
+    const std::string gone = dir_.path() + "/logs/build-" + std::to_string(kept + 1000) + ".log";
+    std::ofstream(gone) << "pruned elsewhere\n";
+    const std::string other = dir_.path() + "/logs/notes.txt";
+    std::ofstream(other) << "not a build log\n";
+    const HousekeepingPass pass = housekeeping(0, 6700).runOnce();
+    EXPECT_EQ(pass.orphanLogs, 1u);
+    EXPECT_FALSE(Poco::File(gone).exists());
+    EXPECT_TRUE(Poco::File(logPath(kept)).exists());
+    EXPECT_TRUE(Poco::File(other).exists());
+}
+
 TEST_F(HousekeepingTest, KeepDaysZeroKeepsEverything) {
     const auto old = finishedBuild("api", "d1");
     clock_.epoch += 1000 * 86400;

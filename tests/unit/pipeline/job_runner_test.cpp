@@ -18,6 +18,7 @@
 #include "daemon/reporters/metrics.h"
 #include "daemon/source/git_handles.h"
 #include "storage/clock.h"
+#include "storage/sqlite_connection.h"
 #include "tests/integration/git_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -99,6 +100,7 @@ private:
 class SlowBackend : public Backend {
 public:
     void build(const BuildRequest& request, std::ostream& log) override {
+        if (beforeBuild) beforeBuild();
         if (holdUntilReleased) {
             ++running_;
             while (!released) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -197,6 +199,8 @@ public:
     std::atomic<int> vanishingPushes{0};
     std::atomic<int> builds{0};
     std::atomic<int> flakyFailures{1};
+    // Runs at the start of every build, on the build's thread.
+    std::function<void()> beforeBuild;
     // Builds wait for `released` and then fail, as a build killed by a stop does.
     std::atomic<bool> holdUntilReleased{false};
     std::atomic<bool> released{false};
@@ -732,6 +736,34 @@ TEST_F(JobRunnerTest, BuilderPlatformsMustLeaveEveryPlatformATag) {
                                "-linux-amd64\" (at most 128 characters); shorten the version, or give the entry "
                                "\"platforms\" of its own");
     EXPECT_TRUE(backend_.built.empty());
+}
+
+// The node froze past its lease while building, and another node took the
+// job over: when the build ends here, nothing is pushed and nothing of this
+// run is recorded over the other's.
+TEST_F(JobRunnerTest, ARunWhoseLeaseWasTakenPushesNothingAndRecordsNothing) {
+    const std::string sha = commitServices({"api"});
+    Store other(dir_.path() + "/slipway.db", clock_, {"other", std::chrono::seconds(60)});
+    std::optional<Job> taken;
+    backend_.beforeBuild = [&] {
+        SqliteConnection(dir_.path() + "/slipway.db").run("UPDATE jobs SET lease_until = '2000-01-01T00:00:00.000Z'", {});
+        EXPECT_EQ(other.requeueExpiredLeases(3), 1);
+        taken = other.claimJob();
+    };
+    RecordingEvents events;
+    events_ = &events;
+    const Job job = run(sha, 1);
+    ASSERT_TRUE(taken);
+    EXPECT_TRUE(backend_.pushes.empty()) << "pushed " << backend_.pushes.front();
+    EXPECT_EQ(job.state, RunState::Running);
+    EXPECT_EQ(job.node, "other");
+    EXPECT_EQ(job.attempt, 2);
+    const std::vector<Build> builds = store_.buildsOfJob(job.id);
+    ASSERT_EQ(builds.size(), 1u);
+    EXPECT_EQ(builds[0].state, RunState::Failed);
+    EXPECT_NE(builds[0].error.find("stopped renewing its lease"), std::string::npos) << builds[0].error;
+    EXPECT_EQ(events.of("job"), (std::vector<std::string>{"started", "running"}))
+        << "the job's end here is announced, as the store has it: another node's";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/sqlite_connection.h"
 #include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -70,6 +71,27 @@ TEST_F(LogShipperTest, ALongLogGoesInChunksAndAJobThatEndedEndsItsBuildsLogs) {
     EXPECT_EQ(shipped(&last).size(), 700u * 1001u);
     EXPECT_TRUE(last);
     EXPECT_EQ(store_.logChunks(build_.id, 0).size(), 3u);
+}
+
+// A chunk the store failed to take is sent again as it was, before what
+// the log gained since: had the store kept it after all (its answer lost),
+// the copy it has and the chunks after it agree.
+TEST_F(LogShipperTest, AChunkTheStoreFailedToTakeIsSentAgainAsItWas) {
+    shipper_.buildStarted(build_);
+    append("Step 1/2\n");
+    SqliteConnection behind(dir_.path() + "/slipway.db");
+    behind.run("ALTER TABLE build_log_chunks RENAME TO away", {});
+    shipper_.shipOnce();  // fails: the table is away
+    append("Step 2/2\n");
+    behind.run("ALTER TABLE away RENAME TO build_log_chunks", {});
+    shipper_.buildFinished(build_);
+    shipper_.shipOnce();
+    const std::vector<LogChunk> chunks = store_.logChunks(build_.id, 0);
+    ASSERT_EQ(chunks.size(), 2u);
+    EXPECT_EQ(chunks[0].data, "Step 1/2\n");
+    EXPECT_EQ(chunks[1].data, "Step 2/2\n");
+    EXPECT_TRUE(chunks[1].last);
+    EXPECT_EQ(shipper_.tracked(), 0u);
 }
 
 TEST_F(LogShipperTest, ABuildThatNeverStartedHasNoLogToShip) {
