@@ -6,6 +6,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config dpkg-dev file \
       libpoco-dev libsqlitecpp-dev libsqlite3-dev libgit2-dev libarchive-dev rapidjson-dev \
+      libsystemd-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -DBUILD_TESTING=OFF >/dev/null \

@@ -78,8 +78,13 @@ HousekeepingPass Housekeeping::runOnce() {
     }
     // The log files of builds the store no longer has: pruned by another
     // node (which prunes for all of them), or a build removed while this
-    // node was down. Every node keeps its own files.
+    // node was down. Every node keeps its own files. Only below the newest
+    // build, which pruning always keeps: a node pointed at another (or a new,
+    // empty) database keeps the files it cannot tell apart.
+    const std::int64_t newest = store_.newestBuildId();
     std::vector<std::int64_t> logged = loggedBuilds(settings_.logDir);
+    logged.erase(std::remove_if(logged.begin(), logged.end(), [newest](std::int64_t id) { return id >= newest; }),
+                 logged.end());
     std::sort(logged.begin(), logged.end());
     std::vector<std::int64_t> kept = store_.existingBuilds(logged);
     std::sort(kept.begin(), kept.end());

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Environment.h>
@@ -192,7 +193,16 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
             connection = std::make_unique<SqliteConnection>(settings.stateDir + "/slipway.db");
         }
         store = std::make_unique<Store>(std::move(connection), clock, NodeIdentity{settings.node, settings.lease});
-        if (!store->claimNodeName()) {
+        // The session of this node's previous run may outlive it for a while
+        // (a statement in flight when it was killed): its name is waited for,
+        // and only a name another live node keeps is a configuration error.
+        bool named = store->claimNodeName();
+        for (int waited = 0; !named && waited < 40; ++waited) {
+            if (waited == 0) log.warning("node name " + settings.node + " is held on the database; waiting for it");
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            named = store->claimNodeName();
+        }
+        if (!named) {
             log.fatal("another slipwayd runs as node " + settings.node + " on this database: give each node a "
                       "[cluster] node of its own");
             return EXIT_CONFIG;

@@ -120,11 +120,15 @@ std::string numberPlaceholders(const std::string& sql) {
 
 SqlFailure classifySqlState(const std::string& sqlState, bool connectionLost) {
     // Class 08: connection exceptions; 57P01-57P03: the server shutting down
-    // or starting; 53300: too many connections.
+    // or starting; 57P05 and 25P03: this session ended for idling (in a
+    // transaction); 53300: too many connections.
     if (connectionLost || sqlState.rfind("08", 0) == 0 || sqlState == "57P01" || sqlState == "57P02" ||
-        sqlState == "57P03" || sqlState == "53300") {
+        sqlState == "57P03" || sqlState == "57P05" || sqlState == "25P03" || sqlState == "53300") {
         return SqlFailure::Unavailable;
     }
+    // A row held past lock_timeout, by a node that froze mid-transaction
+    // until the server ends its session.
+    if (sqlState == "55P03") return SqlFailure::Busy;
     // Serialization failure and deadlock: running the transaction again succeeds.
     if (sqlState == "40001" || sqlState == "40P01") return SqlFailure::Retry;
     return SqlFailure::Other;
@@ -162,22 +166,26 @@ PostgresConnection::PostgresConnection(const std::string& conninfo, const std::s
 }
 
 void PostgresConnection::connect() {
-    // What a node needs of every session, before the configured string so
-    // that the operator's own values win (libpq takes the later of two equal
-    // keywords; expand_dbname lets that string be a URI as well as key=value
-    // pairs); the password last, never inside that string. The timeouts keep
-    // one node that froze or lost the network from holding the others up:
-    // its transaction is ended (and its locks let go) after 30 s idle in it,
-    // a lock is waited for 10 s at most, and the server drops a connection
-    // that stopped answering within half a minute, with the duties' locks.
+    // What a node needs of every session. The timeouts keep one node that
+    // froze or lost the network from holding the others up: its transaction
+    // is ended (and its locks let go) after 30 s idle in it, a lock is waited
+    // for 10 s at most, and the server drops a connection that stopped
+    // answering within half a minute, with the duties' locks. They come
+    // before the operator's own options (the later -c of a setting wins);
+    // the connection's defaults come before the configured string, which may
+    // override them (libpq takes the later of two equal keywords, and
+    // expand_dbname lets that string be a URI as well as key=value pairs);
+    // what the code depends on (UTF-8, hex bytea) and the password come last.
+    std::string options =
+        "-c lock_timeout=10s -c idle_in_transaction_session_timeout=30s -c tcp_keepalives_idle=10 "
+        "-c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000";
+    if (const std::string own = operatorOptions(); !own.empty()) options += " " + own;
+    options += " -c bytea_output=hex";
     const char* keys[] = {"application_name", "connect_timeout", "keepalives_idle", "keepalives_interval",
-                          "keepalives_count", "tcp_user_timeout", "client_encoding", "options",
-                          "dbname", "password", nullptr};
-    const char* values[] = {"slipwayd", "10", "10", "5", "3", "30000", "UTF8",
-                            "-c lock_timeout=10s -c idle_in_transaction_session_timeout=30s "
-                            "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
-                            "-c bytea_output=hex",
-                            conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), nullptr};
+                          "keepalives_count", "tcp_user_timeout", "dbname", "options", "client_encoding",
+                          "password", nullptr};
+    const char* values[] = {"slipwayd", "10", "10", "5", "3", "30000", conninfo_.c_str(), options.c_str(), "UTF8",
+                            password_.empty() ? nullptr : password_.c_str(), nullptr};
     connection_.reset(PQconnectdbParams(keys, values, 1));
     if (!connection_ || PQstatus(connection_.get()) != CONNECTION_OK) {
         const std::string why = connectionError(connection_.get());
@@ -186,6 +194,25 @@ void PostgresConnection::connect() {
     }
     // Notices (a CREATE ... IF NOT EXISTS that found it) are not for stderr.
     PQsetNoticeProcessor(connection_.get(), [](void*, const char*) {}, nullptr);
+}
+
+std::string PostgresConnection::operatorOptions() const {
+    // The configured string's options=, else libpq's PGOPTIONS: the one
+    // options keyword given here replaces either.
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo_.c_str(), &error);
+    PQfreemem(error);
+    std::string own;
+    if (parsed) {
+        for (PQconninfoOption* option = parsed; option->keyword; ++option) {
+            if (std::string(option->keyword) == "options" && option->val) own = option->val;
+        }
+        PQconninfoFree(parsed);
+    }
+    if (own.empty()) {
+        if (const char* environment = std::getenv("PGOPTIONS")) own = environment;
+    }
+    return own;
 }
 
 std::string PostgresConnection::describe() const {

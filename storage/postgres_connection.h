@@ -41,6 +41,8 @@ private:
     // was lost is opened again.
     PGconn* live();
     void connect();
+    // The server options the operator gave (the string's options=, or PGOPTIONS).
+    std::string operatorOptions() const;
     SqlResult execute(const std::string& sql, const std::vector<SqlValue>& params);
 
     std::string conninfo_;

@@ -45,6 +45,7 @@ std::int64_t columnInteger(const SqlRow& row, std::size_t index);
 // Why a statement failed, as far as the caller can act on it.
 enum class SqlFailure {
     Unavailable,  // the database cannot be reached or is shutting down: try again later
+    Busy,         // a row stayed locked past lock_timeout (a node froze holding it): try again later
     Retry,        // a serialization failure or a deadlock: the transaction may simply run again
     Other,        // the statement itself was refused (a constraint, a syntax error...)
 };
@@ -53,6 +54,9 @@ class SqlError : public std::runtime_error {
 public:
     SqlError(SqlFailure failure, const std::string& what) : std::runtime_error(what), failure_(failure) {}
     SqlFailure failure() const { return failure_; }
+    // Whether the database may well answer a moment later (Unavailable, Busy):
+    // work that met it is to be left for later, never failed for good.
+    bool passing() const { return failure_ == SqlFailure::Unavailable || failure_ == SqlFailure::Busy; }
 
 private:
     SqlFailure failure_;

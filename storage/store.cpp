@@ -152,29 +152,31 @@ RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobR
 void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
-    if (batch.size() == 1) {
-        DeliveryWrite& write = *batch.front();
-        write.result = transaction([&] { return insertDelivery(write.delivery, *write.jobs, at); });
-        return;
-    }
     // The batch in one transaction, without a savepoint per delivery: each
     // is a round trip more to PostgreSQL, and the rules (a repeated delivery,
     // a commit already queued) are conflicts the inserts resolve, not errors.
-    try {
-        SqlTransaction tx(*db_);
-        for (DeliveryWrite* write : batch) write->result = insertDelivery(write->delivery, *write->jobs, at);
-        tx.commit();
-        return;
-    } catch (const SqlError& e) {
-        // A database that is away fails every delivery now, rather than each
-        // after a connection attempt of its own.
-        if (e.failure() == SqlFailure::Unavailable) throw;
-    } catch (const std::exception&) {
-        // Told apart below, one delivery at a time.
+    for (int attempt = 0;; ++attempt) {
+        try {
+            SqlTransaction tx(*db_);
+            for (DeliveryWrite* write : batch) write->result = insertDelivery(write->delivery, *write->jobs, at);
+            tx.commit();
+            return;
+        } catch (const SqlError& e) {
+            // A connection that died while idle (the server restarted) fails
+            // the first statement: once more, on a new one. A database still
+            // away fails every delivery now, rather than each after a
+            // connection attempt of its own. Run again after a commit that was
+            // lost in flight, a delivery is a duplicate: recorded, not lost.
+            if (e.failure() == SqlFailure::Unavailable && attempt == 0) continue;
+            if (e.failure() == SqlFailure::Unavailable || batch.size() == 1) throw;
+            if (e.failure() == SqlFailure::Retry && attempt < kRetries) continue;
+        } catch (const std::exception&) {
+            if (batch.size() == 1) throw;
+        }
+        break;
     }
-    // Something failed (a delivery, or the commit): each again in a
-    // transaction of its own, so that one that fails fails alone, and one
-    // that met a deadlock with another node's batch runs again.
+    // A delivery failed (or the commit did): each again in a transaction of
+    // its own, so that one that fails fails alone.
     for (DeliveryWrite* write : batch) {
         try {
             write->result = transaction([&] { return insertDelivery(write->delivery, *write->jobs, at); });
@@ -291,14 +293,16 @@ std::vector<std::int64_t> Store::renewLeases(const std::vector<std::int64_t>& id
 
 void Store::checkLease(std::int64_t jobId, int attempt) {
     std::lock_guard<std::mutex> lock(mutex_);
-    holdJob(jobId, attempt, "at attempt " + std::to_string(attempt));
+    // Outside a transaction, a lock would protect nothing: a plain read,
+    // which never waits behind another node's requeue.
+    holdJob(jobId, attempt, "at attempt " + std::to_string(attempt), false);
 }
 
-void Store::holdJob(std::int64_t jobId, int attempt, const std::string& when) {
+void Store::holdJob(std::int64_t jobId, int attempt, const std::string& when, bool lock) {
     const bool postgres = db_->dialect() == SqlDialect::Postgres;
     const SqlResult held = db_->run(
         std::string("SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND node = ? AND attempt = ?") +
-            (postgres ? " FOR SHARE" : ""),
+            (postgres && lock ? " FOR SHARE" : ""),
         {jobId, node_.name, std::int64_t{attempt}});
     if (held.rows.empty()) {
         throw LeaseLost("job " + std::to_string(jobId) + " is no longer held by node " + node_.name + " " + when);
@@ -334,7 +338,7 @@ std::int64_t Store::addBuild(const Build& build) {
     return transaction([&] {
         // Locked against a node requeueing the job meanwhile (PostgreSQL), which
         // would leave this build queued under a job that no longer runs here.
-        holdJob(build.jobId, build.attempt, "before its build of " + build.service + " was queued");
+        holdJob(build.jobId, build.attempt, "before its build of " + build.service + " was queued", true);
         const SqlResult inserted = db_->run(
             "INSERT INTO builds (job_id, delivery_id, repo, sha, service, version, image, state, error, "
             "attempt, queued_at, finished_at, content_key, status_context, platforms, node) "
@@ -400,7 +404,9 @@ int Store::requeue(const std::string& condition, const std::vector<SqlValue>& pa
     // and sees the other's outcome. Then only those jobs, and only the
     // builds failed here, whatever the other nodes do meanwhile.
     const bool postgres = db_->dialect() == SqlDialect::Postgres;
-    const SqlResult found = db_->run("SELECT id FROM jobs WHERE state = 'running' AND (" + condition + ")" +
+    // In id order, as every node locks them: two nodes requeueing at once
+    // wait for each other rather than deadlock.
+    const SqlResult found = db_->run("SELECT id FROM jobs WHERE state = 'running' AND (" + condition + ") ORDER BY id" +
                                          (postgres ? " FOR UPDATE" : ""),
                                      params);
     if (found.rows.empty()) return 0;
@@ -626,6 +632,11 @@ std::vector<std::int64_t> Store::existingBuilds(const std::vector<std::int64_t>&
         }
     }
     return found;
+}
+
+std::int64_t Store::newestBuildId() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return columnInteger(db_->run("SELECT max(id) FROM builds").rows.at(0), 0);
 }
 
 std::string Store::instanceId() {

@@ -172,6 +172,8 @@ public:
 
     // Which of `ids` name a build the store has.
     std::vector<std::int64_t> existingBuilds(const std::vector<std::int64_t>& ids);
+    // The id of the newest build; 0 when there is none.
+    std::int64_t newestBuildId();
 
     // This state folder's own id, made with the database: what its builds'
     // images are labelled with (kLabelInstance).
@@ -215,9 +217,9 @@ private:
     // Takes (or holds already) the session advisory lock `key` (PostgreSQL).
     bool holdsLock(const std::string& key);
     // Throws LeaseLost (saying `when`) unless job `jobId` runs on this node
-    // at `attempt`; on PostgreSQL the job's row stays locked against a
-    // requeue until the caller's transaction ends.
-    void holdJob(std::int64_t jobId, int attempt, const std::string& when);
+    // at `attempt`; with `lock`, on PostgreSQL, the job's row stays locked
+    // against a requeue until the caller's transaction ends.
+    void holdJob(std::int64_t jobId, int attempt, const std::string& when, bool lock);
     // Runs `write` in a transaction, again when PostgreSQL reports a
     // serialization failure or a deadlock; the caller holds the lock.
     template <typename Write>

@@ -117,17 +117,29 @@ void JobRunner::run(const Job& job) {
         // is that run's to record: nothing of this one's is written.
         logger().warning(tag + ": stopped: " + e.what());
         events_.jobFinished(job);
-    } catch (const std::exception& e) {
-        // The store itself failed (disk full, locked too long). Say so, and try
-        // once to end the job; if that fails too, a restart queues it again.
-        logger().error(tag + ": " + e.what());
-        try {
-            finishJob(job, RunState::Failed, std::string("slipwayd could not record the job: ") + e.what());
-        } catch (const std::exception& again) {
-            // Left running in the store, where its lease lapses and it is queued again.
-            logger().error(tag + ": cannot record its failure either: " + again.what());
-            events_.jobFinished(job);
+    } catch (const SqlError& e) {
+        if (!e.passing()) {
+            failJob(job, tag, e);
+            return;
         }
+        // The database is away for now: nothing is failed for it. The job's
+        // lease lapses and it runs again (here or on another node).
+        logger().error(tag + ": left for a later run: " + e.what());
+        events_.jobFinished(job);
+    } catch (const std::exception& e) {
+        failJob(job, tag, e);
+    }
+}
+
+void JobRunner::failJob(const Job& job, const std::string& tag, const std::exception& e) {
+    // The store itself failed (disk full, a constraint). Say so, and try once
+    // to end the job; if that fails too, its lease lapses and it is queued again.
+    logger().error(tag + ": " + e.what());
+    try {
+        finishJob(job, RunState::Failed, std::string("slipwayd could not record the job: ") + e.what());
+    } catch (const std::exception& again) {
+        logger().error(tag + ": cannot record its failure either: " + again.what());
+        events_.jobFinished(job);
     }
 }
 
@@ -447,6 +459,10 @@ std::string JobRunner::buildIndex(const PlannedBuild& planned, const BuildReques
             retrying([&] { images[i] = registry_.describe(build.service, digest); }, true);
         } catch (const Interrupted&) {
             throw;
+        } catch (const LeaseLost&) {
+            throw;  // not the platform's failure: the job's (runBuild)
+        } catch (const SqlError&) {
+            throw;
         } catch (const BackendError& e) {
             if (stopping_) throw;
             throw BackendError(e.kind(), platform.text() + ": " + e.what() + failed);
@@ -484,6 +500,14 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     // The tag on the engine of an image built but not yet pushed: removed
     // should its push (or the build) fail.
     std::string leftover;
+    auto removeLeftover = [&] {
+        if (leftover.empty()) return;
+        try {
+            backend_.remove(leftover, log);
+        } catch (const std::exception& removal) {
+            logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
+        }
+    };
     // The platforms it builds, each with its image's digest once pushed.
     std::vector<BuildPlatform> platforms = build.platforms;
     // How the build ends, recorded once the try below is left: a store that
@@ -617,6 +641,15 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
     } catch (const Interrupted&) {
         log << "\n[slipway: interrupted by a stop; the build runs again at the next start]\n";
         throw;
+    } catch (const LeaseLost& e) {
+        // Not this build's failure, and not this run's to record (run()).
+        log << "\n[slipway: stopped: " << e.what() << "]\n" << std::flush;
+        removeLeftover();
+        throw;
+    } catch (const SqlError& e) {
+        log << "\n[slipway: the store failed: " << e.what() << "]\n" << std::flush;
+        removeLeftover();
+        throw;
     } catch (const std::exception& e) {
         if (stopping_) {
             log << "\n[slipway: interrupted by a stop (" << e.what() << "); the build runs again at the next start]\n";
@@ -629,14 +662,7 @@ bool JobRunner::runBuild(const PlannedBuild& planned, const std::string& dir) {
         digest.clear();
         reused = false;
     }
-    if (!leftover.empty()) {
-        // Do not leave the image of a failed build or push behind.
-        try {
-            backend_.remove(leftover, log);
-        } catch (const std::exception& removal) {
-            logger().warning("build " + std::to_string(build.id) + ": " + removal.what());
-        }
-    }
+    removeLeftover();
     log.flush();  // whole before the build ends: its readers (and the log shipper) take the end as the log's
     finishBuild(build, state, digest, error, reused, platforms);
     return state == RunState::Succeeded;

@@ -85,6 +85,10 @@ private:
 
     void runJob(const Job& job);
 
+    // Ends `job` as failed because the store failed with `e` (not a build's
+    // failure); when that cannot be recorded either, leaves it to lapse.
+    void failJob(const Job& job, const std::string& tag, const std::exception& e);
+
     // Runs `builds` from the checkout in `dir` in parallel, each in a build
     // slot; returns how many failed. After a stop, no further build starts;
     // once every started one has ended, Interrupted (or any other exception a

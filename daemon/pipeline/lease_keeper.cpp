@@ -22,16 +22,17 @@ void LeaseKeeper::stop() {
 }
 
 void LeaseKeeper::tick() {
-    if (!store_.claimNodeName()) {
-        Poco::Logger::get("slipway.lease").error("another slipwayd runs as node " + store_.node().name +
-                                                 " on this database: give each node a [cluster] node of its own");
-    }
     store_.renewLeases(running_());
     const int requeued = store_.requeueExpiredLeases(maxAttempts_);
     if (requeued > 0) {
         Poco::Logger::get("slipway.lease").warning(std::to_string(requeued) +
                                                    " jobs whose node stopped renewing its lease queued again");
         requeued_(requeued);
+    }
+    // Taken again on a connection opened anew since (the lock went with the old one).
+    if (!store_.claimNodeName()) {
+        Poco::Logger::get("slipway.lease").error("another slipwayd runs as node " + store_.node().name +
+                                                 " on this database: give each node a [cluster] node of its own");
     }
 }
 

@@ -7,6 +7,7 @@
 #include <Poco/File.h>
 
 #include "daemon/source/git_handles.h"
+#include "storage/sqlite_connection.h"
 #include "tests/integration/git_fixture.h"
 #include "tests/support/store_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -79,15 +80,23 @@ TEST_F(HousekeepingTest, RemovesBuildsPastKeepDaysWithTheirLogsAndMeasuresTheSta
 // Another node pruned the history (its own log files with it): this
 // node's files of those builds go at its next pass.
 TEST_F(HousekeepingTest, RemovesTheLogFilesOfBuildsTheStoreNoLongerHas) {
+    const auto pruned = finishedBuild("api", "d0");
     const auto kept = finishedBuild("api", "d1");
-    const std::string gone = dir_.path() + "/logs/build-" + std::to_string(kept + 1000) + ".log";
-    std::ofstream(gone) << "pruned elsewhere\n";
+    const auto newest = finishedBuild("web", "d2");
+    SqliteConnection(dir_.path() + "/slipway.db")
+        .run("DELETE FROM builds WHERE id = " + std::to_string(pruned), {});  // as another node prunes
+    const std::string gone = logPath(pruned);
+    // Past the newest build: a log of another database's (or one not yet recorded): kept.
+    const std::string unknown = dir_.path() + "/logs/build-" + std::to_string(newest + 1000) + ".log";
+    std::ofstream(unknown) << "not ours to judge\n";
     const std::string other = dir_.path() + "/logs/notes.txt";
     std::ofstream(other) << "not a build log\n";
     const HousekeepingPass pass = housekeeping(0, 6700).runOnce();
     EXPECT_EQ(pass.orphanLogs, 1u);
     EXPECT_FALSE(Poco::File(gone).exists());
     EXPECT_TRUE(Poco::File(logPath(kept)).exists());
+    EXPECT_TRUE(Poco::File(logPath(newest)).exists());
+    EXPECT_TRUE(Poco::File(unknown).exists());
     EXPECT_TRUE(Poco::File(other).exists());
 }
 

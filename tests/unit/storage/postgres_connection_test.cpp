@@ -18,6 +18,9 @@ TEST(PostgresFailures, ClassifiesSqlStatesIntoWhatTheCallerCanDo) {
     EXPECT_EQ(classifySqlState("08006", false), SqlFailure::Unavailable);  // connection failure
     EXPECT_EQ(classifySqlState("57P01", false), SqlFailure::Unavailable);  // admin shutdown
     EXPECT_EQ(classifySqlState("57P03", false), SqlFailure::Unavailable);  // cannot connect now
+    EXPECT_EQ(classifySqlState("57P05", false), SqlFailure::Unavailable);  // idle session timeout
+    EXPECT_EQ(classifySqlState("25P03", false), SqlFailure::Unavailable);  // idle in transaction
+    EXPECT_EQ(classifySqlState("55P03", false), SqlFailure::Busy);         // lock_timeout
     EXPECT_EQ(classifySqlState("", true), SqlFailure::Unavailable);
     EXPECT_EQ(classifySqlState("40001", false), SqlFailure::Retry);  // serialization failure
     EXPECT_EQ(classifySqlState("40P01", false), SqlFailure::Retry);  // deadlock
@@ -48,6 +51,19 @@ TEST_F(PostgresConnectionTest, MigratesTheSchemaToTheVersionSqliteHas) {
     // A second node opening the same database migrates nothing again.
     PostgresConnection again(database_.conninfo(), "");
     EXPECT_EQ(columnInteger(again.run("SELECT count(*) FROM schema_version", {}).rows.at(0), 0), 1);
+}
+
+// The limits that keep a frozen node from holding the others up, after the
+// operator's own options (here one of them) and whatever the string says.
+TEST(PostgresSession, CarriesTheNodesLimitsBesideTheOperatorsOptions) {
+    testing::TestDatabase database;
+    PostgresConnection connection(database.conninfo() + " options='-c statement_timeout=123s'", "");
+    auto show = [&](const std::string& name) { return columnText(connection.run("SHOW " + name, {}).rows.at(0), 0); };
+    EXPECT_EQ(show("lock_timeout"), "10s");
+    EXPECT_EQ(show("idle_in_transaction_session_timeout"), "30s");
+    EXPECT_EQ(show("statement_timeout"), "123s");
+    EXPECT_EQ(show("bytea_output"), "hex");
+    EXPECT_EQ(show("client_encoding"), "UTF8");
 }
 
 TEST_F(PostgresConnectionTest, RefusesADatabaseOfANewerSchema) {

@@ -525,6 +525,7 @@ TEST_P(StoreTest, ADeliveryThatFailsInABatchFailsAlone) {
     for (std::thread& t : threads) t.join();
     EXPECT_EQ(failed, 4);
     EXPECT_EQ(recorded, kThreads * 20 - 4);
+    EXPECT_LT(store_.deliveryCommits(), static_cast<std::size_t>(kThreads * 20)) << "no batch was formed";
     EXPECT_EQ(store_.recentDeliveries(1000).size(), static_cast<std::size_t>(kThreads * 20 - 4));
     EXPECT_EQ(store_.countJobs(RunState::Queued), kThreads * 20 - 4);
 }
