@@ -139,12 +139,12 @@ PostgresConnection::PostgresConnection(const std::string& conninfo, const std::s
     connect();
     const std::vector<const char*>& migrations = postgresMigrations();
     SqlTransaction tx(*this);
-    execute(kMigrationLock, {});
-    execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", {});
-    SqlResult current = execute("SELECT version FROM schema_version", {});
+    run(kMigrationLock, {});
+    run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", {});
+    SqlResult current = run("SELECT version FROM schema_version", {});
     if (current.rows.empty()) {
-        execute("INSERT INTO schema_version (version) VALUES (0)", {});
-        current = execute("SELECT version FROM schema_version", {});
+        run("INSERT INTO schema_version (version) VALUES (0)", {});
+        current = run("SELECT version FROM schema_version", {});
     }
     int version = static_cast<int>(columnInteger(current.rows.at(0), 0));
     if (version > static_cast<int>(migrations.size())) {
@@ -160,7 +160,7 @@ PostgresConnection::PostgresConnection(const std::string& conninfo, const std::s
                            "PostgreSQL schema migration " + std::to_string(version + 1) + " failed: " +
                                connectionError(connection_.get()));
         }
-        execute("UPDATE schema_version SET version = ?", {std::int64_t{version + 1}});
+        run("UPDATE schema_version SET version = ?", {std::int64_t{version + 1}});
     }
     tx.commit();
 }
@@ -233,7 +233,7 @@ PGconn* PostgresConnection::live() {
     return connection_.get();
 }
 
-SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<SqlValue>& params) {
+SqlResult PostgresConnection::run(const std::string& sql, const std::vector<SqlValue>& params) {
     PGconn* connection = live();
     auto found = numbered_.find(sql);
     if (found == numbered_.end()) found = numbered_.emplace(sql, numberPlaceholders(sql)).first;
@@ -300,12 +300,8 @@ SqlResult PostgresConnection::execute(const std::string& sql, const std::vector<
     return out;
 }
 
-SqlResult PostgresConnection::run(const std::string& sql, const std::vector<SqlValue>& params) {
-    return execute(sql, params);
-}
-
 void PostgresConnection::begin(bool) {
-    execute("BEGIN", {});
+    run("BEGIN", {});
     inTransaction_ = true;
 }
 
@@ -330,7 +326,7 @@ void PostgresConnection::commit() {
 
 void PostgresConnection::rollback() {
     inTransaction_ = false;
-    if (connection_ && PQstatus(connection_.get()) == CONNECTION_OK) execute("ROLLBACK", {});
+    if (connection_ && PQstatus(connection_.get()) == CONNECTION_OK) run("ROLLBACK", {});
 }
 
 }  // namespace slipway

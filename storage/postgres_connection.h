@@ -43,7 +43,6 @@ private:
     void connect();
     // The server options the operator gave (the string's options=, or PGOPTIONS).
     std::string operatorOptions() const;
-    SqlResult execute(const std::string& sql, const std::vector<SqlValue>& params);
 
     std::string conninfo_;
     std::string password_;
