@@ -660,6 +660,13 @@ protected:
         return std::make_unique<Store>(std::make_unique<PostgresConnection>(database_.conninfo(), ""), clock_,
                                        NodeIdentity{name, std::chrono::seconds(60)});
     }
+    // Queues two commits and has `a` claim the first and `b` the second.
+    std::pair<Job, Job> oneJobEach(Store& a, Store& b) {
+        a.recordDelivery(delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
+        a.recordDelivery(delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
+        const Job ofA = *a.claimJob();
+        return {ofA, *b.claimJob()};
+    }
 
     testing::TestDatabase database_;
     testing::TestClock clock_;
@@ -710,10 +717,7 @@ TEST_F(SharedStoreTest, TheSameDeliveryPostedToTwoNodesAtOnceQueuesOneJob) {
 TEST_F(SharedStoreTest, ARestartRequeuesOnlyItsOwnNodesJobs) {
     std::unique_ptr<Store> a = node("a");
     std::unique_ptr<Store> b = node("b");
-    a->recordDelivery(delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
-    a->recordDelivery(delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
-    const Job ofA = *a->claimJob();
-    const Job ofB = *b->claimJob();
+    const auto [ofA, ofB] = oneJobEach(*a, *b);
     EXPECT_EQ(a->requeueInterrupted(3), 1);
     EXPECT_EQ(a->job(ofA.id)->state, RunState::Queued);
     EXPECT_EQ(a->job(ofB.id)->state, RunState::Running);
@@ -781,10 +785,7 @@ TEST_F(SharedStoreTest, ARequeueAndTheOldNodesWritesNeverBothGoThrough) {
 TEST_F(SharedStoreTest, EachNodeCountsItsOwnRunningBuilds) {
     std::unique_ptr<Store> a = node("a");
     std::unique_ptr<Store> b = node("b");
-    a->recordDelivery(delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
-    a->recordDelivery(delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
-    const Job ofA = *a->claimJob();
-    const Job ofB = *b->claimJob();
+    const auto [ofA, ofB] = oneJobEach(*a, *b);
     for (const char* service : {"api", "web"}) a->startBuild(a->addBuild(testing::testBuild(ofA.id, service, ofA.sha)));
     b->startBuild(b->addBuild(testing::testBuild(ofB.id, "api", ofB.sha)));
     EXPECT_EQ(a->countOwnBuilds(RunState::Running), 2);
