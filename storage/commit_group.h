@@ -2,52 +2,73 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
 namespace slipway {
 
-// Group commit: concurrent callers share one durable commit instead of paying
-// for one each. With synchronous=FULL every commit waits for an fsync, and a
-// webhook may only be answered after its delivery is committed; so requests
-// that arrive while a commit is in flight queue up, and the next commit takes
-// all of them at once.
+// Group commit: requests share one durable commit instead of paying for one
+// each. With synchronous=FULL every commit waits for an fsync, and a webhook
+// may only be answered after its delivery is committed; so requests that
+// arrive while a commit is in flight queue up, and the next commit takes all
+// of them at once.
 //
-// No thread of its own: the first caller that finds no commit in flight
-// commits everything queued (its own request included); when it ends, it
-// hands the next commit to the first request queued meanwhile, then releases
-// the requests it committed. One commit runs at a time.
-//
-// Each waiter sleeps on a mutex and condition variable of its own. With one
-// shared mutex, the requests a commit released woke only to queue for that
-// mutex one after another: a second sleep per request, and the last of 24
-// waited for the 23 before it.
+// The group commits on a thread of its own, and tells each request's owner
+// afterwards on another, so that a batch's owners are told (their answers
+// written) while the next batch commits. Whoever submits a request goes on
+// at once: the front door's workers used to sleep in here until their
+// commit ended and be woken one by one after it (bench/README.md).
 template <typename Request>
 class CommitGroup {
 public:
-    // Writes a batch of requests in one transaction and commits it; it records
+    // Writes a batch of requests in one transaction and commits it; records
     // each request's own outcome in the request. Throwing fails the whole batch.
-    using Commit = std::function<void(const std::vector<Request*>&)>;
+    using Commit = std::function<void(std::vector<Request>& batch)>;
+    // Told, on the group's settling thread, what became of one request once its
+    // commit has ended: `failure` is what the commit threw, null when it did
+    // not. Must not throw, and should be brief: the next commit waits for it.
+    using Settle = std::function<void(Request& request, std::exception_ptr failure)>;
 
-    explicit CommitGroup(Commit commit) : commit_(std::move(commit)) {}
+    CommitGroup(Commit commit, Settle settle)
+        : commit_(std::move(commit)),
+          settle_(std::move(settle)),
+          committer_([this] { commitAll(); }),
+          settler_([this] { settleAll(); }) {}
+
+    // Commits and settles whatever is still queued, then ends the threads.
+    ~CommitGroup() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        queued_.notify_one();
+        committer_.join();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            committed_ = true;
+        }
+        settleReady_.notify_one();
+        settler_.join();
+    }
+
     CommitGroup(const CommitGroup&) = delete;
     CommitGroup& operator=(const CommitGroup&) = delete;
 
-    // Returns once a commit that included `request` has ended; rethrows what
-    // that commit threw. `request` must live until then.
-    void submit(Request& request) {
-        Waiter waiter(&request);
-        bool leads = false;
+    // Queues `request` for the next commit and returns at once.
+    void submit(Request request) {
+        bool wasEmpty = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            queue_.push_back(&waiter);
-            if (!committing_) committing_ = leads = true;
+            wasEmpty = queue_.empty();
+            queue_.push_back(std::move(request));
         }
-        if (leads || waiter.await() == Turn::Lead) lead(waiter);
-        if (waiter.failure) std::rethrow_exception(waiter.failure);
+        // Only the first of a batch can find the thread asleep.
+        if (wasEmpty) queued_.notify_one();
     }
 
     // Requests waiting for the next commit (not those in the one in flight).
@@ -63,78 +84,70 @@ public:
     }
 
 private:
-    enum class Turn { Wait, Lead, Done };
-
-    struct Waiter {
-        explicit Waiter(Request* r) : request(r) {}
-
-        // Sleeps until a committer says whether this request was committed
-        // (Done) or is to commit the next batch (Lead).
-        Turn await() {
-            std::unique_lock<std::mutex> lock(mutex);
-            wakeup.wait(lock, [this] { return turn != Turn::Wait; });
-            return turn;
-        }
-
-        // Notifies under the waiter's own lock: the waiter cannot see `turn`
-        // change, return and destroy itself until this has let go of it.
-        void settle(Turn t, std::exception_ptr f) {
-            std::lock_guard<std::mutex> lock(mutex);
-            failure = std::move(f);
-            turn = t;
-            wakeup.notify_one();
-        }
-
-        Request* request;
+    // A batch committed (or failed), for the settling thread.
+    struct Committed {
+        std::vector<Request> batch;
         std::exception_ptr failure;
-        std::mutex mutex;
-        std::condition_variable wakeup;
-        Turn turn = Turn::Wait;
     };
 
-    // Commits every queued request, `self`'s among them (it is still queued,
-    // whether it found no commit in flight or was handed this one).
-    void lead(Waiter& self) {
-        std::vector<Waiter*> batch;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            batch.swap(queue_);
-        }
-        std::exception_ptr failure;
-        try {  // whatever throws fails the batch: each waiter must still be released
-            std::vector<Request*> requests;
-            requests.reserve(batch.size());
-            for (Waiter* w : batch) requests.push_back(w->request);
-            commit_(requests);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        Waiter* next = nullptr;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++batches_;
-            if (queue_.empty()) {
-                committing_ = false;
-            } else {
-                next = queue_.front();
+    void commitAll() {
+        std::vector<Request> batch;
+        while (true) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty()) return;  // stopping, and nothing is left
+                batch.swap(queue_);
             }
-        }
-        // The next commit first: its requests are already waiting.
-        if (next) next->settle(Turn::Lead, nullptr);
-        for (Waiter* w : batch) {
-            if (w == &self) {
-                self.failure = failure;
-            } else {
-                w->settle(Turn::Done, failure);
+            std::exception_ptr failure;
+            try {  // whatever throws fails the batch: each request must still be settled
+                commit_(batch);
+            } catch (...) {
+                failure = std::current_exception();
             }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++batches_;
+                settling_.push_back({std::move(batch), failure});
+            }
+            settleReady_.notify_one();
+            batch.clear();
         }
     }
 
-    Commit commit_;
+    void settleAll() {
+        while (true) {
+            Committed committed;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                settleReady_.wait(lock, [this] { return committed_ || !settling_.empty(); });
+                if (settling_.empty()) return;  // the committer has ended, and nothing is left
+                committed = std::move(settling_.front());
+                settling_.pop_front();
+            }
+            settle(committed);
+        }
+    }
+
+    // A settle that throws breaks the promise every owner relies on (to be
+    // told exactly once): better to stop there than to leave owners waiting.
+    void settle(Committed& committed) noexcept {
+        for (Request& request : committed.batch) settle_(request, committed.failure);
+    }
+
+    const Commit commit_;
+    const Settle settle_;
     std::mutex mutex_;
-    std::vector<Waiter*> queue_;
-    bool committing_ = false;
+    std::condition_variable queued_;       // a request for the committer, or its stop
+    std::condition_variable settleReady_;  // a batch for the settler, or the committer's end
+    std::vector<Request> queue_;
+    std::deque<Committed> settling_;
+    bool stopping_ = false;
+    bool committed_ = false;  // the committer has ended
     std::size_t batches_ = 0;
+    // Last: started once everything they use is.
+    std::thread committer_;
+    std::thread settler_;
 };
 
 }  // namespace slipway

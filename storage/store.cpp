@@ -142,14 +142,11 @@ auto Store::transaction(Write write) {
     }
 }
 
-RecordedDelivery Store::recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs) {
-    DeliveryWrite write{std::move(delivery), &jobs, {}, nullptr};
-    deliveries_.submit(write);
-    if (write.failure) std::rethrow_exception(write.failure);
-    return write.result;
+void Store::recordDelivery(Delivery delivery, std::vector<JobRequest> jobs, DeliveryRecorded recorded) {
+    deliveries_.submit({std::move(delivery), std::move(jobs), std::move(recorded), {}, nullptr});
 }
 
-void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
+void Store::recordDeliveries(std::vector<DeliveryWrite>& batch) {
     std::lock_guard<std::mutex> lock(mutex_);
     const std::string at = now();
     // The batch in one transaction, without a savepoint per delivery: each
@@ -158,7 +155,7 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     for (int attempt = 0;; ++attempt) {
         try {
             SqlTransaction tx(*db_);
-            for (DeliveryWrite* write : batch) write->result = insertDelivery(write->delivery, *write->jobs, at);
+            for (DeliveryWrite& write : batch) write.result = insertDelivery(write.delivery, write.jobs, at);
             tx.commit();
             return;
         } catch (const SqlError& e) {
@@ -177,12 +174,12 @@ void Store::recordDeliveries(const std::vector<DeliveryWrite*>& batch) {
     }
     // A delivery failed (or the commit did): each again in a transaction of
     // its own, so that one that fails fails alone.
-    for (DeliveryWrite* write : batch) {
+    for (DeliveryWrite& write : batch) {
         try {
-            write->result = transaction([&] { return insertDelivery(write->delivery, *write->jobs, at); });
-            write->failure = nullptr;
+            write.result = transaction([&] { return insertDelivery(write.delivery, write.jobs, at); });
+            write.failure = nullptr;
         } catch (const std::exception&) {
-            write->failure = std::current_exception();
+            write.failure = std::current_exception();
         }
     }
 }

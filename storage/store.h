@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +27,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// What became of a delivery given to Store::recordDelivery: what it
+// recorded, or (`failure` not null) why it could not be recorded.
+using DeliveryRecorded = std::function<void(RecordedDelivery recorded, std::exception_ptr failure)>;
+
 // Who this store works for: the node's name, shown on every job and build it
 // claims, and how long a claim holds without being renewed.
 struct NodeIdentity {
@@ -47,15 +53,18 @@ public:
     // Works over `connection` (opened, its schema up to date).
     Store(std::unique_ptr<SqlConnection> connection, const Clock& clock, NodeIdentity node = {});
 
-    // Records a delivery and queues `jobs`, and returns once that is committed.
-    // A delivery id seen before records nothing and reports `duplicate`,
-    // unless that delivery was recorded as `unconfigured` or `ignored`: then
-    // it is recorded again as planned now (its jobs queued). A commit already
-    // queued or running is reported as `pending`, not queued again.
-    // Deliveries recorded concurrently share one transaction (see
-    // CommitGroup); when it fails, each is written again in a transaction of
-    // its own, so that one that fails throws for its caller alone.
-    RecordedDelivery recordDelivery(Delivery delivery, const std::vector<JobRequest>& jobs);
+    // Records a delivery and queues `jobs`; returns at once, and tells
+    // `recorded` what became of them once that is committed, on the store's
+    // commit thread (`recorded` must not throw, and should be brief: the next
+    // commit waits for it). A delivery id seen before records nothing and
+    // reports `duplicate`, unless that delivery was recorded as
+    // `unconfigured` or `ignored`: then it is recorded again as planned now
+    // (its jobs queued). A commit already queued or running is reported as
+    // `pending`, not queued again. Deliveries recorded while a commit is in
+    // flight share the next transaction (see CommitGroup); when it fails,
+    // each is written again in a transaction of its own, so that one that
+    // fails fails alone.
+    void recordDelivery(Delivery delivery, std::vector<JobRequest> jobs, DeliveryRecorded recorded);
 
     // How many transactions recordDelivery has committed (or tried to).
     std::size_t deliveryCommits() { return deliveries_.batches(); }
@@ -187,12 +196,13 @@ private:
     // One recordDelivery call, as CommitGroup hands it to recordDeliveries.
     struct DeliveryWrite {
         Delivery delivery;
-        const std::vector<JobRequest>* jobs;
+        std::vector<JobRequest> jobs;
+        DeliveryRecorded recorded;
         RecordedDelivery result;
         std::exception_ptr failure;
     };
     // Writes `batch` in one transaction and commits it.
-    void recordDeliveries(const std::vector<DeliveryWrite*>& batch);
+    void recordDeliveries(std::vector<DeliveryWrite>& batch);
     // Writes one delivery and its jobs; the caller holds the lock and a transaction.
     RecordedDelivery insertDelivery(const Delivery& delivery, const std::vector<JobRequest>& jobs,
                                     const std::string& at);
@@ -233,9 +243,12 @@ private:
     NodeIdentity node_;
     std::mutex mutex_;
     std::unique_ptr<SqlConnection> db_;
-    CommitGroup<DeliveryWrite> deliveries_{[this](const std::vector<DeliveryWrite*>& batch) {
-        recordDeliveries(batch);
-    }};
+    // Last: its thread writes with everything above, and is ended first.
+    CommitGroup<DeliveryWrite> deliveries_{
+        [this](std::vector<DeliveryWrite>& batch) { recordDeliveries(batch); },
+        [](DeliveryWrite& write, std::exception_ptr failure) {
+            write.recorded(std::move(write.result), failure ? failure : write.failure);
+        }};
 };
 
 }  // namespace slipway

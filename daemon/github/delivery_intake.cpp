@@ -34,67 +34,22 @@ Poco::JSON::Array::Ptr idArray(const std::vector<std::int64_t>& ids) {
     return array;
 }
 
-}  // namespace
-
-WebhookAnswer refusal(HTTPResponse::HTTPStatus status, const std::string& error, const std::string& detail) {
+// What to answer once `recorded` is what the store made of a delivery
+// (the event and plan it was recorded with).
+WebhookAnswer answerFor(const std::string& deliveryId, const std::string& eventName, const WebhookEvent& event,
+                        const DeliveryPlan& plan, const RecordedDelivery& recorded) {
     WebhookAnswer answer;
-    answer.status = status;
-    answer.body.set("error", error);
-    answer.body.set("detail", detail);
-    return answer;
-}
-
-DeliveryIntake::DeliveryIntake(const std::string& secret, const std::vector<RepoSettings>& repos, Store& store)
-    : secret_(secret), repos_(repos), store_(store) {}
-
-WebhookAnswer DeliveryIntake::accept(const WebhookRequest& request) const {
-    if (request.signature.empty()) {
-        return refusal(HTTPResponse::HTTP_UNAUTHORIZED, "missing signature", "X-Hub-Signature-256 is required");
-    }
-    if (!verifySignature(secret_, request.body, request.signature)) {
-        logger().warning("refused a webhook from " + request.client + ": X-Hub-Signature-256 does not match");
-        return refusal(HTTPResponse::HTTP_UNAUTHORIZED, "bad signature",
-                       "X-Hub-Signature-256 does not match the body under the configured secret");
-    }
-    if (request.event.empty()) {
-        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "missing header", "X-GitHub-Event is required");
-    }
-    if (!validDeliveryId(request.deliveryId)) {
-        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "bad header",
-                       "X-GitHub-Delivery must be 1 to 128 letters, digits, '-', '_' or '.'");
-    }
-
-    WebhookEvent event;
-    try {
-        event = parseWebhook(request.event, request.contentType, request.body);
-    } catch (const WebhookError& e) {
-        return refusal(HTTPResponse::HTTP_BAD_REQUEST, "malformed " + request.event + " event", e.what());
-    }
-    const DeliveryPlan plan = planDelivery(event, repos_);
-
-    RecordedDelivery recorded;
-    try {
-        recorded = store_.recordDelivery(
-            {request.deliveryId, request.event, event.action, plan.repoAlias, plan.outcome, plan.detail, {}, {}, {}},
-            plan.jobs);
-    } catch (const std::exception& e) {
-        logger().error("delivery " + request.deliveryId + ": cannot record: " + e.what());
-        return refusal(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot record the delivery",
-                       "the database did not accept it; redeliver later");
-    }
-
-    WebhookAnswer answer;
-    answer.body.set("delivery", request.deliveryId);
+    answer.body.set("delivery", deliveryId);
     answer.outcome = recorded.duplicate         ? DeliveryOutcome::Duplicate
                      : !recorded.queued.empty()  ? DeliveryOutcome::Queued
                      : !recorded.pending.empty() ? DeliveryOutcome::Pending
                                                  : plan.outcome;
     if (recorded.duplicate) {
-        logger().information("delivery " + request.deliveryId + ": seen before, nothing queued");
+        logger().information("delivery " + deliveryId + ": seen before, nothing queued");
         answer.body.set("outcome", toString(DeliveryOutcome::Duplicate));
         return answer;
     }
-    logger().information("delivery " + request.deliveryId + ": " + request.event +
+    logger().information("delivery " + deliveryId + ": " + eventName +
                          (event.action.empty() ? "" : "/" + event.action) + " " + event.repo + ": " +
                          toString(plan.outcome) + (plan.detail.empty() ? "" : " (" + plan.detail + ")"));
     if (plan.unknownRepo) {
@@ -113,6 +68,78 @@ WebhookAnswer DeliveryIntake::accept(const WebhookRequest& request) const {
     answer.body.set("pending", idArray(recorded.pending));
     if (!plan.detail.empty()) answer.body.set("detail", plan.detail);
     return answer;
+}
+
+WebhookAnswer cannotRecord(const std::string& deliveryId, const std::string& why) {
+    logger().error("delivery " + deliveryId + ": cannot record: " + why);
+    return refusal(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "cannot record the delivery",
+                   "the database did not accept it; redeliver later");
+}
+
+}  // namespace
+
+WebhookAnswer refusal(HTTPResponse::HTTPStatus status, const std::string& error, const std::string& detail) {
+    WebhookAnswer answer;
+    answer.status = status;
+    answer.body.set("error", error);
+    answer.body.set("detail", detail);
+    return answer;
+}
+
+DeliveryIntake::DeliveryIntake(const std::string& secret, const std::vector<RepoSettings>& repos, Store& store)
+    : secret_(secret), repos_(repos), store_(store) {}
+
+void DeliveryIntake::accept(WebhookRequest request, WebhookAnswered answered) const {
+    if (request.signature.empty()) {
+        answered(refusal(HTTPResponse::HTTP_UNAUTHORIZED, "missing signature", "X-Hub-Signature-256 is required"));
+        return;
+    }
+    if (!verifySignature(secret_, request.body, request.signature)) {
+        logger().warning("refused a webhook from " + request.client + ": X-Hub-Signature-256 does not match");
+        answered(refusal(HTTPResponse::HTTP_UNAUTHORIZED, "bad signature",
+                         "X-Hub-Signature-256 does not match the body under the configured secret"));
+        return;
+    }
+    if (request.event.empty()) {
+        answered(refusal(HTTPResponse::HTTP_BAD_REQUEST, "missing header", "X-GitHub-Event is required"));
+        return;
+    }
+    if (!validDeliveryId(request.deliveryId)) {
+        answered(refusal(HTTPResponse::HTTP_BAD_REQUEST, "bad header",
+                         "X-GitHub-Delivery must be 1 to 128 letters, digits, '-', '_' or '.'"));
+        return;
+    }
+
+    WebhookEvent event;
+    try {
+        event = parseWebhook(request.event, request.contentType, request.body);
+    } catch (const WebhookError& e) {
+        answered(refusal(HTTPResponse::HTTP_BAD_REQUEST, "malformed " + request.event + " event", e.what()));
+        return;
+    }
+    DeliveryPlan plan = planDelivery(event, repos_);
+    Delivery delivery{request.deliveryId, request.event, event.action, plan.repoAlias, plan.outcome, plan.detail,
+                      {}, {}, {}};
+    std::vector<JobRequest> jobs = std::move(plan.jobs);
+    try {
+        store_.recordDelivery(
+            std::move(delivery), std::move(jobs),
+            [answered, id = request.deliveryId, name = request.event, event = std::move(event),
+             plan = std::move(plan)](RecordedDelivery recorded, std::exception_ptr failure) {
+                if (!failure) {
+                    answered(answerFor(id, name, event, plan, recorded));
+                    return;
+                }
+                try {
+                    std::rethrow_exception(failure);
+                } catch (const std::exception& e) {
+                    answered(cannotRecord(id, e.what()));
+                }
+            });
+    } catch (const std::exception& e) {
+        // Not queued (out of memory): nothing will call back.
+        answered(cannotRecord(request.deliveryId, e.what()));
+    }
 }
 
 }  // namespace slipway

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct WebhookAnswer {
     bool jobsQueued = false;
 };
 
+// Told once what to answer a webhook with.
+using WebhookAnswered = std::function<void(WebhookAnswer answer)>;
+
 // GitHub's rules for one webhook, in the order they apply: the signature
 // under the secret (401), the event and delivery headers (400), the payload
 // (400), the configured repositories (404 for an unknown one), then the
@@ -49,8 +53,12 @@ public:
     // `secret` and `repos` are read on every call; they and `store` outlive it.
     DeliveryIntake(const std::string& secret, const std::vector<RepoSettings>& repos, Store& store);
 
-    // Never throws for what a sender can put in a request.
-    WebhookAnswer accept(const WebhookRequest& request) const;
+    // Applies the rules to `request` and tells `answered` what to answer,
+    // once: before returning when the request is refused, or from the
+    // store's commit thread once the delivery is recorded (or could not be).
+    // The caller goes on meanwhile: it does not wait for the disk. Never
+    // throws for what a sender can put in a request; `answered` must not throw.
+    void accept(WebhookRequest request, WebhookAnswered answered) const;
 
 private:
     const std::string& secret_;

@@ -73,6 +73,12 @@ void BufferedResponse::sendFile(const std::string& path, const std::string&) {
     throw Poco::NotImplementedException("slipwayd serves no files: " + path);
 }
 
+AnswerHold BufferedResponse::answerLater() {
+    AnswerHold hold = holds_.lock();
+    if (hold) answeredLater_ = true;
+    return hold;
+}
+
 std::string BufferedResponse::head() const {
     std::ostringstream out;
     write(out);

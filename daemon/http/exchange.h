@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ public:
     // False once the client has closed its side or reset the connection.
     virtual bool connected() = 0;
 };
+
+// A hold on an answer its handler finishes after returning (see
+// BufferedResponse::answerLater).
+using AnswerHold = std::shared_ptr<void>;
 
 // A request the front door has read whole, header and body, as the Poco
 // request the handlers take: its stream reads the body from memory.
@@ -72,6 +77,20 @@ public:
     void sendFile(const std::string& path, const std::string& mediaType) override;
     bool sent() const override { return sent_; }
 
+    // For a handler whose answer waits on another thread's work (a webhook's
+    // commit), so that its worker does not wait too: the handler takes a
+    // hold and returns; the other thread writes this response (which stays
+    // alive) and releases the hold; the front door sends the answer once the
+    // handler has returned and every hold is released, from the thread that
+    // released the last. An answer never sent is a 500. Once it has taken a
+    // hold, a handler must not throw, nor touch the response itself. Not for
+    // streamed answers. Null (answer at return) when nothing holds answers.
+    AnswerHold answerLater();
+    // Whether the handler took a hold.
+    bool answeredLater() const { return answeredLater_; }
+    // What answerLater hands out: the front door's exchange.
+    void holdAnswersWith(std::weak_ptr<void> exchange) { holds_ = std::move(exchange); }
+
     // What is still to be sent once the handler has returned: the whole
     // answer, or the rest of a streamed one and its last chunk.
     std::string finish();
@@ -107,6 +126,8 @@ private:
     bool streamed_ = false;   // chunked when sent: flushes go out through the sink
     bool streaming_ = false;  // the head has gone out through the sink
     bool broken_ = false;
+    std::weak_ptr<void> holds_;
+    bool answeredLater_ = false;
 };
 
 // A refusal the front door answers itself, before any handler: the JSON

@@ -177,7 +177,10 @@ void FrontDoor::stop() {
     // worker still writing to one must not write to its number reused.
     for (std::thread& worker : workers_) worker.join();
     {
-        std::lock_guard<std::mutex> lock(mutex_);
+        // Answers finished later too (a webhook's, once its commit ends):
+        // they write to their sockets and call on this object.
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return exchanges_ == 0; });
         stopping_ = true;
     }
     wake();
@@ -718,6 +721,27 @@ void FrontDoor::work() {
     }
 }
 
+// One request's handling: what its handler reads and writes, alive until
+// its answer is sent. The worker holds it while the handler runs, and a
+// handler that answers later (BufferedResponse::answerLater) holds it from
+// another thread; the answer goes out when the last hold is released.
+struct FrontDoor::Exchange {
+    Exchange(Connection& connection, RequestHead& head, std::string body, const Poco::Net::SocketAddress& local,
+             bool keepAlive, std::chrono::milliseconds idleTimeout)
+        : method(head.request.getMethod()),
+          uri(head.request.getURI()),
+          sink(connection, idleTimeout),
+          response(head.request.getVersion(), method == "HEAD", keepAlive, sink),
+          request(head, std::move(body), connection.peer, local, connection.tls, response) {}
+
+    const std::string method;
+    const std::string uri;
+    Sink sink;
+    BufferedResponse response;
+    BufferedRequest request;
+    bool failed = false;  // the handler threw
+};
+
 void FrontDoor::answer(const ConnectionPtr& connection) {
     Connection& c = *connection;
     RequestHead head = std::move(*c.head);
@@ -729,25 +753,52 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
         body = c.in.substr(0, head.contentLength);
         c.in = c.in.substr(head.contentLength);  // not the body's capacity, kept for the connection's life
     }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++exchanges_;
+    }
+    std::shared_ptr<Exchange> exchange(
+        new Exchange(c, head, std::move(body), local_, head.keepAlive && !closing_, settings_.idleTimeout),
+        [this, connection](Exchange* done) {
+            finish(connection, *done);
+            delete done;
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--exchanges_ == 0) changed_.notify_all();
+        });
+    exchange->response.holdAnswersWith(exchange);
+    try {
+        serve_(exchange->request, exchange->response);
+    } catch (const std::exception& e) {
+        Poco::Logger::get("slipway").error("answering " + exchange->method + " " + exchange->uri + ": " + e.what());
+        exchange->failed = true;
+    }
+}
 
-    Sink sink(c, settings_.idleTimeout);
-    BufferedResponse response(head.request.getVersion(), head.request.getMethod() == "HEAD",
-                              head.keepAlive && !closing_, sink);
+void FrontDoor::finish(const ConnectionPtr& connection, Exchange& exchange) noexcept {
+    Connection& c = *connection;
+    BufferedResponse& response = exchange.response;
     std::string rest;
     bool broken = false;
     bool keepAlive = false;
     try {
-        BufferedRequest request(head, std::move(body), c.peer, local_, c.tls, response);
-        serve_(request, response);
-        broken = response.broken();
-        if (!broken) rest = response.finish();
-        keepAlive = response.getKeepAlive();
-    } catch (const std::exception& e) {
-        Poco::Logger::get("slipway").error("answering " + head.request.getMethod() + " " + head.request.getURI() +
-                                           ": " + e.what());
-        // What went out already cannot be taken back; otherwise a 500 says so.
-        broken = response.broken() || response.streaming();
-        if (!broken) rest = refusalAnswer({HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error", "see the log of slipwayd"});
+        if (exchange.failed || (response.answeredLater() && !response.sent())) {
+            if (!exchange.failed) {
+                Poco::Logger::get("slipway").error("answering " + exchange.method + " " + exchange.uri +
+                                                   ": the handler left without an answer");
+            }
+            // What went out already cannot be taken back; otherwise a 500 says so.
+            broken = response.broken() || response.streaming();
+            if (!broken) {
+                rest = refusalAnswer(
+                    {HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error", "see the log of slipwayd"});
+            }
+        } else {
+            broken = response.broken();
+            if (!broken) rest = response.finish();
+            keepAlive = response.getKeepAlive();
+        }
+    } catch (const std::exception&) {
+        broken = true;  // out of memory for the answer
     }
 
     std::size_t written = 0;
@@ -777,7 +828,11 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
             broken = true;
         }
     }
-    c.out = broken ? std::string() : rest.substr(written);
+    try {
+        c.out = broken ? std::string() : rest.substr(written);
+    } catch (const std::exception&) {
+        broken = true;
+    }
     c.broken = broken;
     c.closeAfterWrite = !keepAlive;
     c.lastActivity = now;

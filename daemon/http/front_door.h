@@ -16,11 +16,10 @@
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/DatagramSocket.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/PollSet.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include "daemon/http/exchange.h"
 #include "daemon/http/request_framing.h"
 
 namespace slipway {
@@ -48,9 +47,10 @@ struct FrontDoorCounts {
     std::size_t closed[static_cast<int>(Closed::Count)] = {};
 };
 
-// Answers one complete request; may throw (the answer is then 500, or the
+// Answers one complete request, before it returns or later (see
+// BufferedResponse::answerLater); may throw (the answer is then 500, or the
 // connection is closed when part of it went out already).
-using ServeRequest = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&)>;
+using ServeRequest = std::function<void(BufferedRequest&, BufferedResponse&)>;
 
 // slipwayd's HTTP server. One thread holds every connection in an epoll set
 // (Poco's PollSet) and reads into a buffer per connection until a request
@@ -87,6 +87,7 @@ private:
     struct Connection;
     using ConnectionPtr = std::shared_ptr<Connection>;
     class Sink;
+    struct Exchange;
 
     void loop();
     void acceptAll(std::chrono::steady_clock::time_point now);
@@ -120,7 +121,12 @@ private:
     void setBegun(Connection& connection, bool begun);
 
     void work();
+    // Runs the handler of a connection's complete request.
     void answer(const ConnectionPtr& connection);
+    // Sends what the handler answered, from the thread that released the
+    // last hold on its exchange, and waits for the next request (or hands
+    // the connection back to the loop).
+    void finish(const ConnectionPtr& connection, Exchange& exchange) noexcept;
     // Hands a connection a worker is done with back to the loop.
     void giveBack(const ConnectionPtr& connection);
     void wake();
@@ -158,6 +164,9 @@ private:
     FrontDoorCounts counts_;
     // Connections with a request on its way and not yet answered; drain() waits for none.
     std::atomic<std::size_t> busy_{0};
+    // Exchanges not yet finished; stop() waits for none, since an answer
+    // finished later runs on a thread that is not the front door's.
+    std::size_t exchanges_ = 0;
 
     std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
     // Bytes of complete requests queued for or held by a worker: still in

@@ -12,7 +12,6 @@ namespace {
 
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
 
 bool authorized(const std::string& token, const HTTPServerRequest& request) {
     if (token.empty()) return true;
@@ -77,7 +76,7 @@ std::size_t RequestRouter::bodyLimit(const std::string& /*method*/, const std::s
     return ApiHandler::kMaxRequestBody;
 }
 
-void RequestRouter::dispatch(HTTPServerRequest& request, HTTPServerResponse& response) const {
+void RequestRouter::dispatch(BufferedRequest& request, BufferedResponse& response) const {
     const std::string path = request.getURI().substr(0, request.getURI().find('?'));
     const std::string& method = request.getMethod();
     try {

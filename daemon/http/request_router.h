@@ -4,9 +4,6 @@
 #include <functional>
 #include <string>
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include "backends/backend.h"
 #include "daemon/github/delivery_intake.h"
 #include "daemon/http/api_handler.h"
@@ -34,7 +31,7 @@ public:
                   const PlatformSupport& platforms, Metrics& metrics, std::function<FrontDoorCounts()> connections);
 
     // Answers one request the front door has read whole.
-    void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const;
+    void dispatch(BufferedRequest& request, BufferedResponse& response) const;
 
     // The largest body a request to `path` may have, for the front door to
     // refuse a longer one before reading it: a webhook's is

@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
+#include "daemon/http/exchange.h"
 
 namespace slipway {
 
@@ -15,7 +14,7 @@ using PathIds = std::vector<std::int64_t>;
 
 // Serves one request a route matched. May throw HttpError (http_response.h)
 // for a refusal; any other exception is answered 503 by the router.
-using Serve = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathIds&)>;
+using Serve = std::function<void(BufferedRequest&, BufferedResponse&, const PathIds&)>;
 
 // A method and a path pattern, and what serves them.
 struct Route {

@@ -9,7 +9,7 @@ namespace slipway {
 WebhookHandler::WebhookHandler(const WebhookSettings& settings, const DeliveryIntake& intake, Metrics& metrics)
     : settings_(settings), intake_(intake), metrics_(metrics) {}
 
-void WebhookHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const {
+void WebhookHandler::serve(BufferedRequest& request, BufferedResponse& response) const {
     WebhookRequest webhook;
     webhook.signature = request.get("X-Hub-Signature-256", "");
     webhook.event = request.get("X-GitHub-Event", "");
@@ -20,11 +20,16 @@ void WebhookHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     webhook.body.resize(static_cast<std::size_t>(std::max<Poco::Int64>(request.getContentLength64(), 0)));
     request.stream().read(webhook.body.data(), static_cast<std::streamsize>(webhook.body.size()));
     webhook.body.resize(static_cast<std::size_t>(request.stream().gcount()));
-    const WebhookAnswer answer = intake_.accept(webhook);
-    if (answer.outcome) metrics_.webhookReceived(webhook.event, *answer.outcome);
-    // After the commit, so that the worker finds the jobs.
-    if (answer.jobsQueued) settings_.jobsQueued();
-    sendJson(response, answer.status, answer.body);
+    std::string event = webhook.event;
+    // From here the response is written by whichever thread `answered` runs on.
+    intake_.accept(std::move(webhook), [this, &response, event = std::move(event),
+                                        hold = response.answerLater()](WebhookAnswer answer) mutable {
+        if (answer.outcome) metrics_.webhookReceived(event, *answer.outcome);
+        // After the commit, so that the worker finds the jobs.
+        if (answer.jobsQueued) settings_.jobsQueued();
+        sendJson(response, answer.status, answer.body);
+        hold.reset();  // the answer goes out now, or as soon as serve() has returned
+    });
 }
 
 }  // namespace slipway

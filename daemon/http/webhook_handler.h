@@ -4,10 +4,8 @@
 #include <functional>
 #include <string>
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include "daemon/github/delivery_intake.h"
+#include "daemon/http/exchange.h"
 #include "daemon/reporters/metrics.h"
 
 namespace slipway {
@@ -26,7 +24,9 @@ struct WebhookSettings {
 class WebhookHandler {
 public:
     WebhookHandler(const WebhookSettings& settings, const DeliveryIntake& intake, Metrics& metrics);
-    void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) const;
+    // Answers once the delivery is recorded, from the store's commit thread:
+    // the worker goes on to the next request meanwhile.
+    void serve(BufferedRequest& request, BufferedResponse& response) const;
 
 private:
     const WebhookSettings& settings_;

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <ctime>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "storage/clock.h"
 #include "storage/records.h"
@@ -31,11 +35,33 @@ inline Build testBuild(std::int64_t jobId, const std::string& service, const std
     return b;
 }
 
+// Store::recordDelivery, waiting for its commit: what it recorded, or what
+// it threw.
+inline RecordedDelivery recordDelivery(Store& store, Delivery delivery, std::vector<JobRequest> jobs) {
+    std::mutex mutex;
+    std::condition_variable settled;
+    bool done = false;
+    RecordedDelivery result;
+    std::exception_ptr failure;
+    store.recordDelivery(std::move(delivery), std::move(jobs), [&](RecordedDelivery recorded, std::exception_ptr f) {
+        // Notified under the lock: this frame cannot end before the commit thread lets go of it.
+        std::lock_guard<std::mutex> lock(mutex);
+        result = std::move(recorded);
+        failure = f;
+        done = true;
+        settled.notify_one();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    settled.wait(lock, [&] { return done; });
+    if (failure) std::rethrow_exception(failure);
+    return result;
+}
+
 // Records merged-PR delivery `delivery` of repository "exam" at `sha` and
 // claims its job (now running); returns the job's id.
 inline std::int64_t runningTestJob(Store& store, const std::string& delivery, const std::string& sha = kTestSha) {
     const std::int64_t job =
-        store.recordDelivery({delivery, "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}},
+        recordDelivery(store, {delivery, "pull_request", "closed", "exam", DeliveryOutcome::Queued, "", "", {}, {}},
                              {{"exam", sha, "", 1}})
             .queued.at(0);
     store.claimJob();

@@ -1,5 +1,8 @@
 #include "daemon/github/delivery_intake.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -44,6 +47,22 @@ protected:
         return request;
     }
 
+    // The intake's answer to `request`, once it has one.
+    WebhookAnswer accept(WebhookRequest request) {
+        std::mutex mutex;
+        std::condition_variable answered;
+        std::optional<WebhookAnswer> answer;
+        intake_.accept(std::move(request), [&](WebhookAnswer a) {
+            // Notified under the lock: this frame cannot end before the commit thread lets go of it.
+            std::lock_guard<std::mutex> lock(mutex);
+            answer = std::move(a);
+            answered.notify_one();
+        });
+        std::unique_lock<std::mutex> lock(mutex);
+        answered.wait(lock, [&] { return answer.has_value(); });
+        return std::move(*answer);
+    }
+
     std::string text(const Poco::JSON::Object& body) {
         std::ostringstream out;
         body.stringify(out);
@@ -58,7 +77,7 @@ protected:
 };
 
 TEST_F(DeliveryIntakeTest, QueuesAMergedPullRequestAndAnswers202WithItsJob) {
-    const WebhookAnswer answer = intake_.accept(signedRequest("pull_request", "d-1", mergedPullRequest("acme/exam")));
+    const WebhookAnswer answer = accept(signedRequest("pull_request", "d-1", mergedPullRequest("acme/exam")));
     EXPECT_EQ(answer.status, HTTPResponse::HTTP_ACCEPTED) << text(answer.body);
     EXPECT_EQ(answer.outcome, DeliveryOutcome::Queued);
     EXPECT_TRUE(answer.jobsQueued);
@@ -70,8 +89,8 @@ TEST_F(DeliveryIntakeTest, QueuesAMergedPullRequestAndAnswers202WithItsJob) {
 
 TEST_F(DeliveryIntakeTest, AnswersARepeatedDeliveryIdAsADuplicateWithoutQueueingAgain) {
     const std::string body = mergedPullRequest("acme/exam");
-    ASSERT_EQ(intake_.accept(signedRequest("pull_request", "d-2", body)).status, HTTPResponse::HTTP_ACCEPTED);
-    const WebhookAnswer again = intake_.accept(signedRequest("pull_request", "d-2", body));
+    ASSERT_EQ(accept(signedRequest("pull_request", "d-2", body)).status, HTTPResponse::HTTP_ACCEPTED);
+    const WebhookAnswer again = accept(signedRequest("pull_request", "d-2", body));
     EXPECT_EQ(again.status, HTTPResponse::HTTP_OK);
     EXPECT_EQ(again.outcome, DeliveryOutcome::Duplicate);
     EXPECT_FALSE(again.jobsQueued);
@@ -81,30 +100,38 @@ TEST_F(DeliveryIntakeTest, AnswersARepeatedDeliveryIdAsADuplicateWithoutQueueing
 TEST_F(DeliveryIntakeTest, RefusesAMissingOrWrongSignatureBeforeReadingAnything) {
     WebhookRequest request = signedRequest("pull_request", "d-3", mergedPullRequest("acme/exam"));
     request.signature.clear();
-    WebhookAnswer answer = intake_.accept(request);
+    WebhookAnswer answer = accept(request);
     EXPECT_EQ(answer.status, HTTPResponse::HTTP_UNAUTHORIZED);
     EXPECT_EQ(answer.body.getValue<std::string>("error"), "missing signature");
     EXPECT_FALSE(answer.outcome);
 
     request.signature = signatureFor("another secret", request.body);
-    answer = intake_.accept(request);
+    answer = accept(request);
     EXPECT_EQ(answer.status, HTTPResponse::HTTP_UNAUTHORIZED);
     EXPECT_EQ(answer.body.getValue<std::string>("error"), "bad signature");
     EXPECT_EQ(store_.recentDeliveries(10).size(), 0u);
 }
 
+TEST_F(DeliveryIntakeTest, ARefusalIsAnsweredBeforeAcceptReturns) {
+    WebhookRequest request = signedRequest("pull_request", "d-8", mergedPullRequest("acme/exam"));
+    request.signature = signatureFor("another secret", request.body);
+    std::optional<HTTPResponse::HTTPStatus> status;
+    intake_.accept(request, [&](WebhookAnswer answer) { status = answer.status; });
+    EXPECT_EQ(status, HTTPResponse::HTTP_UNAUTHORIZED);
+}
+
 TEST_F(DeliveryIntakeTest, RefusesMissingAndMalformedHeadersAndBodies) {
-    EXPECT_EQ(intake_.accept(signedRequest("", "d-4", "{}")).body.getValue<std::string>("detail"),
+    EXPECT_EQ(accept(signedRequest("", "d-4", "{}")).body.getValue<std::string>("detail"),
               "X-GitHub-Event is required");
-    EXPECT_EQ(intake_.accept(signedRequest("push", "bad id!", "{}")).status, HTTPResponse::HTTP_BAD_REQUEST);
-    const WebhookAnswer malformed = intake_.accept(signedRequest("pull_request", "d-5", "{not json"));
+    EXPECT_EQ(accept(signedRequest("push", "bad id!", "{}")).status, HTTPResponse::HTTP_BAD_REQUEST);
+    const WebhookAnswer malformed = accept(signedRequest("pull_request", "d-5", "{not json"));
     EXPECT_EQ(malformed.status, HTTPResponse::HTTP_BAD_REQUEST);
     EXPECT_EQ(malformed.body.getValue<std::string>("error"), "malformed pull_request event");
 }
 
 TEST_F(DeliveryIntakeTest, RecordsAnUnconfiguredRepositoryAndAnswers404) {
     const WebhookAnswer answer =
-        intake_.accept(signedRequest("pull_request", "d-6", mergedPullRequest("someone/else")));
+        accept(signedRequest("pull_request", "d-6", mergedPullRequest("someone/else")));
     EXPECT_EQ(answer.status, HTTPResponse::HTTP_NOT_FOUND);
     EXPECT_EQ(answer.outcome, DeliveryOutcome::Unconfigured);
     EXPECT_EQ(answer.body.getValue<std::string>("error"), "repository not configured");
@@ -114,7 +141,7 @@ TEST_F(DeliveryIntakeTest, RecordsAnUnconfiguredRepositoryAndAnswers404) {
 
 TEST_F(DeliveryIntakeTest, AnswersPing200) {
     const WebhookAnswer answer =
-        intake_.accept(signedRequest("ping", "d-7", R"({"zen": "Keep it simple.", "repository": {"full_name": "acme/exam"}})"));
+        accept(signedRequest("ping", "d-7", R"({"zen": "Keep it simple.", "repository": {"full_name": "acme/exam"}})"));
     EXPECT_EQ(answer.status, HTTPResponse::HTTP_OK) << text(answer.body);
     EXPECT_EQ(answer.outcome, DeliveryOutcome::Ping);
     EXPECT_FALSE(answer.jobsQueued);

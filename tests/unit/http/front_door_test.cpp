@@ -1,7 +1,10 @@
 #include "daemon/http/front_door.h"
 
 #include <future>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
@@ -13,8 +16,6 @@ namespace slipway {
 namespace {
 
 using namespace std::chrono_literals;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
 using slipway::testing::eventually;
 
 // A client on a raw socket, so that it can send what no HTTP client would.
@@ -108,14 +109,25 @@ protected:
         Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0), 1024);
         address_ = Poco::Net::SocketAddress("127.0.0.1", listener.address().port());
         door_ = std::make_unique<FrontDoor>(listener, nullptr, settings_,
-                                            [this](HTTPServerRequest& rq, HTTPServerResponse& rs) { serve(rq, rs); });
+                                            [this](BufferedRequest& rq, BufferedResponse& rs) { serve(rq, rs); });
         door_->start();
     }
 
     // /echo answers the body; /stream sends a chunk, then flushes with nothing
     // new until a flush fails, and says when it did; /hello says hello; /throw
-    // throws, /throw-after-send once it has written part of its answer.
-    void serve(HTTPServerRequest& request, HTTPServerResponse& response) {
+    // throws, /throw-after-send once it has written part of its answer;
+    // /later leaves its answer to answerLater(); /forgotten takes a hold on
+    // its answer and lets it go without answering.
+    void serve(BufferedRequest& request, BufferedResponse& response) {
+        if (request.getURI() == "/later") {
+            std::lock_guard<std::mutex> lock(laterMutex_);
+            later_.push_back({&response, response.answerLater()});
+            return;
+        }
+        if (request.getURI() == "/forgotten") {
+            response.answerLater();
+            return;
+        }
         if (request.getURI() == "/throw") throw std::runtime_error("a handler's bug");
         if (request.getURI() == "/throw-after-send") {
             response.send() << "half an answer";
@@ -145,10 +157,31 @@ protected:
 
     std::size_t closed(Closed reason) const { return door_->counts().closed[static_cast<int>(reason)]; }
 
+    std::size_t answersLeftForLater() {
+        std::lock_guard<std::mutex> lock(laterMutex_);
+        return later_.size();
+    }
+
+    // Answers the first /later request still waiting, from the calling thread.
+    void answerTheFirstLeftForLater(const std::string& text) {
+        std::pair<BufferedResponse*, AnswerHold> first;
+        {
+            std::lock_guard<std::mutex> lock(laterMutex_);
+            ASSERT_FALSE(later_.empty());
+            first = later_.front();
+            later_.erase(later_.begin());
+        }
+        first.first->setContentLength64(static_cast<Poco::Int64>(text.size()));
+        first.first->send() << text;
+        first.second.reset();
+    }
+
     FrontDoorSettings settings_;
     std::unique_ptr<FrontDoor> door_;
     Poco::Net::SocketAddress address_;
     std::promise<bool> streamEnded_;
+    std::mutex laterMutex_;
+    std::vector<std::pair<BufferedResponse*, AnswerHold>> later_;
 };
 
 TEST_F(FrontDoorTest, AnswersRequestsOnAKeptAliveConnection) {
@@ -202,6 +235,55 @@ TEST_F(FrontDoorTest, AHandlerThatThrowsIsAnswered500AndTheConnectionClosed) {
     RawClient after(address_);
     after.send(get("/throw-after-send"));
     EXPECT_EQ(after.answer().substr(0, 12), "HTTP/1.1 500");
+}
+
+TEST_F(FrontDoorTest, AnAnswerLeftForLaterGoesOutWhenReleasedAndHoldsNoWorkerMeanwhile) {
+    settings_.workers = 1;
+    start();
+    RawClient waiting(address_);
+    waiting.send(get("/later"));
+    ASSERT_TRUE(eventually([&] { return answersLeftForLater() == 1; }));
+    // The one worker answers others meanwhile.
+    RawClient other(address_);
+    other.send(get("/hello"));
+    const std::string hello = other.answer();
+    EXPECT_EQ(hello.substr(hello.size() - 5), "hello") << hello;
+
+    std::thread([&] { answerTheFirstLeftForLater("at last"); }).join();
+    const std::string answer = waiting.answer();
+    EXPECT_EQ(answer.substr(0, 15), "HTTP/1.1 200 OK") << answer;
+    EXPECT_EQ(answer.substr(answer.size() - 7), "at last");
+    // Kept alive: the connection takes its next request.
+    waiting.send(get("/hello"));
+    const std::string next = waiting.answer();
+    EXPECT_EQ(next.substr(next.size() - 5), "hello") << next;
+}
+
+TEST_F(FrontDoorTest, AnAnswerLeftForLaterAndNeverWrittenIs500) {
+    start();
+    RawClient client(address_);
+    client.send(get("/forgotten"));
+    const std::string answer = client.answer();
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 500") << answer;
+    EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(FrontDoorTest, AStopWaitsForAnAnswerLeftForLater) {
+    start();
+    RawClient client(address_);
+    client.send(get("/later"));
+    ASSERT_TRUE(eventually([&] { return answersLeftForLater() == 1; }));
+    door_->stopAccepting();
+    EXPECT_FALSE(door_->drain(50ms)) << "a request still to be answered";
+    std::thread answering([&] {
+        std::this_thread::sleep_for(100ms);
+        answerTheFirstLeftForLater("late");
+    });
+    door_->stop();  // returns once the answer is out
+    answering.join();
+    const std::string answer = client.answer();
+    EXPECT_EQ(answer.substr(answer.size() - 4), "late") << answer;
+    EXPECT_TRUE(client.closedByServer());
 }
 
 TEST_F(FrontDoorTest, RefusesConflictingLengthsAndCloses) {

@@ -5,7 +5,7 @@
 namespace slipway {
 namespace {
 
-const Serve kNothing = [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathIds&) {};
+const Serve kNothing = [](BufferedRequest&, BufferedResponse&, const PathIds&) {};
 
 RouteTable table() {
     return RouteTable({

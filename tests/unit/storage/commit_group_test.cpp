@@ -2,8 +2,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -16,177 +21,176 @@ using testing::eventually;
 
 struct Request {
     int value = 0;
-    bool committed = false;  // set by the commit; must be seen when submit returns
+    bool committed = false;  // set by the commit; must be seen by the settle
 };
 
-TEST(CommitGroup, ACallerAloneCommitsItsOwnRequest) {
-    std::vector<std::size_t> sizes;
-    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
-        sizes.push_back(batch.size());
-        for (Request* r : batch) r->committed = true;
-    });
-    Request request;
-    group.submit(request);
-    EXPECT_TRUE(request.committed);
-    EXPECT_EQ(sizes, std::vector<std::size_t>{1});
+// What each request's settle was told, by request value; shared with the group's thread.
+struct Settled {
+    std::mutex mutex;
+    std::map<int, std::string> outcome;  // "committed", "not committed", or what the commit threw
+    std::size_t size() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return outcome.size();
+    }
+    std::string of(int value) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto found = outcome.find(value);
+        return found == outcome.end() ? "not settled" : found->second;
+    }
+};
+
+CommitGroup<Request>::Settle recordIn(Settled& settled) {
+    return [&settled](Request& request, std::exception_ptr failure) {
+        std::string outcome = request.committed ? "committed" : "not committed";
+        if (failure) {
+            try {
+                std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+                outcome = e.what();
+            }
+        }
+        std::lock_guard<std::mutex> lock(settled.mutex);
+        EXPECT_EQ(settled.outcome.count(request.value), 0u) << request.value << " settled twice";
+        settled.outcome[request.value] = outcome;
+    };
+}
+
+// Stands for a slow fsync: a commit that lasts until the test lets it end.
+struct Gate {
+    std::atomic<bool> open{false};
+    void wait() const {
+        while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+};
+
+TEST(CommitGroup, ASubmitReturnsAtOnceAndItsRequestIsSettledAfterItsCommit) {
+    Gate gate;
+    std::atomic<int> commits{0};
+    Settled settled;
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            ++commits;
+            gate.wait();
+            for (Request& r : batch) r.committed = true;
+        },
+        recordIn(settled));
+    group.submit({1});
+    ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
+    EXPECT_EQ(settled.of(1), "not settled") << "settled before its commit ended";
+    gate.open = true;
+    ASSERT_TRUE(eventually([&] { return settled.size() == 1; }));
+    EXPECT_EQ(settled.of(1), "committed");
     EXPECT_EQ(group.batches(), 1u);
 }
 
 TEST(CommitGroup, RequestsThatArriveDuringACommitShareTheNextOne) {
+    Gate gate;
     std::mutex sizesMutex;
     std::vector<std::size_t> sizes;
-    std::atomic<bool> release{false};
-    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
-        {
-            std::lock_guard<std::mutex> lock(sizesMutex);
-            sizes.push_back(batch.size());
-        }
-        // The first commit stands for a slow fsync: it lasts until the test has queued the others.
-        if (batch.size() == 1 && batch[0]->value == 0) {
-            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        for (Request* r : batch) r->committed = true;
-    });
+    Settled settled;
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            {
+                std::lock_guard<std::mutex> lock(sizesMutex);
+                sizes.push_back(batch.size());
+            }
+            if (batch.front().value == 0) gate.wait();
+            for (Request& r : batch) r.committed = true;
+        },
+        recordIn(settled));
 
-    Request first;
-    std::thread leader([&] { group.submit(first); });
+    group.submit({0});
     ASSERT_TRUE(eventually([&] {
         std::lock_guard<std::mutex> lock(sizesMutex);
         return sizes.size() == 1;
     }));
+    constexpr int kLater = 8;
+    std::vector<std::thread> threads;
+    for (int i = 1; i <= kLater; ++i) threads.emplace_back([&, i] { group.submit({i}); });
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(group.waiting(), static_cast<std::size_t>(kLater));
+    EXPECT_EQ(settled.size(), 0u) << "settled before its commit";
+    gate.open = true;
+    ASSERT_TRUE(eventually([&] { return settled.size() == kLater + 1; }));
 
-    constexpr int kFollowers = 8;
-    std::vector<Request> requests(kFollowers);
-    std::vector<std::thread> followers;
-    for (int i = 0; i < kFollowers; ++i) {
-        requests[static_cast<std::size_t>(i)].value = i + 1;
-        followers.emplace_back([&, i] { group.submit(requests[static_cast<std::size_t>(i)]); });
-    }
-    ASSERT_TRUE(eventually([&] { return group.waiting() == kFollowers; }));
-    for (const Request& r : requests) EXPECT_FALSE(r.committed) << "answered before its commit";
-    release = true;
-    leader.join();
-    for (std::thread& t : followers) t.join();
-
-    EXPECT_TRUE(first.committed);
-    for (const Request& r : requests) EXPECT_TRUE(r.committed);
-    EXPECT_EQ(sizes, (std::vector<std::size_t>{1, kFollowers})) << "the eight waiting requests take one commit";
+    for (int i = 0; i <= kLater; ++i) EXPECT_EQ(settled.of(i), "committed") << i;
+    std::lock_guard<std::mutex> lock(sizesMutex);
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{1, kLater})) << "the eight waiting requests take one commit";
     EXPECT_EQ(group.batches(), 2u);
 }
 
 TEST(CommitGroup, AFailedCommitFailsEveryRequestInItAndTheNextCommitWorks) {
-    std::atomic<bool> fail{true};
-    std::atomic<bool> release{false};
+    Gate gate;
     std::atomic<int> commits{0};
-    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
-        if (commits++ == 0) {
-            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            return;  // the first commit succeeds; the held-up ones fail together
-        }
-        if (fail) throw std::runtime_error("disk I/O error");
-        for (Request* r : batch) r->committed = true;
-    });
+    Settled settled;
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            const int n = commits++;
+            if (n == 0) gate.wait();
+            if (n == 1) throw std::runtime_error("disk I/O error");  // the four held up behind the first
+            for (Request& r : batch) r.committed = true;
+        },
+        recordIn(settled));
 
-    Request first;
-    std::thread leader([&] { group.submit(first); });
+    group.submit({0});
     ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
-    std::vector<Request> requests(4);
-    std::atomic<int> failures{0};
-    std::vector<std::thread> followers;
-    for (Request& r : requests) {
-        followers.emplace_back([&] {
-            try {
-                group.submit(r);
-            } catch (const std::runtime_error& e) {
-                EXPECT_STREQ(e.what(), "disk I/O error");
-                ++failures;
-            }
-        });
-    }
-    ASSERT_TRUE(eventually([&] { return group.waiting() == requests.size(); }));
-    release = true;
-    leader.join();
-    for (std::thread& t : followers) t.join();
-    EXPECT_EQ(failures.load(), 4);
-    for (const Request& r : requests) EXPECT_FALSE(r.committed);
+    for (int i = 1; i <= 4; ++i) group.submit({i});
+    gate.open = true;
+    ASSERT_TRUE(eventually([&] { return settled.size() == 5; }));
+    EXPECT_EQ(settled.of(0), "committed");
+    for (int i = 1; i <= 4; ++i) EXPECT_EQ(settled.of(i), "disk I/O error") << i;
 
-    fail = false;
-    Request later;
-    group.submit(later);
-    EXPECT_TRUE(later.committed);
-}
-
-TEST(CommitGroup, RequestsQueuedDuringAFailedCommitAreCommittedByTheNext) {
-    std::atomic<int> commits{0};
-    std::atomic<bool> releaseFirst{false};
-    std::atomic<bool> releaseFailing{false};
-    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
-        const int n = commits++;
-        if (n == 0) {
-            while (!releaseFirst) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        } else if (n == 1) {
-            while (!releaseFailing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            throw std::runtime_error("disk I/O error");
-        }
-        for (Request* r : batch) r->committed = true;
-    });
-
-    Request first;
-    std::thread leader([&] { group.submit(first); });
-    ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
-    std::atomic<int> failures{0};
-    std::atomic<int> successes{0};
-    auto submit = [&](Request& r) {
-        try {
-            group.submit(r);
-            ++successes;
-        } catch (const std::runtime_error&) {
-            ++failures;
-        }
-    };
-    std::vector<Request> failing(2);
-    std::vector<std::thread> threads;
-    for (Request& r : failing) threads.emplace_back([&] { submit(r); });
-    ASSERT_TRUE(eventually([&] { return group.waiting() == failing.size(); }));
-    releaseFirst = true;
-    // The first queued of `failing` was handed the second commit, which holds.
-    ASSERT_TRUE(eventually([&] { return commits.load() == 2; }));
-    std::vector<Request> later(2);
-    for (Request& r : later) threads.emplace_back([&] { submit(r); });
-    ASSERT_TRUE(eventually([&] { return group.waiting() == later.size(); }));
-    releaseFailing = true;
-    leader.join();
-    for (std::thread& t : threads) t.join();
-
-    EXPECT_EQ(failures.load(), 2);
-    EXPECT_EQ(successes.load(), 2);
-    for (const Request& r : later) EXPECT_TRUE(r.committed) << "the failed commit handed the next one over";
+    group.submit({5});
+    ASSERT_TRUE(eventually([&] { return settled.size() == 6; }));
+    EXPECT_EQ(settled.of(5), "committed");
     EXPECT_EQ(group.batches(), 3u);
 }
 
-TEST(CommitGroup, EveryRequestOfManyThreadsIsCommittedExactlyOnce) {
+TEST(CommitGroup, WhatIsQueuedWhenTheGroupEndsIsCommittedAndSettledFirst) {
+    Gate gate;
+    std::atomic<int> commits{0};
+    Settled settled;
+    auto group = std::make_unique<CommitGroup<Request>>(
+        [&](std::vector<Request>& batch) {
+            if (commits++ == 0) gate.wait();
+            for (Request& r : batch) r.committed = true;
+        },
+        recordIn(settled));
+    group->submit({0});
+    ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
+    group->submit({1});
+    group->submit({2});
+    std::thread ending([&] { group.reset(); });
+    gate.open = true;
+    ending.join();
+    ASSERT_EQ(settled.size(), 3u);
+    for (int i = 0; i <= 2; ++i) EXPECT_EQ(settled.of(i), "committed") << i;
+}
+
+TEST(CommitGroup, EveryRequestOfManyThreadsIsCommittedAndSettledExactlyOnce) {
     std::atomic<int> committed{0};
-    CommitGroup<Request> group([&](const std::vector<Request*>& batch) {
-        for (Request* r : batch) {
-            EXPECT_FALSE(r->committed) << "committed twice";
-            r->committed = true;
-            ++committed;
-        }
-    });
+    Settled settled;
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            for (Request& r : batch) {
+                EXPECT_FALSE(r.committed) << "committed twice";
+                r.committed = true;
+                ++committed;
+            }
+        },
+        recordIn(settled));
     constexpr int kThreads = 16;
     constexpr int kEach = 200;
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&] {
-            for (int i = 0; i < kEach; ++i) {
-                Request r;
-                group.submit(r);
-                EXPECT_TRUE(r.committed);
-            }
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) group.submit({t * kEach + i});
         });
     }
     for (std::thread& t : threads) t.join();
+    ASSERT_TRUE(eventually([&] { return settled.size() == kThreads * kEach; }));
     EXPECT_EQ(committed.load(), kThreads * kEach);
+    for (int v = 0; v < kThreads * kEach; ++v) ASSERT_EQ(settled.of(v), "committed") << v;
     EXPECT_LE(group.batches(), static_cast<std::size_t>(kThreads * kEach));
 }
 

@@ -20,6 +20,7 @@ namespace slipway {
 namespace {
 
 const std::string kSha = testing::kTestSha;
+using testing::recordDelivery;
 
 // Every rule of the store, on SQLite and on PostgreSQL (a real server, see
 // postgres_server.h): the same SQL, so the same answers.
@@ -54,7 +55,7 @@ protected:
 };
 
 TEST_P(StoreTest, RecordsADeliveryAndQueuesItsJob) {
-    const RecordedDelivery r = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    const RecordedDelivery r = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_FALSE(r.duplicate);
     ASSERT_EQ(r.queued.size(), 1u);
     const auto job = store_.job(r.queued[0]);
@@ -68,8 +69,8 @@ TEST_P(StoreTest, RecordsADeliveryAndQueuesItsJob) {
 }
 
 TEST_P(StoreTest, ARepeatedDeliveryIdRecordsNothing) {
-    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
-    const RecordedDelivery again = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
+    const RecordedDelivery again = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(again.duplicate);
     EXPECT_TRUE(again.queued.empty());
     EXPECT_EQ(store_.recentDeliveries(10).size(), 1u);
@@ -86,11 +87,11 @@ TEST_P(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) 
         first.outcome = *parseDeliveryOutcome(outcome);
         first.detail = "not built then";
         const std::string firstReceived = formatRfc3339(clock_.now());
-        EXPECT_FALSE(store_.recordDelivery(first, {}).duplicate);
+        EXPECT_FALSE(recordDelivery(store_, first, {}).duplicate);
         clock_.epoch += 60;
 
         const std::string sha(40, outcome == "ignored" ? 'b' : 'a');
-        const RecordedDelivery again = store_.recordDelivery(delivery(id), {{"exam", sha, "", 1}});
+        const RecordedDelivery again = recordDelivery(store_, delivery(id), {{"exam", sha, "", 1}});
         EXPECT_FALSE(again.duplicate);
         ASSERT_EQ(again.queued.size(), 1u);
         const Delivery recorded = store_.recentDeliveries(1).at(0);
@@ -102,23 +103,23 @@ TEST_P(StoreTest, ARedeliveryOfADeliveryThatBuiltNothingIsRecordedAsPlannedNow) 
         EXPECT_EQ(recorded.jobIds, again.queued);
 
         // Once it has queued a job, it is a duplicate like any other.
-        EXPECT_TRUE(store_.recordDelivery(delivery(id), {{"exam", sha, "", 1}}).duplicate);
+        EXPECT_TRUE(recordDelivery(store_, delivery(id), {{"exam", sha, "", 1}}).duplicate);
     }
 }
 
 TEST_P(StoreTest, ACommitQueuedOrRunningIsNotQueuedAgain) {
-    const auto first = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
-    const auto replay = store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
+    const auto first = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
+    const auto replay = recordDelivery(store_, delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_TRUE(replay.queued.empty());
     EXPECT_EQ(replay.pending, first.queued);
     EXPECT_EQ(store_.recentDeliveries(1)[0].outcome, DeliveryOutcome::Pending);
 
     const auto claimed = store_.claimJob();
     ASSERT_TRUE(claimed);
-    EXPECT_TRUE(store_.recordDelivery(delivery("d3"), {{"exam", kSha, "", 1}}).queued.empty());
+    EXPECT_TRUE(recordDelivery(store_, delivery("d3"), {{"exam", kSha, "", 1}}).queued.empty());
 
     store_.finishJob(*claimed, RunState::Succeeded, "");
-    EXPECT_EQ(store_.recordDelivery(delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
+    EXPECT_EQ(recordDelivery(store_, delivery("d4"), {{"exam", kSha, "", 1}}).queued.size(), 1u);
 }
 
 TEST_P(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueued) {
@@ -146,8 +147,8 @@ TEST_P(StoreTest, ARetryOfOneServiceAndABuildOfEveryServiceOfACommitAreEachQueue
 }
 
 TEST_P(StoreTest, ClaimsJobsInQueueOrderOnce) {
-    const auto a = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
-    const auto b = store_.recordDelivery(delivery("d2"), {{"other", kSha, "", 1}}).queued.at(0);
+    const auto a = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto b = recordDelivery(store_, delivery("d2"), {{"other", kSha, "", 1}}).queued.at(0);
     EXPECT_EQ(store_.claimJob()->id, a);
     EXPECT_EQ(store_.claimJob()->id, b);
     EXPECT_FALSE(store_.claimJob());
@@ -155,7 +156,7 @@ TEST_P(StoreTest, ClaimsJobsInQueueOrderOnce) {
 }
 
 TEST_P(StoreTest, RecordsBuildsThroughTheirStates) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b = buildOf(jobId, "api");
     b.deliveryId = "d1";
@@ -172,7 +173,7 @@ TEST_P(StoreTest, RecordsBuildsThroughTheirStates) {
 }
 
 TEST_P(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build b = buildOf(jobId, "api");
     b.platforms = {{"linux/amd64", ""}, {"linux/arm/v7", ""}};
@@ -191,7 +192,7 @@ TEST_P(StoreTest, KeepsABuildsPlatformsWithTheirDigestsOnceKnown) {
 }
 
 TEST_P(StoreTest, PagesBuildsNewestFirst) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "");
     for (int i = 0; i < 5; ++i) {
@@ -210,7 +211,7 @@ TEST_P(StoreTest, PagesBuildsNewestFirst) {
 }
 
 TEST_P(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "");
     for (int hour = 0; hour < 10; ++hour) {
@@ -238,7 +239,7 @@ TEST_P(StoreTest, FiltersByTimeWindowAndOtherFieldsTogether) {
 }
 
 TEST_P(StoreTest, FindsShasByPrefix) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();  // builds are written for a job its node runs
     Build b = buildOf(jobId, "s");
     for (const char* sha : {"abc0000000000000000000000000000000000000", "abd0000000000000000000000000000000000000",
@@ -256,7 +257,7 @@ TEST_P(StoreTest, FindsShasByPrefix) {
 }
 
 TEST_P(StoreTest, RequeuesJobsInterruptedByAStop) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto buildId = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(buildId);
@@ -269,7 +270,7 @@ TEST_P(StoreTest, RequeuesJobsInterruptedByAStop) {
 }
 
 TEST_P(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto running = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(running);
@@ -291,7 +292,7 @@ TEST_P(StoreTest, AJobThatEndsEndsItsUnfinishedBuildsInTheSameTransaction) {
 }
 
 TEST_P(StoreTest, AStartEndsBuildsAnEarlierDaemonLeftUnderAnEndedJob) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto buildId = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(buildId);
@@ -310,7 +311,7 @@ std::vector<std::pair<std::string, CommitState>> due(Store& store) {
 }
 
 TEST_P(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnlyTheNewestIsDue) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build api = buildOf(jobId, "api");
     api.statusContext = "slipway/api";
@@ -346,7 +347,7 @@ TEST_P(StoreTest, EveryTransitionOfABuildThatReportsQueuesItsCommitStatusAndOnly
 }
 
 TEST_P(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build api = buildOf(jobId, "api");
     api.statusContext = "slipway/api";
@@ -365,7 +366,7 @@ TEST_P(StoreTest, ABuildThatAStopOrACrashCutShortReportsAnError) {
 
 TEST_P(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnythingUnfinished) {
     // Day 0: a job building api and web; day 10: a job building api again; day 20: one still running.
-    const auto oldJob = store_.recordDelivery(delivery("old"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto oldJob = recordDelivery(store_, delivery("old"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     Build api = buildOf(oldJob, "api");
     api.statusContext = "slipway/api";
@@ -376,7 +377,7 @@ TEST_P(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     store_.finishJob(*store_.job(oldJob), RunState::Succeeded, "");
     clock_.epoch += 10 * 86400;
     const std::string newer = "89abcdef0123456789abcdef0123456789abcdef";
-    const auto newJob = store_.recordDelivery(delivery("new"), {{"exam", newer, "", 1}}).queued.at(0);
+    const auto newJob = recordDelivery(store_, delivery("new"), {{"exam", newer, "", 1}}).queued.at(0);
     store_.claimJob();
     Build newApi = buildOf(newJob, "api");
     newApi.sha = newer;
@@ -385,7 +386,7 @@ TEST_P(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
     store_.finishBuild(newApiId, RunState::Failed, "", "broken");
     store_.finishJob(*store_.job(newJob), RunState::Failed, "1 of 1 services failed");
     clock_.epoch += 10 * 86400;
-    const auto runningJob = store_.recordDelivery(delivery("running"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto runningJob = recordDelivery(store_, delivery("running"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
 
     // Keep 5 days: while GitHub is still to get its status, the day-0 api
@@ -419,7 +420,7 @@ TEST_P(StoreTest, PrunesOldHistoryButKeepsTheNewestBuildOfEachServiceAndAnything
 }
 
 TEST_P(StoreTest, FailsAJobInterruptedTooOften) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     EXPECT_EQ(store_.requeueInterrupted(2), 1);  // attempt 1 of 2 was cut short: once more
     store_.claimJob();
@@ -440,7 +441,7 @@ TEST_P(StoreTest, RetriesByHandDoNotCountAsInterruptions) {
 }
 
 TEST_P(StoreTest, KeepsWhatWasCommittedAcrossReopening) {
-    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
+    recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
     Store reopened(connect(), clock_);
     EXPECT_EQ(reopened.recentDeliveries(10).size(), 1u);
     EXPECT_TRUE(reopened.claimJob());
@@ -468,7 +469,7 @@ TEST_P(StoreTest, ConcurrentDeliveriesKeepTheDuplicateAndPendingRules) {
                 // delivery names a commit another delivery names too.
                 const std::string id = "d" + std::to_string(t / 2) + "-" + std::to_string(i);
                 const std::string commit = sha(i % 4 == 0 ? i : (t / 2) * 1000 + i);
-                const RecordedDelivery r = store_.recordDelivery(delivery(id), {{"exam", commit, "", 1}});
+                const RecordedDelivery r = recordDelivery(store_, delivery(id), {{"exam", commit, "", 1}});
                 std::lock_guard<std::mutex> lock(resultsMutex);
                 if (!r.duplicate) ++firstTimes[id];
                 for (std::int64_t job : r.queued) queuedFor[commit].push_back(job);
@@ -512,7 +513,7 @@ TEST_P(StoreTest, ADeliveryThatFailsInABatchFailsAlone) {
                 const std::string id = poisoned ? "poison" : "d" + std::to_string(t) + "-" + std::to_string(i);
                 const std::string n = std::to_string(t * 100 + i);
                 try {
-                    store_.recordDelivery(delivery(id), {{"exam", std::string(40 - n.size(), 'a') + n, "", 1}});
+                    recordDelivery(store_, delivery(id), {{"exam", std::string(40 - n.size(), 'a') + n, "", 1}});
                     ++recorded;
                 } catch (const std::exception& e) {
                     EXPECT_TRUE(poisoned) << id << ": " << e.what();
@@ -531,14 +532,14 @@ TEST_P(StoreTest, ADeliveryThatFailsInABatchFailsAlone) {
 }
 
 TEST_P(StoreTest, ADeliveryWithNoOtherInFlightIsACommitOfItsOwn) {
-    store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}});
-    store_.recordDelivery(delivery("d2"), {{"exam", kSha, "", 1}});
+    recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}});
+    recordDelivery(store_, delivery("d2"), {{"exam", kSha, "", 1}});
     EXPECT_EQ(store_.deliveryCommits(), 2u);
     EXPECT_EQ(store_.countJobs(RunState::Queued), 1);
 }
 
 TEST_P(StoreTest, AClaimIsALeaseOfTheNodeThatRenewsIt) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     const Job claimed = *store_.claimJob();
     EXPECT_EQ(claimed.node, "local");
     EXPECT_EQ(claimed.leaseUntil, "2026-11-18T11:07:40.000Z");  // the default lease, 60 s
@@ -555,7 +556,7 @@ TEST_P(StoreTest, AClaimIsALeaseOfTheNodeThatRenewsIt) {
 }
 
 TEST_P(StoreTest, AJobWhoseLeaseRanOutIsQueuedAgainAndItsOldRunRecordsNothing) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     const Job first = *store_.claimJob();
     const auto running = store_.addBuild(buildOf(jobId, "api"));
     store_.startBuild(running);
@@ -604,7 +605,7 @@ TEST_P(StoreTest, AJobWhoseLeaseRanOutIsQueuedAgainAndItsOldRunRecordsNothing) {
 }
 
 TEST_P(StoreTest, AJobLosesItsLeaseAfterMaxAttemptsOfThemFails) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     for (int attempt = 1; attempt <= 2; ++attempt) {
         ASSERT_TRUE(store_.claimJob());
         clock_.epoch += 61;
@@ -616,7 +617,7 @@ TEST_P(StoreTest, AJobLosesItsLeaseAfterMaxAttemptsOfThemFails) {
 }
 
 TEST_P(StoreTest, KeepsABuildsLogChunksByteForByteInOrder) {
-    const auto jobId = store_.recordDelivery(delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
+    const auto jobId = recordDelivery(store_, delivery("d1"), {{"exam", kSha, "", 1}}).queued.at(0);
     store_.claimJob();
     const auto buildId = store_.addBuild(buildOf(jobId, "api"));
     static const char kBytes[] = "step 1\n\0\xff\xfe not UTF-8\n";
@@ -637,7 +638,7 @@ TEST_P(StoreTest, KeepsABuildsLogChunksByteForByteInOrder) {
     // Pruned with its build.
     store_.finishBuild(buildId, RunState::Failed, "", "failed");
     store_.finishJob(*store_.job(jobId), RunState::Failed, "1 of 1 services failed");
-    const auto newer = store_.recordDelivery(delivery("d2"), {{"exam", std::string(40, 'b'), "", 1}}).queued.at(0);
+    const auto newer = recordDelivery(store_, delivery("d2"), {{"exam", std::string(40, 'b'), "", 1}}).queued.at(0);
     store_.claimJob();
     store_.finishBuild(store_.addBuild(buildOf(newer, "api")), RunState::Succeeded, "sha256:" + std::string(64, 'c'), "");
     store_.finishJob(*store_.job(newer), RunState::Succeeded, "");
@@ -662,8 +663,8 @@ protected:
     }
     // Queues two commits and has `a` claim the first and `b` the second.
     std::pair<Job, Job> oneJobEach(Store& a, Store& b) {
-        a.recordDelivery(delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
-        a.recordDelivery(delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
+        recordDelivery(a, delivery("d1"), {{"exam", std::string(40, 'e'), "", 1}});
+        recordDelivery(a, delivery("d2"), {{"exam", std::string(40, 'f'), "", 1}});
         const Job ofA = *a.claimJob();
         return {ofA, *b.claimJob()};
     }
@@ -678,7 +679,7 @@ TEST_F(SharedStoreTest, NodesClaimingAtOnceNeverClaimTheSameJob) {
     constexpr int kJobs = 60;
     for (int i = 0; i < kJobs; ++i) {
         const std::string n = std::to_string(i);
-        a->recordDelivery(delivery("d" + n), {{"exam", std::string(40 - n.size(), 'c') + n, "", 1}});
+        recordDelivery(*a, delivery("d" + n), {{"exam", std::string(40 - n.size(), 'c') + n, "", 1}});
     }
     std::mutex mutex;
     std::map<std::int64_t, std::string> claimedBy;
@@ -704,8 +705,8 @@ TEST_F(SharedStoreTest, TheSameDeliveryPostedToTwoNodesAtOnceQueuesOneJob) {
         const std::string id = "twice-" + std::to_string(i);
         const std::string sha = std::string(38, 'd') + (i < 10 ? "0" : "") + std::to_string(i);
         RecordedDelivery onA, onB;
-        std::thread first([&] { onA = a->recordDelivery(delivery(id), {{"exam", sha, "", 1}}); });
-        std::thread second([&] { onB = b->recordDelivery(delivery(id), {{"exam", sha, "", 1}}); });
+        std::thread first([&] { onA = recordDelivery(*a, delivery(id), {{"exam", sha, "", 1}}); });
+        std::thread second([&] { onB = recordDelivery(*b, delivery(id), {{"exam", sha, "", 1}}); });
         first.join();
         second.join();
         EXPECT_NE(onA.duplicate, onB.duplicate) << id << ": exactly one node records it";
@@ -741,7 +742,7 @@ TEST_F(SharedStoreTest, ARequeueAndTheOldNodesWritesNeverBothGoThrough) {
     std::unique_ptr<Store> b = node("b");
     for (int round = 0; round < 20; ++round) {
         const std::string n = std::to_string(round);
-        a->recordDelivery(delivery("race-" + n), {{"exam", std::string(40 - n.size(), '7') + n, "", 1}});
+        recordDelivery(*a, delivery("race-" + n), {{"exam", std::string(40 - n.size(), '7') + n, "", 1}});
         const Job job = *a->claimJob();
         Build api = testing::testBuild(job.id, "api", job.sha);
         api.statusContext = "slipway/api";
@@ -824,7 +825,7 @@ TEST(SqliteStoreTest, CopiesTheLogIntoTheDatabaseOnAThreadOfItsOwn) {
     d.detail.assign(3500, 'x');  // a page of its own (each commit adds ~3 pages to the log)
     for (int i = 0; logPages() < 700; ++i) {
         d.id = "big-" + std::to_string(i);
-        store_.recordDelivery(d, {});
+        recordDelivery(store_, d, {});
     }
     EXPECT_TRUE(testing::eventually([&] { return Poco::File(path).getSize() >= before + 100 * 4096; }))
         << "the log's pages were copied into the database";
