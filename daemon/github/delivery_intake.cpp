@@ -112,7 +112,7 @@ void DeliveryIntake::accept(WebhookRequest request, WebhookAnswered answered) co
 
     WebhookEvent event;
     try {
-        event = parseWebhook(request.event, request.contentType, request.body);
+        event = parseWebhook(request.event, request.contentType, std::move(request.body));
     } catch (const WebhookError& e) {
         answered(refusal(HTTPResponse::HTTP_BAD_REQUEST, "malformed " + request.event + " event", e.what()));
         return;

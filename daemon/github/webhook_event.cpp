@@ -28,8 +28,8 @@ constexpr std::size_t kMaxDepth = 64;
 // text: the buffer has them, as NULs.
 constexpr std::size_t kScanPadding = 15;
 
-// The JSON text of a body, with room for kScanPadding more bytes.
-std::string jsonText(const std::string& contentType, const std::string& body) {
+// The JSON text of a body.
+std::string jsonText(const std::string& contentType, std::string body) {
     std::string type;
     try {
         type = Poco::toLower(Poco::Net::MediaType(contentType).getType() + "/" +
@@ -37,12 +37,7 @@ std::string jsonText(const std::string& contentType, const std::string& body) {
     } catch (const Poco::Exception&) {
         throw WebhookError("Content-Type '" + contentType + "' cannot be parsed");
     }
-    if (type == "application/json") {
-        std::string text;
-        text.reserve(body.size() + kScanPadding);
-        text = body;
-        return text;
-    }
+    if (type == "application/json") return body;
     if (type == "application/x-www-form-urlencoded") {
         Poco::Net::HTMLForm form;
         // The body is already bounded by webhook.max_body_bytes.
@@ -265,12 +260,11 @@ bool isCommitSha(const std::string& sha) {
     return true;
 }
 
-WebhookEvent parseWebhook(const std::string& event, const std::string& contentType,
-                          const std::string& body) {
-    std::string text = jsonText(contentType, body);
+WebhookEvent parseWebhook(const std::string& event, const std::string& contentType, std::string body) {
+    std::string text = jsonText(contentType, std::move(body));
     FieldCollector fields;
     rapidjson::Reader reader;
-    // Parsed in place (strings are unescaped inside this copy, not copied
+    // Parsed in place (strings are unescaped inside the body, not copied
     // out), iteratively (no recursion however deep the input); numbers are
     // only skipped, so integers of any size pass (a double beyond its range
     // does not). A NUL byte would end the text early: one is an error.

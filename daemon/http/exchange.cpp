@@ -23,7 +23,6 @@ BufferedRequest::BufferedRequest(RequestHead& head, std::string body, const Poco
                                  const Poco::Net::SocketAddress& server, bool secure,
                                  Poco::Net::HTTPServerResponse& response)
     : body_(std::move(body)),
-      stream_(body_.data(), body_.size()),
       client_(client),
       server_(server),
       secure_(secure),
@@ -33,6 +32,14 @@ BufferedRequest::BufferedRequest(RequestHead& head, std::string body, const Poco
     setURI(head.request.getURI());
     setVersion(head.request.getVersion());
     NameValueCollection::swap(head.request);
+    stream_.emplace(body_.data(), body_.size());
+}
+
+std::string BufferedRequest::takeBody() {
+    std::string body = std::move(body_);
+    body_.clear();
+    stream_.emplace(body_.data(), 0);
+    return body;
 }
 
 BufferedResponse::BufferedResponse(const std::string& version, bool headRequest, bool keepAlive, AnswerSink& sink)

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -38,7 +39,10 @@ public:
     BufferedRequest(RequestHead& head, std::string body, const Poco::Net::SocketAddress& client,
                     const Poco::Net::SocketAddress& server, bool secure, Poco::Net::HTTPServerResponse& response);
 
-    std::istream& stream() override { return stream_; }
+    std::istream& stream() override { return *stream_; }
+    // The body, moved out (a handler that keeps it saves a copy); the
+    // stream reads nothing after this.
+    std::string takeBody();
     const Poco::Net::SocketAddress& clientAddress() const override { return client_; }
     const Poco::Net::SocketAddress& serverAddress() const override { return server_; }
     const Poco::Net::HTTPServerParams& serverParams() const override { return *params_; }
@@ -47,7 +51,7 @@ public:
 
 private:
     std::string body_;
-    Poco::MemoryInputStream stream_;
+    std::optional<Poco::MemoryInputStream> stream_;  // over body_
     Poco::Net::SocketAddress client_;
     Poco::Net::SocketAddress server_;
     bool secure_;

@@ -1,7 +1,5 @@
 #include "daemon/http/webhook_handler.h"
 
-#include <algorithm>
-
 #include "daemon/http/http_response.h"
 
 namespace slipway {
@@ -16,10 +14,7 @@ void WebhookHandler::serve(BufferedRequest& request, BufferedResponse& response)
     webhook.deliveryId = request.get("X-GitHub-Delivery", "");
     webhook.contentType = request.getContentType();
     webhook.client = request.clientAddress().host().toString();
-    // All of it is in memory, as long as its Content-Length says.
-    webhook.body.resize(static_cast<std::size_t>(std::max<Poco::Int64>(request.getContentLength64(), 0)));
-    request.stream().read(webhook.body.data(), static_cast<std::streamsize>(webhook.body.size()));
-    webhook.body.resize(static_cast<std::size_t>(request.stream().gcount()));
+    webhook.body = request.takeBody();  // all of it, as long as its Content-Length says
     std::string event = webhook.event;
     // From here the response is written by whichever thread `answered` runs on.
     intake_.accept(std::move(webhook), [this, &response, event = std::move(event),
