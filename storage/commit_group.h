@@ -31,7 +31,8 @@ public:
     using Commit = std::function<void(std::vector<Request>& batch)>;
     // Told, on the group's settling thread, what became of one request once its
     // commit has ended: `failure` is what the commit threw, null when it did
-    // not. Must not throw, and should be brief: the next commit waits for it.
+    // not. Must not throw, and should be brief: every request committed after
+    // it is told after it.
     using Settle = std::function<void(Request& request, std::exception_ptr failure)>;
 
     CommitGroup(Commit commit, Settle settle)

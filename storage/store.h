@@ -55,8 +55,8 @@ public:
 
     // Records a delivery and queues `jobs`; returns at once, and tells
     // `recorded` what became of them once that is committed, on the store's
-    // commit thread (`recorded` must not throw, and should be brief: the next
-    // commit waits for it). A delivery id seen before records nothing and
+    // settling thread (`recorded` must not throw, and should be brief: every
+    // delivery recorded after it is told after it). A delivery id seen before records nothing and
     // reports `duplicate`, unless that delivery was recorded as
     // `unconfigured` or `ignored`: then it is recorded again as planned now
     // (its jobs queued). A commit already queued or running is reported as

@@ -126,15 +126,17 @@ void DeliveryIntake::accept(WebhookRequest request, WebhookAnswered answered) co
             std::move(delivery), std::move(jobs),
             [answered, id = request.deliveryId, name = request.event, event = std::move(event),
              plan = std::move(plan)](RecordedDelivery recorded, std::exception_ptr failure) {
-                if (!failure) {
-                    answered(answerFor(id, name, event, plan, recorded));
-                    return;
-                }
+                // On the store's settling thread, which must not see an exception.
+                WebhookAnswer answer;
                 try {
-                    std::rethrow_exception(failure);
+                    if (failure) std::rethrow_exception(failure);
+                    answer = answerFor(id, name, event, plan, recorded);
                 } catch (const std::exception& e) {
-                    answered(cannotRecord(id, e.what()));
+                    answer = cannotRecord(id, e.what());
+                } catch (...) {
+                    answer = cannotRecord(id, "an error that is not a std::exception");
                 }
+                answered(std::move(answer));
             });
     } catch (const std::exception& e) {
         // Not queued (out of memory): nothing will call back.

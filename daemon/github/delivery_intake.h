@@ -55,7 +55,7 @@ public:
 
     // Applies the rules to `request` and tells `answered` what to answer,
     // once: before returning when the request is refused, or from the
-    // store's commit thread once the delivery is recorded (or could not be).
+    // store's settling thread once the delivery is recorded (or could not be).
     // The caller goes on meanwhile: it does not wait for the disk. Never
     // throws for what a sender can put in a request; `answered` must not throw.
     void accept(WebhookRequest request, WebhookAnswered answered) const;

@@ -86,9 +86,9 @@ public:
     // hold and returns; the other thread writes this response (which stays
     // alive) and releases the hold; the front door sends the answer once the
     // handler has returned and every hold is released, from the thread that
-    // released the last. An answer never sent is a 500. Once it has taken a
-    // hold, a handler must not throw, nor touch the response itself. Not for
-    // streamed answers. Null (answer at return) when nothing holds answers.
+    // released the last. An answer never sent is a 500. Once another thread
+    // may write the response, the handler must neither throw nor touch it.
+    // Not for streamed answers. Null (answer at return) when nothing holds answers.
     AnswerHold answerLater();
     // Whether the handler took a hold.
     bool answeredLater() const { return answeredLater_; }

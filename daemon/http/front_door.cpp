@@ -721,19 +721,34 @@ void FrontDoor::work() {
     }
 }
 
-// One request's handling: what its handler reads and writes, alive until
-// its answer is sent. The worker holds it while the handler runs, and a
-// handler that answers later (BufferedResponse::answerLater) holds it from
-// another thread; the answer goes out when the last hold is released.
+// One request's handling: what its handler reads and writes. The worker
+// holds it while the handler runs, and a handler that answers later
+// (BufferedResponse::answerLater) holds it from another thread; the answer
+// goes out when the exchange ends, with the last hold released.
 struct FrontDoor::Exchange {
-    Exchange(Connection& connection, RequestHead& head, std::string body, const Poco::Net::SocketAddress& local,
-             bool keepAlive, std::chrono::milliseconds idleTimeout)
-        : method(head.request.getMethod()),
+    Exchange(FrontDoor& frontDoor, ConnectionPtr with, RequestHead& head, std::string body, bool keepAlive)
+        : door(frontDoor),
+          connection(std::move(with)),
+          method(head.request.getMethod()),
           uri(head.request.getURI()),
-          sink(connection, idleTimeout),
+          sink(*connection, door.settings_.idleTimeout),
           response(head.request.getVersion(), method == "HEAD", keepAlive, sink),
-          request(head, std::move(body), connection.peer, local, connection.tls, response) {}
+          request(head, std::move(body), connection->peer, door.local_, connection->tls, response) {
+        std::lock_guard<std::mutex> lock(door.mutex_);
+        ++door.exchanges_;
+    }
 
+    ~Exchange() {
+        door.finish(connection, *this);
+        std::lock_guard<std::mutex> lock(door.mutex_);
+        if (--door.exchanges_ == 0) door.changed_.notify_all();
+    }
+
+    Exchange(const Exchange&) = delete;
+    Exchange& operator=(const Exchange&) = delete;
+
+    FrontDoor& door;
+    const ConnectionPtr connection;
     const std::string method;
     const std::string uri;
     Sink sink;
@@ -753,18 +768,20 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
         body = c.in.substr(0, head.contentLength);
         c.in = c.in.substr(head.contentLength);  // not the body's capacity, kept for the connection's life
     }
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++exchanges_;
-    }
-    std::shared_ptr<Exchange> exchange(
-        new Exchange(c, head, std::move(body), local_, head.keepAlive && !closing_, settings_.idleTimeout),
-        [this, connection](Exchange* done) {
-            finish(connection, *done);
-            delete done;
+    std::shared_ptr<Exchange> exchange;
+    try {
+        exchange = std::make_shared<Exchange>(*this, connection, head, std::move(body), head.keepAlive && !closing_);
+    } catch (const std::exception& e) {
+        // Out of memory for the request: the connection goes.
+        Poco::Logger::get("slipway").error("answering a request from " + c.peer.toString() + ": " + e.what());
+        c.broken = true;
+        {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (--exchanges_ == 0) changed_.notify_all();
-        });
+            returned_.push_back(connection);
+        }
+        wake();
+        return;
+    }
     exchange->response.holdAnswersWith(exchange);
     try {
         serve_(exchange->request, exchange->response);

@@ -1,5 +1,9 @@
 #include "daemon/http/webhook_handler.h"
 
+#include <stdexcept>
+
+#include <Poco/Logger.h>
+
 #include "daemon/http/http_response.h"
 
 namespace slipway {
@@ -16,13 +20,21 @@ void WebhookHandler::serve(BufferedRequest& request, BufferedResponse& response)
     webhook.client = request.clientAddress().host().toString();
     webhook.body = request.takeBody();  // all of it, as long as its Content-Length says
     std::string event = webhook.event;
+    AnswerHold hold = response.answerLater();
+    // Written from another thread, after serve() may have returned: only a front door that holds answers allows it.
+    if (!hold) throw std::logic_error("a webhook's answer needs a front door that holds answers");
     // From here the response is written by whichever thread `answered` runs on.
     intake_.accept(std::move(webhook), [this, &response, event = std::move(event),
-                                        hold = response.answerLater()](WebhookAnswer answer) mutable {
-        if (answer.outcome) metrics_.webhookReceived(event, *answer.outcome);
-        // After the commit, so that the worker finds the jobs.
-        if (answer.jobsQueued) settings_.jobsQueued();
-        sendJson(response, answer.status, answer.body);
+                                        hold = std::move(hold)](WebhookAnswer answer) mutable {
+        // Perhaps on the store's settling thread, which must not see an exception.
+        try {
+            if (answer.outcome) metrics_.webhookReceived(event, *answer.outcome);
+            // After the commit, so that the worker finds the jobs.
+            if (answer.jobsQueued) settings_.jobsQueued();
+            sendJson(response, answer.status, answer.body);
+        } catch (const std::exception& e) {
+            Poco::Logger::get("slipway.webhook").error(std::string("cannot answer a webhook: ") + e.what());
+        }
         hold.reset();  // the answer goes out now, or as soon as serve() has returned
     });
 }

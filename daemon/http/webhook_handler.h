@@ -24,7 +24,7 @@ struct WebhookSettings {
 class WebhookHandler {
 public:
     WebhookHandler(const WebhookSettings& settings, const DeliveryIntake& intake, Metrics& metrics);
-    // Answers once the delivery is recorded, from the store's commit thread:
+    // Answers once the delivery is recorded, from the store's settling thread:
     // the worker goes on to the next request meanwhile.
     void serve(BufferedRequest& request, BufferedResponse& response) const;
 

@@ -44,7 +44,7 @@ inline RecordedDelivery recordDelivery(Store& store, Delivery delivery, std::vec
     RecordedDelivery result;
     std::exception_ptr failure;
     store.recordDelivery(std::move(delivery), std::move(jobs), [&](RecordedDelivery recorded, std::exception_ptr f) {
-        // Notified under the lock: this frame cannot end before the commit thread lets go of it.
+        // Notified under the lock: this frame cannot end before the settling thread lets go of it.
         std::lock_guard<std::mutex> lock(mutex);
         result = std::move(recorded);
         failure = f;

@@ -53,7 +53,7 @@ protected:
         std::condition_variable answered;
         std::optional<WebhookAnswer> answer;
         intake_.accept(std::move(request), [&](WebhookAnswer a) {
-            // Notified under the lock: this frame cannot end before the commit thread lets go of it.
+            // Notified under the lock: this frame cannot end before the settling thread lets go of it.
             std::lock_guard<std::mutex> lock(mutex);
             answer = std::move(a);
             answered.notify_one();

@@ -191,7 +191,31 @@ TEST(CommitGroup, EveryRequestOfManyThreadsIsCommittedAndSettledExactlyOnce) {
     ASSERT_TRUE(eventually([&] { return settled.size() == kThreads * kEach; }));
     EXPECT_EQ(committed.load(), kThreads * kEach);
     for (int v = 0; v < kThreads * kEach; ++v) ASSERT_EQ(settled.of(v), "committed") << v;
-    EXPECT_LE(group.batches(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST(CommitGroup, TheNextBatchCommitsWhileTheLastIsBeingSettled) {
+    Gate settling;
+    std::atomic<int> commits{0};
+    Settled settled;
+    const auto record = recordIn(settled);
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            ++commits;
+            for (Request& r : batch) r.committed = true;
+        },
+        [&](Request& request, std::exception_ptr failure) {
+            if (request.value == 0) settling.wait();  // the first answer takes long to write
+            record(request, failure);
+        });
+    group.submit({0});
+    ASSERT_TRUE(eventually([&] { return commits.load() == 1; }));
+    group.submit({1});
+    EXPECT_TRUE(eventually([&] { return commits.load() == 2; })) << "waited for the first batch's settling";
+    EXPECT_EQ(settled.size(), 0u);
+    settling.open = true;
+    ASSERT_TRUE(eventually([&] { return settled.size() == 2; }));
+    EXPECT_EQ(settled.of(0), "committed");
+    EXPECT_EQ(settled.of(1), "committed");
 }
 
 }  // namespace
