@@ -243,7 +243,7 @@ private:
     NodeIdentity node_;
     std::mutex mutex_;
     std::unique_ptr<SqlConnection> db_;
-    // Last: its thread writes with everything above, and is ended first.
+    // Last: its threads write with everything above, and are ended first.
     CommitGroup<DeliveryWrite> deliveries_{
         [this](std::vector<DeliveryWrite>& batch) { recordDeliveries(batch); },
         [](DeliveryWrite& write, std::exception_ptr failure) {

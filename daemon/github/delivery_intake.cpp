@@ -129,12 +129,16 @@ void DeliveryIntake::accept(WebhookRequest request, WebhookAnswered answered) co
                 // On the store's settling thread, which must not see an exception.
                 WebhookAnswer answer;
                 try {
-                    if (failure) std::rethrow_exception(failure);
-                    answer = answerFor(id, name, event, plan, recorded);
-                } catch (const std::exception& e) {
-                    answer = cannotRecord(id, e.what());
+                    try {
+                        if (failure) std::rethrow_exception(failure);
+                        answer = answerFor(id, name, event, plan, recorded);
+                    } catch (const std::exception& e) {
+                        answer = cannotRecord(id, e.what());
+                    } catch (...) {
+                        answer = cannotRecord(id, "an error that is not a std::exception");
+                    }
                 } catch (...) {
-                    answer = cannotRecord(id, "an error that is not a std::exception");
+                    return;  // out of memory even for a refusal: see accept()
                 }
                 answered(std::move(answer));
             });

@@ -57,7 +57,8 @@ public:
     // once: before returning when the request is refused, or from the
     // store's settling thread once the delivery is recorded (or could not be).
     // The caller goes on meanwhile: it does not wait for the disk. Never
-    // throws for what a sender can put in a request; `answered` must not throw.
+    // throws for what a sender can put in a request; `answered` must not
+    // throw. Out of memory even for a refusal, `answered` is dropped uncalled.
     void accept(WebhookRequest request, WebhookAnswered answered) const;
 
 private:

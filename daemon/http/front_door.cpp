@@ -54,7 +54,8 @@ struct FrontDoor::Connection {
     const Poco::Net::SocketAddress peer;
     const bool tls;
 
-    // The loop's while withWorker is false, the worker's while it is true.
+    // The loop's while withWorker is false; while it is true, its worker's,
+    // then the thread's that finishes its answer (see Exchange).
     Phase phase = Phase::Idle;
     std::string in;                   // received, not yet answered
     std::optional<RequestHead> head;  // of the request whose body is arriving
@@ -62,7 +63,7 @@ struct FrontDoor::Connection {
     std::size_t outSent = 0;
     bool closeAfterWrite = false;
     bool closed = false;
-    bool broken = false;         // the worker could not finish its answer: closed at once
+    bool broken = false;         // its answer could not be finished: closed at once
     bool tlsWantsWrite = false;  // the handshake waits to write: the loop polls for writing too
     bool begun = false;          // counted in busy_: a request has begun to arrive and is not yet answered
     std::size_t buffered = 0;    // counted in buffered_
@@ -772,14 +773,19 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
     try {
         exchange = std::make_shared<Exchange>(*this, connection, head, std::move(body), head.keepAlive && !closing_);
     } catch (const std::exception& e) {
-        // Out of memory for the request: the connection goes.
-        Poco::Logger::get("slipway").error("answering a request from " + c.peer.toString() + ": " + e.what());
+        // Out of memory for the request: the connection goes, before
+        // anything else is asked of the memory.
         c.broken = true;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             returned_.push_back(connection);
         }
         wake();
+        try {
+            Poco::Logger::get("slipway").error("answering a request from " + c.peer.toString() + ": " + e.what());
+        } catch (...) {
+            // Not even the log line: the closed connection says enough.
+        }
         return;
     }
     exchange->response.holdAnswersWith(exchange);

@@ -30,7 +30,7 @@ struct FrontDoorSettings {
     std::chrono::milliseconds bodyTimeout{10000};    // the whole body, from the end of the header block
     std::chrono::milliseconds idleTimeout{60000};    // a kept-alive connection between requests; an answer's progress
     std::size_t maxConnections = 8192;               // beyond it, the longest idle connection is closed
-    std::size_t maxBufferedBytes = 64u << 20;        // of requests still arriving, over all connections
+    std::size_t maxBufferedBytes = 64u << 20;        // of requests, until answered, over all connections
     std::size_t maxHeaderBytes = 16384;              // one header block
     unsigned workers = 64;                           // threads that answer complete requests
     BodyLimit bodyLimit;                             // by method and path
@@ -77,8 +77,8 @@ public:
     // After stopAccepting: waits until every request that had begun to
     // arrive is answered, or until `timeout`. True when none is left.
     bool drain(std::chrono::milliseconds timeout);
-    // Closes every connection and ends the threads; a handler still running
-    // is waited for.
+    // Closes every connection and ends the threads; a handler still running,
+    // and an answer still held for later, are waited for.
     void stop();
 
     FrontDoorCounts counts() const;
@@ -127,8 +127,6 @@ private:
     // last hold on its exchange, and waits for the next request (or hands
     // the connection back to the loop).
     void finish(const ConnectionPtr& connection, Exchange& exchange) noexcept;
-    // Hands a connection a worker is done with back to the loop.
-    void giveBack(const ConnectionPtr& connection);
     void wake();
 
     Poco::Net::ServerSocket listener_;
@@ -157,7 +155,7 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable changed_;    // accepting stopped, or nothing busy
-    std::vector<ConnectionPtr> returned_;  // from the workers, for the loop
+    std::vector<ConnectionPtr> returned_;  // from the workers or the threads that finish answers, for the loop
     bool stopAcceptingAsked_ = false;
     bool acceptStopped_ = false;
     bool stopping_ = false;  // the loop's end, after the workers'
@@ -169,8 +167,8 @@ private:
     std::size_t exchanges_ = 0;
 
     std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
-    // Bytes of complete requests queued for or held by a worker: still in
-    // memory, counted against max_buffered_bytes with buffered_.
+    // Bytes of complete requests queued for a worker or not yet answered:
+    // still in memory, counted against max_buffered_bytes with buffered_.
     std::atomic<std::size_t> handed_{0};
     std::atomic<bool> closing_{false};  // answers say "Connection: close"
     std::atomic<bool> wakePending_{false};  // a datagram is on its way to the loop

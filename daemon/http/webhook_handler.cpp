@@ -1,7 +1,5 @@
 #include "daemon/http/webhook_handler.h"
 
-#include <stdexcept>
-
 #include <Poco/Logger.h>
 
 #include "daemon/http/http_response.h"
@@ -22,7 +20,10 @@ void WebhookHandler::serve(BufferedRequest& request, BufferedResponse& response)
     std::string event = webhook.event;
     AnswerHold hold = response.answerLater();
     // Written from another thread, after serve() may have returned: only a front door that holds answers allows it.
-    if (!hold) throw std::logic_error("a webhook's answer needs a front door that holds answers");
+    if (!hold) {
+        throw HttpError{Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error",
+                        "a webhook's answer needs a front door that holds answers"};
+    }
     // From here the response is written by whichever thread `answered` runs on.
     intake_.accept(std::move(webhook), [this, &response, event = std::move(event),
                                         hold = std::move(hold)](WebhookAnswer answer) mutable {
@@ -33,7 +34,13 @@ void WebhookHandler::serve(BufferedRequest& request, BufferedResponse& response)
             if (answer.jobsQueued) settings_.jobsQueued();
             sendJson(response, answer.status, answer.body);
         } catch (const std::exception& e) {
-            Poco::Logger::get("slipway.webhook").error(std::string("cannot answer a webhook: ") + e.what());
+            try {
+                Poco::Logger::get("slipway.webhook").error(std::string("cannot answer a webhook: ") + e.what());
+            } catch (...) {
+                // Out of memory: the front door's 500 says enough.
+            }
+        } catch (...) {
+            // Not a std::exception: the front door answers 500 all the same.
         }
         hold.reset();  // the answer goes out now, or as soon as serve() has returned
     });

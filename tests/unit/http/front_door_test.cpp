@@ -102,8 +102,10 @@ protected:
 
     ~FrontDoorTest() override {
         {
-            // A test that failed with answers still held: stop() would wait for them.
+            // A test that failed with answers still held (or about to be):
+            // stop() would wait for them.
             std::lock_guard<std::mutex> lock(laterMutex_);
+            tearingDown_ = true;
             later_.clear();
         }
         if (door_) door_->stop();
@@ -126,7 +128,7 @@ protected:
     void serve(BufferedRequest& request, BufferedResponse& response) {
         if (request.getURI() == "/later") {
             std::lock_guard<std::mutex> lock(laterMutex_);
-            later_.push_back({&response, response.answerLater()});
+            if (!tearingDown_) later_.push_back({&response, response.answerLater()});
             return;
         }
         if (request.getURI() == "/forgotten") {
@@ -187,6 +189,7 @@ protected:
     std::promise<bool> streamEnded_;
     std::mutex laterMutex_;
     std::vector<std::pair<BufferedResponse*, AnswerHold>> later_;
+    bool tearingDown_ = false;
 };
 
 TEST_F(FrontDoorTest, AnswersRequestsOnAKeptAliveConnection) {

@@ -55,11 +55,19 @@ CommitGroup<Request>::Settle recordIn(Settled& settled) {
     };
 }
 
-// Stands for a slow fsync: a commit that lasts until the test lets it end.
+// Stands for a slow fsync: a commit that lasts until the test lets it end,
+// or 10 s (a test that failed before opening it must still end).
 struct Gate {
     std::atomic<bool> open{false};
     void wait() const {
-        while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!open) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ADD_FAILURE() << "the gate was never opened";
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
     }
 };
 
