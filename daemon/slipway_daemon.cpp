@@ -294,6 +294,7 @@ int SlipwayDaemon::main(const std::vector<std::string>&) {
     limits.bodyLimit = [&router](const std::string& method, const std::string& path) {
         return router.bodyLimit(method, path);
     };
+    limits.answeredOnTheLoop = &RequestRouter::answeredWithoutWaiting;
 
     // After the router: destroyed first, so that its threads are gone before what they use.
     std::unique_ptr<FrontDoor> server;

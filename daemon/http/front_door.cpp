@@ -412,8 +412,8 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
         if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
         if (c.closed) return;
         advance(connection, now);
-        // Handed to a worker: no longer the loop's to look at.
-        if (c.withWorker.load(std::memory_order_relaxed) || c.closed) return;
+        // Handed to a worker, or its answer still to come: no longer the loop's to look at.
+        if (c.withWorker.load(std::memory_order_acquire) || c.closed) return;
         if (c.phase != Connection::Phase::Head && c.phase != Connection::Phase::Body) break;
     }
 }
@@ -472,6 +472,13 @@ void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) 
         c.phase = Connection::Phase::Handling;
         c.withWorker.store(true, std::memory_order_release);
         polls_.remove(c.socket);
+        if (settings_.answeredOnTheLoop && c.head->contentLength <= settings_.loopBodyBytes) {
+            const std::string& target = c.head->request.getURI();
+            if (settings_.answeredOnTheLoop(c.head->request.getMethod(), target.substr(0, target.find('?')))) {
+                answer(connection);  // the same as a worker's, answered now or by a hold's last release
+                return;
+            }
+        }
         {
             std::lock_guard<std::mutex> lock(workMutex_);
             work_.push_back(connection);

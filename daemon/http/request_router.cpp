@@ -76,6 +76,10 @@ std::size_t RequestRouter::bodyLimit(const std::string& /*method*/, const std::s
     return ApiHandler::kMaxRequestBody;
 }
 
+bool RequestRouter::answeredWithoutWaiting(const std::string& method, const std::string& path) {
+    return method == "POST" && (path == "/hooks/github" || path == "/ciserver/updates");
+}
+
 void RequestRouter::dispatch(BufferedRequest& request, BufferedResponse& response) const {
     const std::string path = request.getURI().substr(0, request.getURI().find('?'));
     const std::string& method = request.getMethod();

@@ -38,6 +38,11 @@ public:
     // webhook.max_body_bytes, every other route's 64 KiB.
     std::size_t bodyLimit(const std::string& method, const std::string& path) const;
 
+    // Whether a request to `path` has a handler that never waits, for the
+    // front door to answer it on its loop: a webhook, whose commit is the
+    // store's threads' (its answer is held until then, see answerLater).
+    static bool answeredWithoutWaiting(const std::string& method, const std::string& path);
+
 private:
     const ApiSettings& api_;
     const WebhookSettings& webhookSettings_;

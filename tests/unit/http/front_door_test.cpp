@@ -1,5 +1,6 @@
 #include "daemon/http/front_door.h"
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -108,6 +109,7 @@ protected:
             tearingDown_ = true;
             later_.clear();
         }
+        released_ = true;
         if (door_) door_->stop();
     }
 
@@ -134,6 +136,10 @@ protected:
         if (request.getURI() == "/forgotten") {
             response.answerLater();
             return;
+        }
+        if (request.getURI() == "/busy") {
+            busy_ = true;
+            while (!released_) std::this_thread::sleep_for(1ms);
         }
         if (request.getURI() == "/throw") throw std::runtime_error("a handler's bug");
         if (request.getURI() == "/throw-after-send") {
@@ -190,6 +196,8 @@ protected:
     std::mutex laterMutex_;
     std::vector<std::pair<BufferedResponse*, AnswerHold>> later_;
     bool tearingDown_ = false;
+    std::atomic<bool> busy_{false};      // a /busy request holds its worker
+    std::atomic<bool> released_{false};  // until this
 };
 
 TEST_F(FrontDoorTest, AnswersRequestsOnAKeptAliveConnection) {
@@ -274,6 +282,30 @@ TEST_F(FrontDoorTest, AnAnswerLeftForLaterAndNeverWrittenIs500) {
     const std::string answer = client.answer();
     EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 500") << answer;
     EXPECT_TRUE(client.closedByServer());
+}
+
+TEST_F(FrontDoorTest, TheLoopAnswersARequestThatNeverWaitsWhenItsBodyIsSmall) {
+    settings_.workers = 1;
+    settings_.loopBodyBytes = 8;
+    settings_.answeredOnTheLoop = [](const std::string& method, const std::string& path) {
+        return method == "POST" && path == "/echo";
+    };
+    start();
+    RawClient holder(address_);
+    holder.send(get("/busy"));
+    ASSERT_TRUE(eventually([&] { return busy_.load(); }));
+    // The one worker is held: only the loop can answer these.
+    RawClient small(address_);
+    small.send(post("/echo?x=1", "small"));
+    const std::string answer = small.answer();
+    EXPECT_EQ(answer.substr(answer.size() - 5), "small") << answer;
+    small.send(post("/echo", "small again"));  // over loopBodyBytes: for the worker
+    auto later = std::async(std::launch::async, [&] { return small.answer(); });
+    EXPECT_EQ(later.wait_for(200ms), std::future_status::timeout) << "answered without a worker";
+    released_ = true;
+    const std::string text = later.get();
+    EXPECT_EQ(text.substr(text.size() - 11), "small again") << text;
+    EXPECT_EQ(holder.answer().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
 TEST_F(FrontDoorTest, AStopWaitsForAnAnswerLeftForLater) {
