@@ -89,13 +89,31 @@ WebhookAnswer refusal(HTTPResponse::HTTPStatus status, const std::string& error,
 DeliveryIntake::DeliveryIntake(const std::string& secret, const std::vector<RepoSettings>& repos, Store& store)
     : secret_(secret), repos_(repos), store_(store) {}
 
+bool DeliveryIntake::logRefusalNow(std::size_t& unlogged) const {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(refusals_);
+    if (refusalLogged_ != std::chrono::steady_clock::time_point{} && now - refusalLogged_ < std::chrono::seconds(1)) {
+        ++refusalsUnlogged_;
+        return false;
+    }
+    refusalLogged_ = now;
+    unlogged = refusalsUnlogged_;
+    refusalsUnlogged_ = 0;
+    return true;
+}
+
 void DeliveryIntake::accept(WebhookRequest request, WebhookAnswered answered) const {
     if (request.signature.empty()) {
         answered(refusal(HTTPResponse::HTTP_UNAUTHORIZED, "missing signature", "X-Hub-Signature-256 is required"));
         return;
     }
     if (!verifySignature(secret_, request.body, request.signature)) {
-        logger().warning("refused a webhook from " + request.client + ": X-Hub-Signature-256 does not match");
+        std::size_t unlogged = 0;
+        if (logRefusalNow(unlogged)) {
+            logger().warning("refused a webhook from " + request.client + ": X-Hub-Signature-256 does not match" +
+                             (unlogged == 0 ? "" : " (and " + std::to_string(unlogged) +
+                                                       " other webhooks since the last such line)"));
+        }
         answered(refusal(HTTPResponse::HTTP_UNAUTHORIZED, "bad signature",
                          "X-Hub-Signature-256 does not match the body under the configured secret"));
         return;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,7 +50,8 @@ using WebhookAnswered = std::function<void(WebhookAnswer answer)>;
 // answered (202 with the queued jobs; 200 for ping, a repeated delivery id,
 // or an event that starts nothing; 503 when the store refuses the write).
 // A function of the request alone, so each rule is unit-tested without a
-// socket. Thread-safe: it holds no state of its own between calls.
+// socket. Thread-safe; the only state it keeps between calls is when it last
+// logged a refused signature.
 class DeliveryIntake {
 public:
     // `secret` and `repos` are read on every call; they and `store` outlive it.
@@ -62,6 +66,15 @@ public:
     void accept(WebhookRequest request, WebhookAnswered answered) const;
 
 private:
+    // Whether to log a refused signature now, at most once a second;
+    // `unlogged` is set to how many were refused unlogged since the last
+    // line. A flood of them is the sender's to make, and each line is a
+    // blocking write, on the front door's loop.
+    bool logRefusalNow(std::size_t& unlogged) const;
+
+    mutable std::mutex refusals_;
+    mutable std::chrono::steady_clock::time_point refusalLogged_{};
+    mutable std::size_t refusalsUnlogged_ = 0;
     const std::string& secret_;
     const std::vector<RepoSettings>& repos_;
     Store& store_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <optional>
 
 #include <Poco/Logger.h>
@@ -54,8 +55,9 @@ struct FrontDoor::Connection {
     const Poco::Net::SocketAddress peer;
     const bool tls;
 
-    // The loop's while withWorker is false; while it is true, its worker's,
-    // then the thread's that finishes its answer (see Exchange).
+    // The loop's while withWorker is false; while it is true, the handler's
+    // (on a worker, or on the loop), then the thread's that finishes its
+    // answer (see Exchange).
     Phase phase = Phase::Idle;
     std::string in;                   // received, not yet answered
     std::optional<RequestHead> head;  // of the request whose body is arriving
@@ -179,8 +181,10 @@ void FrontDoor::stop() {
     for (std::thread& worker : workers_) worker.join();
     {
         // Answers finished later too (a webhook's, once its commit ends):
-        // they write to their sockets and call on this object.
+        // they write to their sockets and call on this object. The loop may
+        // still run a handler: none begins from now on.
         std::unique_lock<std::mutex> lock(mutex_);
+        exchangesRefused_ = true;
         changed_.wait(lock, [this] { return exchanges_ == 0; });
         stopping_ = true;
     }
@@ -743,6 +747,9 @@ struct FrontDoor::Exchange {
           response(head.request.getVersion(), method == "HEAD", keepAlive, sink),
           request(head, std::move(body), connection->peer, door.local_, connection->tls, response) {
         std::lock_guard<std::mutex> lock(door.mutex_);
+        // stop() has counted the exchanges down to none: the loop, which
+        // still runs handlers then, must not begin another.
+        if (door.exchangesRefused_) throw std::runtime_error("the front door is stopping");
         ++door.exchanges_;
     }
 
@@ -796,11 +803,23 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
         return;
     }
     exchange->response.holdAnswersWith(exchange);
+    // Nothing may leave here once the exchange exists (on the loop, an
+    // exception would close the connection under its pending answer).
+    std::string failure;
     try {
         serve_(exchange->request, exchange->response);
+        return;
     } catch (const std::exception& e) {
-        Poco::Logger::get("slipway").error("answering " + exchange->method + " " + exchange->uri + ": " + e.what());
         exchange->failed = true;
+        failure = e.what();
+    } catch (...) {
+        exchange->failed = true;
+        failure = "an exception that is not a std::exception";
+    }
+    try {
+        Poco::Logger::get("slipway").error("answering " + exchange->method + " " + exchange->uri + ": " + failure);
+    } catch (...) {
+        // Out of memory: the 500 still goes out.
     }
 }
 

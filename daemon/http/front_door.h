@@ -35,10 +35,10 @@ struct FrontDoorSettings {
     unsigned workers = 64;                           // threads that answer complete requests
     BodyLimit bodyLimit;                             // by method and path
     // Requests whose handler never waits (on a disk, a lock held long,
-    // another host), by method and path: the loop answers one of those
-    // itself when its body is at most `loopBodyBytes`, so that its cost is
-    // bounded, instead of handing it to a worker (a wake-up and a sleep per
-    // request, a fifth of a webhook's CPU). Null: none.
+    // another host) and never streams, by method and path: the loop answers
+    // one of those itself when its body is at most `loopBodyBytes`, so that
+    // its cost is bounded, instead of handing it to a worker (a wake-up and a
+    // sleep per request, about a quarter of a webhook's CPU). Null: none.
     std::function<bool(const std::string& method, const std::string& path)> answeredOnTheLoop;
     std::size_t loopBodyBytes = 65536;
 };
@@ -62,7 +62,8 @@ using ServeRequest = std::function<void(BufferedRequest&, BufferedResponse&)>;
 // slipwayd's HTTP server. One thread holds every connection in an epoll set
 // (Poco's PollSet) and reads into a buffer per connection until a request
 // has arrived whole, header and body, within its deadlines; only then does a
-// worker thread answer it. A client sending a byte now and then costs a
+// worker thread answer it (or the loop itself, for a small request whose
+// handler never waits: see answeredOnTheLoop). A client sending a byte now and then costs a
 // file descriptor and a few hundred bytes, never a thread: Poco's
 // HTTPServer held a thread per connection, so 128 such clients shut
 // everyone else out. TLS is OpenSSL over the same non-blocking sockets
@@ -172,6 +173,7 @@ private:
     // Exchanges not yet finished; stop() waits for none, since an answer
     // finished later runs on a thread that is not the front door's.
     std::size_t exchanges_ = 0;
+    bool exchangesRefused_ = false;  // stop() is waiting for the last
 
     std::atomic<std::size_t> bufferedNow_{0};  // buffered_, for counts()
     // Bytes of complete requests queued for a worker or not yet answered:

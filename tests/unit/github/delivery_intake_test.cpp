@@ -5,6 +5,10 @@
 #include <optional>
 #include <sstream>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <gtest/gtest.h>
 
 #include "daemon/github/webhook_verifier.h"
@@ -118,6 +122,33 @@ TEST_F(DeliveryIntakeTest, ARefusalIsAnsweredBeforeAcceptReturns) {
     std::optional<HTTPResponse::HTTPStatus> status;
     intake_.accept(request, [&](WebhookAnswer answer) { status = answer.status; });
     EXPECT_EQ(status, HTTPResponse::HTTP_UNAUTHORIZED);
+}
+
+// What is logged to it, for a test to read.
+class Lines : public Poco::Channel {
+public:
+    void log(const Poco::Message& message) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        texts.push_back(message.getText());
+    }
+    std::mutex mutex;
+    std::vector<std::string> texts;
+};
+
+TEST_F(DeliveryIntakeTest, LogsRefusedSignaturesAtMostOnceASecond) {
+    Poco::Logger& log = Poco::Logger::get("slipway.webhook");
+    const Poco::Channel::Ptr before = log.getChannel();
+    const int level = log.getLevel();
+    Poco::AutoPtr<Lines> lines(new Lines);
+    log.setChannel(lines);
+    log.setLevel(Poco::Message::PRIO_WARNING);
+    WebhookRequest request = signedRequest("pull_request", "d-9", mergedPullRequest("acme/exam"));
+    request.signature = signatureFor("another secret", request.body);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(accept(request).status, HTTPResponse::HTTP_UNAUTHORIZED);
+    log.setChannel(before);
+    log.setLevel(level);
+    ASSERT_EQ(lines->texts.size(), 1u) << "a flood of refusals is not a flood of lines";
+    EXPECT_NE(lines->texts[0].find("X-Hub-Signature-256 does not match"), std::string::npos);
 }
 
 TEST_F(DeliveryIntakeTest, RefusesMissingAndMalformedHeadersAndBodies) {
