@@ -787,8 +787,8 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
     try {
         exchange = std::make_shared<Exchange>(*this, connection, head, std::move(body), head.keepAlive && !closing_);
     } catch (const std::exception& e) {
-        // Out of memory for the request: the connection goes, before
-        // anything else is asked of the memory.
+        // Out of memory for the request, or the front door stopping: the
+        // connection goes, before anything else is asked of the memory.
         c.broken = true;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -805,21 +805,20 @@ void FrontDoor::answer(const ConnectionPtr& connection) {
     exchange->response.holdAnswersWith(exchange);
     // Nothing may leave here once the exchange exists (on the loop, an
     // exception would close the connection under its pending answer).
-    std::string failure;
+    const auto failed = [&exchange](const char* why) noexcept {
+        exchange->failed = true;
+        try {
+            Poco::Logger::get("slipway").error("answering " + exchange->method + " " + exchange->uri + ": " + why);
+        } catch (...) {
+            // Out of memory: the 500 still goes out.
+        }
+    };
     try {
         serve_(exchange->request, exchange->response);
-        return;
     } catch (const std::exception& e) {
-        exchange->failed = true;
-        failure = e.what();
+        failed(e.what());
     } catch (...) {
-        exchange->failed = true;
-        failure = "an exception that is not a std::exception";
-    }
-    try {
-        Poco::Logger::get("slipway").error("answering " + exchange->method + " " + exchange->uri + ": " + failure);
-    } catch (...) {
-        // Out of memory: the 500 still goes out.
+        failed("an exception that is not a std::exception");
     }
 }
 
