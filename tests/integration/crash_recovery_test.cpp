@@ -11,6 +11,7 @@
 #include "tests/integration/command.h"
 #include "tests/integration/docker_engine.h"
 #include "tests/integration/pipeline_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace slipway::testing {
 namespace {
@@ -149,7 +150,10 @@ TEST_P(CrashRecovery, AStartRemovesTheLocalTagOfABuildThatWillNotRunAgain) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_FALSE(DockerEngine::imageExists(image)) << "the start left " << image << " behind";
-    EXPECT_NE(daemon.output().find("removed the local tag " + image), std::string::npos) << daemon.output();
+    // Said once the whole sweep has ended: a moment after the tag is gone.
+    EXPECT_TRUE(slipway::testing::eventually(
+        [&] { return daemon.output().find("removed the local tag " + image) != std::string::npos; }))
+        << daemon.output();
 }
 
 // storage.keep_builds = 1 at a start: the older build of a service goes,
