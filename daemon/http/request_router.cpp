@@ -20,6 +20,9 @@ bool authorized(const std::string& token, const HTTPServerRequest& request) {
     return given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
 }
 
+// The webhook routes' paths: their own body limit, and answered on the front door's loop.
+bool isWebhookPath(const std::string& path) { return path == "/hooks/github" || path == "/ciserver/updates"; }
+
 }  // namespace
 
 RequestRouter::RequestRouter(const WebhookSettings& webhook, const DeliveryIntake& intake, const ApiSettings& api,
@@ -72,12 +75,12 @@ RequestRouter::RequestRouter(const WebhookSettings& webhook, const DeliveryIntak
 
 std::size_t RequestRouter::bodyLimit(const std::string& /*method*/, const std::string& path) const {
     // Any method: the route table answers 405 to the others, after the body.
-    if (path == "/hooks/github" || path == "/ciserver/updates") return webhookSettings_.maxBodyBytes;
+    if (isWebhookPath(path)) return webhookSettings_.maxBodyBytes;
     return ApiHandler::kMaxRequestBody;
 }
 
 bool RequestRouter::answeredWithoutWaiting(const std::string& method, const std::string& path) {
-    return method == "POST" && (path == "/hooks/github" || path == "/ciserver/updates");
+    return method == "POST" && isWebhookPath(path);
 }
 
 void RequestRouter::dispatch(BufferedRequest& request, BufferedResponse& response) const {
