@@ -42,7 +42,8 @@ bool registryUnavailable(const std::string& message) {
 bool imageVanished(const std::string& message) {
     // The engine's words (API backend), then the docker CLI's.
     return containsAny(message, {"could not find image from tag", "failed to get digest", "no such image",
-                                 "tag does not exist", "an image does not exist locally with the tag"});
+                                 "unable to find image", "tag does not exist",
+                                 "an image does not exist locally with the tag"});
 }
 
 }  // namespace slipway

@@ -31,6 +31,9 @@ TEST(TransientFailure, RecognisesAnImageRemovedBeforeItsBuildOrPushUsedIt) {
     EXPECT_TRUE(imageVanished("build of localhost:5443/web:v5 failed at step 3/3 (RUN sleep 0.2): failed to get "
                               "digest sha256:785d: open /var/lib/docker/image/overlay2/imagedb/content/sha256/785d: no "
                               "such file or directory"));
+    // The engine, when the cached layer a step starts from was removed under the build.
+    EXPECT_TRUE(imageVanished("build of localhost:46395/crash-a-api:v4 failed at step 4/11 (LABEL "
+                              "io.slipway.build=82): unable to find image \"sha256:acaca96f2b26\""));
     EXPECT_FALSE(imageVanished("denied: requested access to the resource is denied"));
     EXPECT_FALSE(imageVanished("received unexpected HTTP status: 503 Service Unavailable"));
 }
