@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -35,9 +36,13 @@ public:
     // it is told after it.
     using Settle = std::function<void(Request& request, std::exception_ptr failure)>;
 
-    CommitGroup(Commit commit, Settle settle)
+    // A commit takes at most `maxBatch` requests: a flood of them must not
+    // make one transaction long enough to hold up whatever else waits for
+    // the database (the store's lock, PostgreSQL's row locks).
+    CommitGroup(Commit commit, Settle settle, std::size_t maxBatch = 256)
         : commit_(std::move(commit)),
           settle_(std::move(settle)),
+          maxBatch_(maxBatch == 0 ? 1 : maxBatch),
           committer_([this] { commitAll(); }),
           settler_([this] { settleAll(); }) {}
 
@@ -98,7 +103,14 @@ private:
                 std::unique_lock<std::mutex> lock(mutex_);
                 queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if (queue_.empty()) return;  // stopping, and nothing is left
-                batch.swap(queue_);
+                if (queue_.size() <= maxBatch_) {
+                    batch.swap(queue_);
+                } else {
+                    // The oldest first; the rest are the next batch's.
+                    const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(maxBatch_);
+                    batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+                    queue_.erase(queue_.begin(), end);
+                }
             }
             std::exception_ptr failure;
             try {  // whatever throws fails the batch: each request must still be settled
@@ -138,6 +150,7 @@ private:
 
     const Commit commit_;
     const Settle settle_;
+    const std::size_t maxBatch_;
     std::mutex mutex_;
     std::condition_variable queued_;       // a request for the committer, or its stop
     std::condition_variable settleReady_;  // a batch for the settler, or the committer's end

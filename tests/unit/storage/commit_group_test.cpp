@@ -127,6 +127,37 @@ TEST(CommitGroup, RequestsThatArriveDuringACommitShareTheNextOne) {
     EXPECT_EQ(group.batches(), 2u);
 }
 
+TEST(CommitGroup, ACommitTakesAtMostTheBoundAndTheOldestFirst) {
+    Gate gate;
+    std::mutex batchesMutex;
+    std::vector<std::vector<int>> batches;
+    Settled settled;
+    CommitGroup<Request> group(
+        [&](std::vector<Request>& batch) {
+            std::vector<int> values;
+            for (const Request& r : batch) values.push_back(r.value);
+            {
+                std::lock_guard<std::mutex> lock(batchesMutex);
+                batches.push_back(values);
+            }
+            if (values.front() == 0) gate.wait();
+            for (Request& r : batch) r.committed = true;
+        },
+        recordIn(settled), 2);
+
+    group.submit({0});
+    ASSERT_TRUE(eventually([&] {
+        std::lock_guard<std::mutex> lock(batchesMutex);
+        return batches.size() == 1;
+    }));
+    for (int i = 1; i <= 5; ++i) group.submit({i});
+    gate.open = true;
+    ASSERT_TRUE(eventually([&] { return settled.size() == 6; }));
+    for (int i = 0; i <= 5; ++i) EXPECT_EQ(settled.of(i), "committed") << i;
+    std::lock_guard<std::mutex> lock(batchesMutex);
+    EXPECT_EQ(batches, (std::vector<std::vector<int>>{{0}, {1, 2}, {3, 4}, {5}}));
+}
+
 TEST(CommitGroup, AFailedCommitFailsEveryRequestInItAndTheNextCommitWorks) {
     Gate gate;
     std::atomic<int> commits{0};
