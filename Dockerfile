@@ -5,7 +5,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config dpkg-dev file \
-      libpoco-dev libsqlitecpp-dev libsqlite3-dev libgit2-dev libarchive-dev rapidjson-dev \
+      libpoco-dev libsqlitecpp-dev libsqlite3-dev libgit2-dev libarchive-dev libsimdjson-dev \
       libsystemd-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates curl openssl
-  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev rapidjson-dev libsystemd-dev
+  libpoco-dev libsqlitecpp-dev libsqlite3-dev sqlite3 libgit2-dev libarchive-dev libsimdjson-dev libsystemd-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev clang libclang-rt-14-dev
   # PostgreSQL, for several nodes: libpq to reach it, the server for the tests
   # (each starts a cluster of its own in a temporary folder).

@@ -25,8 +25,8 @@ struct WebhookEvent {
 // Parses a GitHub webhook body. `contentType` is application/json or
 // application/x-www-form-urlencoded (the JSON is then the "payload" field).
 // Throws WebhookError when the body is not what GitHub sends for `event`.
-// The body is taken and parsed in place (copied only when it has no room
-// for the scanner's 15 bytes of padding).
+// The body is taken and parsed where it is (copied only when it has no room
+// for the parser's padding).
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType, std::string body);
 
 // True for 40 lowercase or uppercase hex characters.
