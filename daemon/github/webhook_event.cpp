@@ -19,9 +19,10 @@ namespace {
 // Real payloads nest a few levels; deeper is refused.
 constexpr std::size_t kMaxDepth = 64;
 // Bodies up to this size are parsed by their thread's own parser, kept for
-// the next: its buffers take some 14 bytes per byte of body (a fresh one per
-// request would cost an allocation and its page faults every time). A
-// larger body gets a parser of its own, freed after it.
+// the next: its buffers, sized to the largest body it parsed, take some 14
+// bytes per byte of body (a fresh parser per request would cost their
+// allocation and page faults every time). A larger body gets a parser of
+// its own, freed after it.
 constexpr std::size_t kKeptParserBytes = 64 * 1024;
 
 // The JSON text of a body.
@@ -129,11 +130,14 @@ void readPush(element body, WebhookEvent& out) {
     if (!isCommitSha(out.sha)) throw WebhookError("after is not 40 hex characters");
 }
 
-// A parser with room for `bytes` of JSON, nested at most kMaxDepth deep.
-void allocate(simdjson::dom::parser& parser, std::size_t bytes) {
-    if (parser.allocate(bytes, kMaxDepth) != simdjson::SUCCESS) {
+// A parser for `bytes` of JSON nested at most kMaxDepth deep (simdjson
+// counts the root container as depth 1 and refuses at its maximum).
+simdjson::dom::parser parserFor(std::size_t bytes) {
+    simdjson::dom::parser parser;
+    if (parser.allocate(bytes, kMaxDepth + 1) != simdjson::SUCCESS) {
         throw std::bad_alloc();  // not the sender's fault: not a WebhookError
     }
+    return parser;
 }
 
 // What is wrong with a body simdjson refused.
@@ -142,7 +146,8 @@ std::string parseFailure(simdjson::error_code error) {
         case simdjson::DEPTH_ERROR:
             return "body is not valid JSON: nested deeper than " + std::to_string(kMaxDepth) + " levels";
         case simdjson::NUMBER_ERROR:
-            return "body has a number out of range (an integer beyond 64 bits, or beyond a double's range)";
+            return "body is not valid JSON: a number is malformed or out of range (an integer beyond 64 bits, a "
+                   "double beyond its range)";
         default:
             return std::string("body is not valid JSON: ") + simdjson::error_message(error);
     }
@@ -170,20 +175,22 @@ WebhookEvent parseWebhook(const std::string& event, const std::string& contentTy
     // reads whole blocks, up to SIMDJSON_PADDING bytes past the end: the
     // string's capacity has them (reserved here, not copied by the parser).
     text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    // Kept only once allocated: a parser whose allocation failed would size
+    // itself at its next parse, without the depth bound.
     thread_local std::optional<simdjson::dom::parser> kept;
     std::optional<simdjson::dom::parser> own;
     simdjson::dom::parser* parser = nullptr;
     if (text.size() <= kKeptParserBytes) {
-        if (!kept) {
-            allocate(kept.emplace(), kKeptParserBytes);
-        }
+        if (!kept) kept.emplace(parserFor(text.size()));
         parser = &*kept;
     } else {
-        allocate(own.emplace(), text.size());
+        own.emplace(parserFor(text.size()));
         parser = &*own;
     }
     element root;
     const simdjson::error_code error = parser->parse(text.data(), text.size(), false).get(root);
+    // The document's buffers are allocated in the parse.
+    if (error == simdjson::MEMALLOC) throw std::bad_alloc();
     if (error != simdjson::SUCCESS) throw WebhookError(parseFailure(error));
     if (!root.is_object()) throw WebhookError("body must be a JSON object");
 
