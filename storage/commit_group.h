@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -16,8 +17,8 @@ namespace slipway {
 // Group commit: requests share one durable commit instead of paying for one
 // each. With synchronous=FULL every commit waits for an fsync, and a webhook
 // may only be answered after its delivery is committed; so requests that
-// arrive while a commit is in flight queue up, and the next commit takes all
-// of them at once.
+// arrive while a commit is in flight queue up, and the next commit takes them
+// at once (up to a bound).
 //
 // The group commits on a thread of its own, and tells each request's owner
 // afterwards on another, so that a batch's owners are told (their answers
@@ -77,7 +78,7 @@ public:
         if (wasEmpty) queued_.notify_one();
     }
 
-    // Requests waiting for the next commit (not those in the one in flight).
+    // Requests queued and not yet in a commit.
     std::size_t waiting() {
         std::lock_guard<std::mutex> lock(mutex_);
         return queue_.size();
@@ -103,14 +104,11 @@ private:
                 std::unique_lock<std::mutex> lock(mutex_);
                 queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if (queue_.empty()) return;  // stopping, and nothing is left
-                if (queue_.size() <= maxBatch_) {
-                    batch.swap(queue_);
-                } else {
-                    // The oldest first; the rest are the next batch's.
-                    const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(maxBatch_);
-                    batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-                    queue_.erase(queue_.begin(), end);
-                }
+                // The oldest first; any left are the next batch's. A deque:
+                // taking a batch off the front moves nothing behind it.
+                const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), maxBatch_));
+                batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+                queue_.erase(queue_.begin(), end);
             }
             std::exception_ptr failure;
             try {  // whatever throws fails the batch: each request must still be settled
@@ -154,7 +152,7 @@ private:
     std::mutex mutex_;
     std::condition_variable queued_;       // a request for the committer, or its stop
     std::condition_variable settleReady_;  // a batch for the settler, or the committer's end
-    std::vector<Request> queue_;
+    std::deque<Request> queue_;
     std::deque<Committed> settling_;
     bool stopping_ = false;
     bool committed_ = false;  // the committer has ended
