@@ -111,8 +111,9 @@ Run runOnce(const std::string& slipwayd, int seconds) {
         HostileLoad load({Poco::Net::SocketAddress("127.0.0.1", port), 5000, 1000, 2000ms, 20000});
         const auto opened = Clock::now();
         load.open();
-        // Each connection's deadline runs from its own accept: the last one's
-        // from here (opening 6,000 takes about a second).
+        // Each connection's deadline runs from its own accept, which is at
+        // or just after its connect: the last one's from about here (opening
+        // 6,000 takes up to a second).
         const auto allOpen = Clock::now();
         run.open = std::chrono::duration<double>(allOpen - opened).count();
         load.startTrickling();

@@ -44,7 +44,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 recommends=$(dpkg-deb -f "$deb" Recommends)
 echo "Depends: $depends"
 echo "Recommends: $recommends"
-for lib in libgit2 libpoconet80 libpoconetssl80 libsqlite3 libssl3 adduser; do
+for lib in libgit2 libpoconet80 libpoconetssl80 libsqlite3 libssl3 libsimdjson adduser; do
   [[ "$depends" == *"$lib"* ]] || fail "Depends lacks $lib (dpkg-shlibdeps should have found it)"
 done
 for pkg in docker.io docker-registry; do
