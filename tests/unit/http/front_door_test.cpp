@@ -308,6 +308,21 @@ TEST_F(FrontDoorTest, TheLoopAnswersARequestThatNeverWaitsWhenItsBodyIsSmall) {
     EXPECT_EQ(holder.answer().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
+TEST_F(FrontDoorTest, ARequestPipelinedBehindOneTheLoopLeftForLaterIsAnsweredAfterIt) {
+    // As a webhook is: run on the loop, answered from another thread once its commit ends.
+    settings_.answeredOnTheLoop = [](const std::string&, const std::string& path) { return path == "/later"; };
+    start();
+    RawClient client(address_);
+    client.send(get("/later") + get("/hello"));
+    ASSERT_TRUE(eventually([&] { return answersLeftForLater() == 1; }));
+    std::thread([&] { answerTheFirstLeftForLater("first"); }).join();
+    const std::string first = client.answer();
+    EXPECT_EQ(first.substr(first.size() - 5), "first") << first;
+    const std::string second = client.answer();
+    EXPECT_EQ(second.substr(0, 15), "HTTP/1.1 200 OK") << second;
+    EXPECT_EQ(second.substr(second.size() - 5), "hello") << second;
+}
+
 TEST_F(FrontDoorTest, AStopWaitsForAnAnswerLeftForLater) {
     start();
     RawClient client(address_);
