@@ -539,7 +539,16 @@ void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) 
     setBegun(c, false);
     c.deadline = now + settings_.idleTimeout;
     polls_.add(c.socket, PollSet::POLL_READ);
-    advance(connection, now);  // a request sent before this answer was read
+    if (!c.in.empty()) {
+        // A request sent before this answer was read: counted as buffered
+        // again (it stopped counting as handed over with the answer), or a
+        // partial one pipelined on each connection would escape the limit.
+        c.requestStarted = now;
+        setBuffered(c, c.in.size());
+        if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
+        if (c.closed) return;
+    }
+    advance(connection, now);
 }
 
 void FrontDoor::takeReturned(Clock::time_point now) {
