@@ -1,5 +1,6 @@
 // libFuzzer target: parseWebhook must answer any body with an event or a
-// WebhookError, never crash, hang or throw anything else.
+// WebhookError, never crash, hang or throw anything else (std::bad_alloc
+// only when memory runs out, which no input here may cause).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -131,7 +131,8 @@ void readPush(element body, WebhookEvent& out) {
 }
 
 // A parser for `bytes` of JSON nested at most kMaxDepth deep (simdjson
-// counts the root container as depth 1 and refuses at its maximum).
+// counts the root container as depth 1, refuses at its maximum, and does not
+// count an empty container innermost).
 simdjson::dom::parser parserFor(std::size_t bytes) {
     simdjson::dom::parser parser;
     if (parser.allocate(bytes, kMaxDepth + 1) != simdjson::SUCCESS) {

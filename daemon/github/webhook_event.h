@@ -24,7 +24,8 @@ struct WebhookEvent {
 
 // Parses a GitHub webhook body. `contentType` is application/json or
 // application/x-www-form-urlencoded (the JSON is then the "payload" field).
-// Throws WebhookError when the body is not what GitHub sends for `event`.
+// Throws WebhookError when the body is not what GitHub sends for `event`
+// (std::bad_alloc when memory for its parse runs out: not the sender's fault).
 // The body is taken and parsed where it is (copied only when it has no room
 // for the parser's padding).
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType, std::string body);

@@ -165,6 +165,12 @@ TEST(WebhookEvent, RefusesDeepNesting) {
     // 64 levels pass the parser (and then fail as what they are).
     expectError("pull_request", "application/json", std::string(64, '[') + "1" + std::string(64, ']'),
                 "must be a JSON object");
+    // The same bound for a body over 64 KiB, which a parser of its own parses.
+    const std::string padding = R"({"padding": ")" + std::string(100 * 1024, 'x') + R"(", "deep": )";
+    expectError("pull_request", "application/json", padding + std::string(64, '[') + "1" + std::string(64, ']') + "}",
+                "nested deeper than 64 levels");
+    expectError("pull_request", "application/json", padding + std::string(63, '[') + "1" + std::string(63, ']') + "}",
+                "missing repository");
 }
 
 TEST(WebhookEvent, RecognisesCommitShas) {
