@@ -412,8 +412,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
         if (c.in.empty() && c.phase == Connection::Phase::Idle) c.requestStarted = now;  // before any shedding
         c.in.append(chunk, static_cast<std::size_t>(received));
         c.lastActivity = now;
-        setBuffered(c, c.in.size());
-        if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
+        countBuffered(c);
         if (c.closed) return;
         advance(connection, now);
         // Handed to a worker, or its answer still to come: no longer the loop's to look at.
@@ -544,8 +543,7 @@ void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) 
         // again (it stopped counting as handed over with the answer), or a
         // partial one pipelined on each connection would escape the limit.
         c.requestStarted = now;
-        setBuffered(c, c.in.size());
-        if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
+        countBuffered(c);
         if (c.closed) return;
     }
     advance(connection, now);
@@ -680,6 +678,11 @@ void FrontDoor::shedBuffers() {
         if (!oldest) return;
         close(oldest, Closed::Buffers);
     }
+}
+
+void FrontDoor::countBuffered(Connection& c) {
+    setBuffered(c, c.in.size());
+    if (buffered_ + handed_.load() > settings_.maxBufferedBytes) shedBuffers();
 }
 
 void FrontDoor::setBuffered(Connection& c, std::size_t bytes) {

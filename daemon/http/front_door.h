@@ -121,6 +121,9 @@ private:
     void expire(const ConnectionPtr& connection, std::chrono::steady_clock::time_point now);
     // Closes the requests arriving longest until the buffers fit their limit.
     void shedBuffers();
+    // Counts what `c` has received and not handed over as buffered, then
+    // sheds past the limit (which may close `c` itself).
+    void countBuffered(Connection& c);
     // Closes the connection that received nothing for longest, unless every
     // one is with a worker; false then.
     bool evictIdlest();
