@@ -1,16 +1,16 @@
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <ctime>
 #include <exception>
-#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/clock.h"
 #include "storage/records.h"
 #include "storage/store.h"
+#include "tests/support/awaited.h"
 
 namespace slipway::testing {
 
@@ -38,21 +38,13 @@ inline Build testBuild(std::int64_t jobId, const std::string& service, const std
 // Store::recordDelivery, waiting for its commit: what it recorded, or what
 // it threw.
 inline RecordedDelivery recordDelivery(Store& store, Delivery delivery, std::vector<JobRequest> jobs) {
-    std::mutex mutex;
-    std::condition_variable settled;
-    bool done = false;
-    RecordedDelivery result;
-    std::exception_ptr failure;
-    store.recordDelivery(std::move(delivery), std::move(jobs), [&](RecordedDelivery recorded, std::exception_ptr f) {
-        // Notified under the lock: this frame cannot end before the settling thread lets go of it.
-        std::lock_guard<std::mutex> lock(mutex);
-        result = std::move(recorded);
-        failure = f;
-        done = true;
-        settled.notify_one();
-    });
-    std::unique_lock<std::mutex> lock(mutex);
-    settled.wait(lock, [&] { return done; });
+    const std::string what = "the commit of delivery " + delivery.id;
+    Awaited<std::pair<RecordedDelivery, std::exception_ptr>> settled;
+    store.recordDelivery(std::move(delivery), std::move(jobs),
+                         [set = settled.setter()](RecordedDelivery recorded, std::exception_ptr failure) {
+                             set({std::move(recorded), failure});
+                         });
+    auto [result, failure] = settled.take(what);
     if (failure) std::rethrow_exception(failure);
     return result;
 }

@@ -1,6 +1,5 @@
 #include "daemon/github/delivery_intake.h"
 
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -13,6 +12,7 @@
 
 #include "daemon/github/webhook_verifier.h"
 #include "storage/clock.h"
+#include "tests/support/awaited.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -53,18 +53,10 @@ protected:
 
     // The intake's answer to `request`, once it has one.
     WebhookAnswer accept(WebhookRequest request) {
-        std::mutex mutex;
-        std::condition_variable answered;
-        std::optional<WebhookAnswer> answer;
-        intake_.accept(std::move(request), [&](WebhookAnswer a) {
-            // Notified under the lock: this frame cannot end before the settling thread lets go of it.
-            std::lock_guard<std::mutex> lock(mutex);
-            answer = std::move(a);
-            answered.notify_one();
-        });
-        std::unique_lock<std::mutex> lock(mutex);
-        answered.wait(lock, [&] { return answer.has_value(); });
-        return std::move(*answer);
+        const std::string what = "the answer to delivery " + request.deliveryId;
+        testing::Awaited<WebhookAnswer> answer;
+        intake_.accept(std::move(request), answer.setter());
+        return answer.take(what);
     }
 
     std::string text(const Poco::JSON::Object& body) {
