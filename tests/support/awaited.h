@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace slipway::testing {
 
@@ -18,23 +19,26 @@ namespace slipway::testing {
 template <typename T>
 class Awaited {
 public:
-    // What the other thread calls, once.
+    // The callback, for whatever calls it once, on any thread (this one too,
+    // before take()).
     auto setter() const {
         return [state = state_](T value) {
-            // Notified under the lock: the waiter cannot miss it.
             std::lock_guard<std::mutex> lock(state->mutex);
             state->value = std::move(value);
             state->changed.notify_all();
         };
     }
 
-    // The value, once set; throws naming `what` when it is not within `timeout`.
+    // The value, once set, taken out; throws naming `what` when it is not
+    // set within `timeout`.
     T take(const std::string& what, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
         std::unique_lock<std::mutex> lock(state_->mutex);
         if (!state_->changed.wait_for(lock, timeout, [this] { return state_->value.has_value(); })) {
             throw std::runtime_error(what + " did not come within " + std::to_string(timeout.count()) + " ms");
         }
-        return std::move(*state_->value);
+        T value = std::move(*state_->value);
+        state_->value.reset();
+        return value;
     }
 
 private:

@@ -36,7 +36,7 @@ inline Build testBuild(std::int64_t jobId, const std::string& service, const std
 }
 
 // Store::recordDelivery, waiting for its commit: what it recorded, or what
-// it threw.
+// it threw; throws too when the store says nothing within 30 s.
 inline RecordedDelivery recordDelivery(Store& store, Delivery delivery, std::vector<JobRequest> jobs) {
     const std::string what = "the commit of delivery " + delivery.id;
     Awaited<std::pair<RecordedDelivery, std::exception_ptr>> settled;
@@ -44,9 +44,9 @@ inline RecordedDelivery recordDelivery(Store& store, Delivery delivery, std::vec
                          [set = settled.setter()](RecordedDelivery recorded, std::exception_ptr failure) {
                              set({std::move(recorded), failure});
                          });
-    auto [result, failure] = settled.take(what);
-    if (failure) std::rethrow_exception(failure);
-    return result;
+    auto outcome = settled.take(what);
+    if (outcome.second) std::rethrow_exception(outcome.second);
+    return std::move(outcome.first);
 }
 
 // Records merged-PR delivery `delivery` of repository "exam" at `sha` and

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <Poco/File.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -119,8 +120,10 @@ TEST_F(DockerCliBackendTest, AbortEndsTheDockerCommandsItIsWaitingFor) {
     std::ostringstream log;
     const auto start = std::chrono::steady_clock::now();
     std::thread aborter([&] {
-        // Once the build's docker command runs (it records its call first).
-        while (calls().find("build") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        // Once the build's docker command runs (it records its call first);
+        // aborted whatever came of the wait, so that the test ends.
+        EXPECT_TRUE(testing::eventually([&] { return calls().find("build") != std::string::npos; }))
+            << "docker build never ran";
         backend.abort();
     });
     EXPECT_THROW(backend.build({dir_.path(), "Dockerfile", "localhost:5443/api:1", {}, {}, {}}, log), BackendError);

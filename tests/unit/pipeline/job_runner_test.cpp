@@ -20,6 +20,7 @@
 #include "storage/clock.h"
 #include "storage/sqlite_connection.h"
 #include "tests/integration/git_fixture.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace slipway {
@@ -533,7 +534,8 @@ TEST_F(JobRunnerTest, ARegistryThatIsAwayForAMomentIsAskedAgain) {
 TEST_F(JobRunnerTest, AStopLeavesTheJobRunningAndStartsNoFurtherBuild) {
     backend_.holdUntilReleased = true;
     const Job job = run(commitServices({"a", "b", "c", "d"}), 2, [this](JobRunner& runner) {
-        while (backend_.running() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Stopped and released whatever came of the wait, so that the test ends.
+        EXPECT_TRUE(testing::eventually([this] { return backend_.running() >= 2; })) << "two builds never ran";
         runner.stop();
         backend_.released = true;
     });
