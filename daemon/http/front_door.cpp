@@ -74,6 +74,15 @@ struct FrontDoor::Connection {
     Clock::time_point lastActivity;
     Clock::time_point requestStarted;
     std::atomic<bool> withWorker{false};
+    // Whether the socket is in the poll set. A request handed over leaves it
+    // there (taking it out and putting it back was two epoll_ctl calls a
+    // request); the loop takes it out only if it reports the socket while
+    // the request is away, and whoever finishes the answer puts it back if
+    // so. Those two decide under `pollMutex`; otherwise `polled` is the
+    // loop's, like the fields above.
+    bool polled = false;
+    int pollMode = 0;  // what it is in the set for, while polled
+    std::mutex pollMutex;
 
     // Bytes sent, 0 when the socket takes none now; throws when the connection is broken.
     std::size_t sendSome(const char* data, std::size_t size) {
@@ -261,8 +270,21 @@ void FrontDoor::loop() {
             const auto found = connections_.find(static_cast<int>(socket.impl()->sockfd()));
             if (found == connections_.end()) continue;
             const ConnectionPtr connection = found->second;
-            // Re-armed by its worker an instant before the worker let go of it.
-            if (connection->withWorker.load(std::memory_order_acquire)) continue;
+            if (connection->withWorker.load(std::memory_order_acquire)) {
+                std::lock_guard<std::mutex> lock(connection->pollMutex);
+                if (connection->withWorker.load(std::memory_order_acquire)) {
+                    // It sent more (or closed) while its request is away: out
+                    // of the set until the answer is finished, or its event,
+                    // level-triggered, would come back every pass.
+                    try {
+                        unwatch(*connection);
+                    } catch (const Poco::Exception& e) {
+                        log.error("HTTP connection from " + connection->peer.toString() + ": " + e.displayText());
+                    }
+                    continue;
+                }
+                // Its answer was finished meanwhile: the connection is the loop's again.
+            }
             try {
                 if (connection->phase == Connection::Phase::Writing && !connection->tlsWantsWrite) {
                     writeTo(connection, now);
@@ -340,7 +362,7 @@ void FrontDoor::acceptAll(Clock::time_point now) {
             connection->lastActivity = now;
             setBegun(*connection, true);
             connections_[connection->fd] = connection;
-            polls_.add(connection->socket, PollSet::POLL_READ);
+            watch(*connection, PollSet::POLL_READ);
             std::lock_guard<std::mutex> lock(mutex_);
             counts_.open = connections_.size();
         } catch (const Poco::Exception& e) {
@@ -365,7 +387,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
     Connection& c = *connection;
     if (c.tlsWantsWrite) {
         c.tlsWantsWrite = false;
-        polls_.add(c.socket, PollSet::POLL_READ);
+        watch(c, PollSet::POLL_READ);
     }
     char chunk[kReadChunk];
     int discarded = 0;
@@ -405,7 +427,7 @@ void FrontDoor::readFrom(const ConnectionPtr& connection, Clock::time_point now)
         }
         if (received == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE) {
             c.tlsWantsWrite = true;  // a handshake message did not fit the socket
-            polls_.add(c.socket, PollSet::POLL_READ | PollSet::POLL_WRITE);
+            watch(c, PollSet::POLL_READ | PollSet::POLL_WRITE);
             break;
         }
         if (received < 0) break;  // nothing more now
@@ -473,8 +495,7 @@ void FrontDoor::advance(const ConnectionPtr& connection, Clock::time_point now) 
         c.handed = c.in.size();
         setBuffered(c, 0);
         c.phase = Connection::Phase::Handling;
-        c.withWorker.store(true, std::memory_order_release);
-        polls_.remove(c.socket);
+        c.withWorker.store(true, std::memory_order_release);  // its socket stays in the set: see `polled`
         if (settings_.answeredOnTheLoop && c.head->contentLength <= settings_.loopBodyBytes) {
             const std::string& target = c.head->request.getURI();
             if (settings_.answeredOnTheLoop(c.head->request.getMethod(), target.substr(0, target.find('?')))) {
@@ -517,7 +538,7 @@ void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) 
         while (c.outSent < c.out.size()) {
             const std::size_t sent = c.sendSome(c.out.data() + c.outSent, c.out.size() - c.outSent);
             if (sent == 0) {
-                polls_.add(c.socket, PollSet::POLL_WRITE);
+                watch(c, PollSet::POLL_WRITE);
                 return;
             }
             c.outSent += sent;
@@ -537,7 +558,7 @@ void FrontDoor::writeTo(const ConnectionPtr& connection, Clock::time_point now) 
     c.phase = Connection::Phase::Idle;
     setBegun(c, false);
     c.deadline = now + settings_.idleTimeout;
-    polls_.add(c.socket, PollSet::POLL_READ);
+    watch(c, PollSet::POLL_READ);
     if (!c.in.empty()) {
         // A request sent before this answer was read: counted as buffered
         // again (it stopped counting as handed over with the answer), or a
@@ -659,7 +680,7 @@ void FrontDoor::linger(const ConnectionPtr& connection, Clock::time_point now) {
     std::string().swap(c.in);
     setBuffered(c, 0);
     setBegun(c, false);
-    polls_.add(c.socket, PollSet::POLL_READ);
+    watch(c, PollSet::POLL_READ);
 }
 
 void FrontDoor::shedBuffers() {
@@ -703,6 +724,19 @@ void FrontDoor::setBegun(Connection& c, bool begun) {
     }
 }
 
+void FrontDoor::watch(Connection& c, int mode) {
+    if (c.polled && c.pollMode == mode) return;
+    polls_.add(c.socket, mode);  // or changes its mode, when it is in the set already
+    c.polled = true;
+    c.pollMode = mode;
+}
+
+void FrontDoor::unwatch(Connection& c) {
+    if (!c.polled) return;
+    polls_.remove(c.socket);
+    c.polled = false;
+}
+
 void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> reason) {
     Connection& c = *connection;
     if (c.closed) return;
@@ -710,9 +744,9 @@ void FrontDoor::close(const ConnectionPtr& connection, std::optional<Closed> rea
     handed_ -= c.handed;  // handed over and not taken: an exception between the two
     c.handed = 0;
     try {
-        polls_.remove(c.socket);
+        unwatch(c);
     } catch (const Poco::Exception&) {
-        // Not in the set: it was with a worker, or had just been taken out.
+        // The set refused (it should not): the socket is closed all the same.
     }
     setBuffered(c, 0);
     setBegun(c, false);
@@ -881,7 +915,8 @@ void FrontDoor::finish(const ConnectionPtr& connection, Exchange& exchange) noex
         c.lastActivity = now;
         setBegun(c, false);
         try {
-            polls_.add(c.socket, PollSet::POLL_READ);
+            std::lock_guard<std::mutex> lock(c.pollMutex);
+            if (!c.polled) watch(c, PollSet::POLL_READ);  // the loop took it out meanwhile
             c.withWorker.store(false, std::memory_order_release);
             return;
         } catch (const Poco::Exception&) {

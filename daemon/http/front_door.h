@@ -128,6 +128,10 @@ private:
     // one is with a worker; false then.
     bool evictIdlest();
     void close(const ConnectionPtr& connection, std::optional<Closed> reason);
+    // Puts a connection's socket in the poll set for `mode` (or changes its
+    // mode there), and takes it out: the loop's, or under its pollMutex.
+    void watch(Connection& connection, int mode);
+    void unwatch(Connection& connection);
     void setBuffered(Connection& connection, std::size_t bytes);
     void setBegun(Connection& connection, bool begun);
 
