@@ -35,6 +35,10 @@ using SqlRow = std::vector<std::optional<std::string>>;
 struct SqlResult {
     std::vector<SqlRow> rows;
     std::int64_t changed = 0;
+    // SQLite only, after an INSERT that added rows: the rowid of the last.
+    // What RETURNING id would say, without the temporary table SQLite
+    // keeps a RETURNING clause's rows in while the statement runs.
+    std::int64_t insertedRowId = 0;
 };
 
 // Column `index` of `row` as text; empty for NULL.

@@ -38,6 +38,7 @@ SqlResult SqliteConnection::run(const std::string& sql, const std::vector<SqlVal
         result.rows.push_back(std::move(row));
     }
     result.changed = sqlite3_total_changes64(db_.getHandle()) - before;
+    if (result.changed > 0) result.insertedRowId = sqlite3_last_insert_rowid(db_.getHandle());
     return result;
 }
 
