@@ -35,9 +35,11 @@ using SqlRow = std::vector<std::optional<std::string>>;
 struct SqlResult {
     std::vector<SqlRow> rows;
     std::int64_t changed = 0;
-    // SQLite only, after an INSERT that added rows: the rowid of the last.
-    // What RETURNING id would say, without the temporary table SQLite
-    // keeps a RETURNING clause's rows in while the statement runs.
+    // SQLite only, when the statement changed rows: the connection's last
+    // inserted rowid. After an INSERT that added rows, the last one's (what
+    // RETURNING would give of a rowid column, without the temporary table
+    // SQLite keeps a RETURNING clause's rows in); after an UPDATE, a DELETE
+    // or an upsert that updated, an earlier insert's, which means nothing.
     std::int64_t insertedRowId = 0;
 };
 

@@ -235,7 +235,7 @@ std::int64_t Store::insertJob(const std::string& deliveryId, const JobRequest& r
         sqlite ? insert : insertReturning,
         // service is '' for every service: part of the unique key, never NULL.
         {textOrNull(deliveryId), request.repo, request.sha, request.service, std::int64_t{request.attempt}, at});
-    if (sqlite && inserted.changed == 1) return inserted.insertedRowId;
+    if (sqlite && inserted.changed > 0) return inserted.insertedRowId;
     if (!sqlite && !inserted.rows.empty()) return columnInteger(inserted.rows[0], 0);
     const SqlResult found = db_->run(
         "SELECT id FROM jobs WHERE repo = ? AND sha = ? AND service = ? AND state IN ('queued', 'running')",
