@@ -916,7 +916,7 @@ void FrontDoor::finish(const ConnectionPtr& connection, Exchange& exchange) noex
         setBegun(c, false);
         try {
             std::lock_guard<std::mutex> lock(c.pollMutex);
-            if (!c.polled) watch(c, PollSet::POLL_READ);  // the loop took it out meanwhile
+            watch(c, PollSet::POLL_READ);  // back in the set, if the loop took it out meanwhile
             c.withWorker.store(false, std::memory_order_release);
             return;
         } catch (const Poco::Exception&) {
