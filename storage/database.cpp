@@ -5,6 +5,8 @@
 
 #include <SQLiteCpp/Transaction.h>
 
+#include "storage/wal_buffer_vfs.h"
+
 namespace slipway {
 namespace {
 
@@ -272,7 +274,8 @@ const std::vector<const char*>& postgresMigrations() {
 }
 
 SQLite::Database openDatabase(const std::string& path) {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0,
+                        walBufferVfs());
     db.setBusyTimeout(5000);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");

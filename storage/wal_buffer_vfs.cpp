@@ -1,0 +1,238 @@
+#include "storage/wal_buffer_vfs.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace slipway {
+namespace {
+
+// What one write to the log may carry: the default VFS writes at most
+// 128 KiB less a byte in a call (it masks a larger count, and then reports
+// the disk full). 30 frames of 4 KiB pages; a commit with more goes out in
+// several writes, still in order.
+constexpr int kCapacity = 120 * 1024;
+
+// A frame of the log is a header of this size, then the page. The header's
+// second big-endian 32-bit word is the database's size in pages after the
+// commit for the frame that commits a transaction, and 0 for every other
+// (https://www.sqlite.org/fileformat.html#wal_file_format). SQLite writes the
+// log's own header (32 bytes) and pages (at least 512) in writes of their
+// own, so a write of this size is a frame's header.
+constexpr int kFrameHeaderBytes = 24;
+
+bool commitsATransaction(const void* frameHeader) {
+    const auto* bytes = static_cast<const unsigned char*>(frameHeader);
+    return (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+}
+
+// The file SQLite holds: ours first, the underlying VFS's own right after it
+// in the same allocation (szOsFile covers both). Plain data only: SQLite
+// allocates it and never runs a constructor or destructor.
+struct BufferedFile {
+    sqlite3_file base;
+    sqlite3_file* real;
+    bool wal;             // only the write-ahead log is buffered
+    bool commitPage;      // the next write is the page of a transaction's last frame
+    char* buffer;         // kCapacity bytes once the log is first written, else null
+    sqlite3_int64 start;  // file offset of buffer[0]
+    int used;
+};
+
+sqlite3_vfs* realVfs(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
+BufferedFile* self(sqlite3_file* file) { return reinterpret_cast<BufferedFile*>(file); }
+const sqlite3_io_methods* realMethods(sqlite3_file* file) { return self(file)->real->pMethods; }
+
+// Writes what is buffered to the log, in one system call where the kernel
+// takes it whole. A failed write drops the buffer: those frames belong to a
+// transaction that now fails, and the log's index never names them.
+int flush(BufferedFile* f) {
+    if (f->used == 0) return SQLITE_OK;
+    const int used = f->used;
+    f->used = 0;
+    return f->real->pMethods->xWrite(f->real, f->buffer, used, f->start);
+}
+
+int xClose(sqlite3_file* file) {
+    BufferedFile* f = self(file);
+    int rc = flush(f);
+    const int closed = f->real->pMethods->xClose(f->real);
+    if (rc == SQLITE_OK) rc = closed;
+    sqlite3_free(f->buffer);
+    f->buffer = nullptr;
+    return rc;
+}
+
+int xRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+    const int rc = flush(self(file));
+    if (rc != SQLITE_OK) return rc;
+    return realMethods(file)->xRead(self(file)->real, out, amount, offset);
+}
+
+int xWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+    BufferedFile* f = self(file);
+    if (!f->wal) return realMethods(file)->xWrite(f->real, data, amount, offset);
+    // Anything but the next bytes in order (the log's header at a restart,
+    // a frame's checksum rewritten in place) sends what is buffered first, so
+    // the file sees every write in the order SQLite made it.
+    if (f->used > 0 && (offset != f->start + f->used || f->used + amount > kCapacity)) {
+        const int rc = flush(f);
+        if (rc != SQLITE_OK) return rc;
+    }
+    if (amount > kCapacity) {  // a page larger than SQLite makes: in order, unbuffered
+        f->commitPage = false;
+        return realMethods(file)->xWrite(f->real, data, amount, offset);
+    }
+    if (f->buffer == nullptr) {
+        f->buffer = static_cast<char*>(sqlite3_malloc(kCapacity));
+        if (f->buffer == nullptr) return SQLITE_NOMEM;
+    }
+    if (f->used == 0) f->start = offset;
+    std::memcpy(f->buffer + f->used, data, static_cast<std::size_t>(amount));
+    f->used += amount;
+    // The transaction's last page: into the file now, before SQLite names its
+    // frames in the log's index, where another connection would read them.
+    if (f->commitPage) {
+        f->commitPage = false;
+        return flush(f);
+    }
+    f->commitPage = amount == kFrameHeaderBytes && commitsATransaction(data);
+    return SQLITE_OK;
+}
+
+int xTruncate(sqlite3_file* file, sqlite3_int64 size) {
+    const int rc = flush(self(file));
+    if (rc != SQLITE_OK) return rc;
+    return realMethods(file)->xTruncate(self(file)->real, size);
+}
+
+int xSync(sqlite3_file* file, int flags) {
+    const int rc = flush(self(file));
+    if (rc != SQLITE_OK) return rc;
+    return realMethods(file)->xSync(self(file)->real, flags);
+}
+
+int xFileSize(sqlite3_file* file, sqlite3_int64* size) {
+    const int rc = flush(self(file));
+    if (rc != SQLITE_OK) return rc;
+    return realMethods(file)->xFileSize(self(file)->real, size);
+}
+
+int xLock(sqlite3_file* file, int lock) { return realMethods(file)->xLock(self(file)->real, lock); }
+int xUnlock(sqlite3_file* file, int lock) { return realMethods(file)->xUnlock(self(file)->real, lock); }
+int xCheckReservedLock(sqlite3_file* file, int* out) {
+    return realMethods(file)->xCheckReservedLock(self(file)->real, out);
+}
+
+int xFileControl(sqlite3_file* file, int op, void* arg) {
+    const int rc = flush(self(file));
+    if (rc != SQLITE_OK) return rc;
+    return realMethods(file)->xFileControl(self(file)->real, op, arg);
+}
+
+int xSectorSize(sqlite3_file* file) { return realMethods(file)->xSectorSize(self(file)->real); }
+int xDeviceCharacteristics(sqlite3_file* file) {
+    return realMethods(file)->xDeviceCharacteristics(self(file)->real);
+}
+int xShmMap(sqlite3_file* file, int region, int size, int extend, void volatile** out) {
+    return realMethods(file)->xShmMap(self(file)->real, region, size, extend, out);
+}
+int xShmLock(sqlite3_file* file, int offset, int n, int flags) {
+    return realMethods(file)->xShmLock(self(file)->real, offset, n, flags);
+}
+void xShmBarrier(sqlite3_file* file) { realMethods(file)->xShmBarrier(self(file)->real); }
+int xShmUnmap(sqlite3_file* file, int deleteFlag) {
+    return realMethods(file)->xShmUnmap(self(file)->real, deleteFlag);
+}
+int xFetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
+    return realMethods(file)->xFetch(self(file)->real, offset, amount, out);
+}
+int xUnfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
+    return realMethods(file)->xUnfetch(self(file)->real, offset, page);
+}
+
+const sqlite3_io_methods kMethods = {
+    3,         xClose,       xRead,   xWrite,     xTruncate,   xSync,
+    xFileSize, xLock,        xUnlock, xCheckReservedLock,      xFileControl,
+    xSectorSize, xDeviceCharacteristics, xShmMap, xShmLock,    xShmBarrier,
+    xShmUnmap, xFetch,       xUnfetch,
+};
+
+int xOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* outFlags) {
+    BufferedFile* f = self(file);
+    f->real = reinterpret_cast<sqlite3_file*>(f + 1);
+    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    f->commitPage = false;
+    f->buffer = nullptr;
+    f->start = 0;
+    f->used = 0;
+    const int rc = realVfs(vfs)->xOpen(realVfs(vfs), name, f->real, flags, outFlags);
+    // SQLite closes a file whose xOpen left pMethods set, even when it failed.
+    f->base.pMethods = f->real->pMethods != nullptr ? &kMethods : nullptr;
+    return rc;
+}
+
+int xDelete(sqlite3_vfs* vfs, const char* name, int syncDir) {
+    return realVfs(vfs)->xDelete(realVfs(vfs), name, syncDir);
+}
+int xAccess(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
+    return realVfs(vfs)->xAccess(realVfs(vfs), name, flags, out);
+}
+int xFullPathname(sqlite3_vfs* vfs, const char* name, int size, char* out) {
+    return realVfs(vfs)->xFullPathname(realVfs(vfs), name, size, out);
+}
+void* xDlOpen(sqlite3_vfs* vfs, const char* name) { return realVfs(vfs)->xDlOpen(realVfs(vfs), name); }
+void xDlError(sqlite3_vfs* vfs, int size, char* out) { realVfs(vfs)->xDlError(realVfs(vfs), size, out); }
+void (*xDlSym(sqlite3_vfs* vfs, void* handle, const char* symbol))(void) {
+    return realVfs(vfs)->xDlSym(realVfs(vfs), handle, symbol);
+}
+void xDlClose(sqlite3_vfs* vfs, void* handle) { realVfs(vfs)->xDlClose(realVfs(vfs), handle); }
+int xRandomness(sqlite3_vfs* vfs, int size, char* out) {
+    return realVfs(vfs)->xRandomness(realVfs(vfs), size, out);
+}
+int xSleep(sqlite3_vfs* vfs, int micros) { return realVfs(vfs)->xSleep(realVfs(vfs), micros); }
+int xCurrentTime(sqlite3_vfs* vfs, double* out) { return realVfs(vfs)->xCurrentTime(realVfs(vfs), out); }
+int xGetLastError(sqlite3_vfs* vfs, int size, char* out) {
+    return realVfs(vfs)->xGetLastError(realVfs(vfs), size, out);
+}
+int xCurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) {
+    return realVfs(vfs)->xCurrentTimeInt64(realVfs(vfs), out);
+}
+
+}  // namespace
+
+WalBufferVfs::WalBufferVfs(std::string name, sqlite3_vfs* under) : name_(std::move(name)) {
+    if (under == nullptr) throw std::runtime_error("no SQLite VFS to build " + name_ + " on");
+    vfs_.iVersion = 2;
+    vfs_.szOsFile = static_cast<int>(sizeof(BufferedFile)) + under->szOsFile;
+    vfs_.mxPathname = under->mxPathname;
+    vfs_.zName = name_.c_str();
+    vfs_.pAppData = under;
+    vfs_.xOpen = xOpen;
+    vfs_.xDelete = xDelete;
+    vfs_.xAccess = xAccess;
+    vfs_.xFullPathname = xFullPathname;
+    vfs_.xDlOpen = xDlOpen;
+    vfs_.xDlError = xDlError;
+    vfs_.xDlSym = xDlSym;
+    vfs_.xDlClose = xDlClose;
+    vfs_.xRandomness = xRandomness;
+    vfs_.xSleep = xSleep;
+    vfs_.xCurrentTime = xCurrentTime;
+    vfs_.xGetLastError = xGetLastError;
+    vfs_.xCurrentTimeInt64 = xCurrentTimeInt64;
+    const int rc = sqlite3_vfs_register(&vfs_, 0);
+    if (rc != SQLITE_OK) {
+        throw std::runtime_error("registering the SQLite VFS " + name_ + ": " + sqlite3_errstr(rc));
+    }
+}
+
+WalBufferVfs::~WalBufferVfs() { sqlite3_vfs_unregister(&vfs_); }
+
+const char* walBufferVfs() {
+    // Never destroyed: a connection may still be open when the process exits.
+    static const WalBufferVfs* const vfs = new WalBufferVfs("slipway-wal-buffer", sqlite3_vfs_find(nullptr));
+    return vfs->name();
+}
+
+}  // namespace slipway
