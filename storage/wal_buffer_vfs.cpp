@@ -20,6 +20,11 @@ constexpr int kCapacity = 120 * 1024;
 // log's own header (32 bytes) and pages (at least 512) in writes of their
 // own, so a write of this size is a frame's header.
 constexpr int kFrameHeaderBytes = 24;
+static_assert(kCapacity >= 65536 + kFrameHeaderBytes, "a frame of SQLite's largest page fits the buffer");
+
+// The first lock of the log's shared memory is its write lock, held from a
+// write transaction's first frame to its end (https://www.sqlite.org/walformat.html).
+constexpr int kWriteLock = 0;
 
 bool commitsATransaction(const void* frameHeader) {
     const auto* bytes = static_cast<const unsigned char*>(frameHeader);
@@ -32,11 +37,18 @@ bool commitsATransaction(const void* frameHeader) {
 struct BufferedFile {
     sqlite3_file base;
     sqlite3_file* real;
-    bool wal;             // only the write-ahead log is buffered
-    bool commitPage;      // the next write is the page of a transaction's last frame
-    char* buffer;         // kCapacity bytes once the log is first written, else null
-    sqlite3_int64 start;  // file offset of buffer[0]
+    BufferedFile* log;       // a database: its write-ahead log, while that is open
+    BufferedFile* database;  // a write-ahead log: its database's file
+    bool buffered;           // a write-ahead log whose writes are gathered
+    char* buffer;            // kCapacity bytes once the log is first written, else null
+    sqlite3_int64 start;     // file offset of buffer[0]
     int used;
+    // Where the log's next frame goes as its own appends tell, -1 when they
+    // do not (opened, or a transaction rolled back).
+    sqlite3_int64 appendAt;
+    // Where the page of a committing frame whose header was just appended
+    // goes, -1 when the last write was no such header.
+    sqlite3_int64 commitPageAt;
 };
 
 sqlite3_vfs* realVfs(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
@@ -44,8 +56,10 @@ BufferedFile* self(sqlite3_file* file) { return reinterpret_cast<BufferedFile*>(
 const sqlite3_io_methods* realMethods(sqlite3_file* file) { return self(file)->real->pMethods; }
 
 // Writes what is buffered to the log, in one system call where the kernel
-// takes it whole. A failed write drops the buffer: those frames belong to a
-// transaction that now fails, and the log's index never names them.
+// takes it whole. Only frames of the transaction being written can be in
+// the buffer (a commit's are written at its last page, a rolled-back one's
+// dropped), so a failed write fails that transaction: the buffer is dropped,
+// and the log's index never names those frames.
 int flush(BufferedFile* f) {
     if (f->used == 0) return SQLITE_OK;
     const int used = f->used;
@@ -58,6 +72,8 @@ int xClose(sqlite3_file* file) {
     int rc = flush(f);
     const int closed = f->real->pMethods->xClose(f->real);
     if (rc == SQLITE_OK) rc = closed;
+    if (f->database != nullptr) f->database->log = nullptr;
+    if (f->log != nullptr) f->log->database = nullptr;
     sqlite3_free(f->buffer);
     f->buffer = nullptr;
     return rc;
@@ -71,32 +87,32 @@ int xRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 
 int xWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
     BufferedFile* f = self(file);
-    if (!f->wal) return realMethods(file)->xWrite(f->real, data, amount, offset);
-    // Anything but the next bytes in order (the log's header at a restart,
-    // a frame's checksum rewritten in place) sends what is buffered first, so
-    // the file sees every write in the order SQLite made it.
-    if (f->used > 0 && (offset != f->start + f->used || f->used + amount > kCapacity)) {
+    if (!f->buffered) return realMethods(file)->xWrite(f->real, data, amount, offset);
+    const bool completesCommit = offset == f->commitPageAt;
+    f->commitPageAt = -1;
+    // An append: the log's header when it starts over (offset 0), or a frame
+    // at or past the end of the last. Anything else rewrites what the log
+    // holds (a page of this transaction written again, a frame's checksum
+    // made over): written through, after what is buffered, so the file sees
+    // every write in the order SQLite made it.
+    const bool appends = offset == 0 || f->appendAt < 0 || offset >= f->appendAt;
+    if (!appends || (f->used > 0 && (offset != f->start + f->used || f->used + amount > kCapacity))) {
         const int rc = flush(f);
         if (rc != SQLITE_OK) return rc;
     }
-    if (amount > kCapacity) {  // a page larger than SQLite makes: in order, unbuffered
-        f->commitPage = false;
-        return realMethods(file)->xWrite(f->real, data, amount, offset);
-    }
+    if (!appends) return realMethods(file)->xWrite(f->real, data, amount, offset);
     if (f->buffer == nullptr) {
         f->buffer = static_cast<char*>(sqlite3_malloc(kCapacity));
-        if (f->buffer == nullptr) return SQLITE_NOMEM;
+        if (f->buffer == nullptr) return SQLITE_IOERR_NOMEM;
     }
     if (f->used == 0) f->start = offset;
     std::memcpy(f->buffer + f->used, data, static_cast<std::size_t>(amount));
     f->used += amount;
+    f->appendAt = offset + amount;
     // The transaction's last page: into the file now, before SQLite names its
     // frames in the log's index, where another connection would read them.
-    if (f->commitPage) {
-        f->commitPage = false;
-        return flush(f);
-    }
-    f->commitPage = amount == kFrameHeaderBytes && commitsATransaction(data);
+    if (completesCommit) return flush(f);
+    if (amount == kFrameHeaderBytes && commitsATransaction(data)) f->commitPageAt = offset + amount;
     return SQLITE_OK;
 }
 
@@ -138,7 +154,18 @@ int xShmMap(sqlite3_file* file, int region, int size, int extend, void volatile*
     return realMethods(file)->xShmMap(self(file)->real, region, size, extend, out);
 }
 int xShmLock(sqlite3_file* file, int offset, int n, int flags) {
-    return realMethods(file)->xShmLock(self(file)->real, offset, n, flags);
+    BufferedFile* f = self(file);
+    // The write transaction is over. A commit's frames were written at its
+    // last page, so any still buffered are a rolled-back transaction's:
+    // dropped, where written later they would overwrite the frames another
+    // connection commits next at the same place.
+    if (f->log != nullptr && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) && offset <= kWriteLock &&
+        kWriteLock < offset + n) {
+        f->log->used = 0;
+        f->log->appendAt = -1;
+        f->log->commitPageAt = -1;
+    }
+    return realMethods(file)->xShmLock(f->real, offset, n, flags);
 }
 void xShmBarrier(sqlite3_file* file) { realMethods(file)->xShmBarrier(self(file)->real); }
 int xShmUnmap(sqlite3_file* file, int deleteFlag) {
@@ -158,17 +185,39 @@ const sqlite3_io_methods kMethods = {
     xShmUnmap, xFetch,       xUnfetch,
 };
 
+// For a file of the underlying VFS without shared memory or memory maps:
+// SQLite looks at a file's methods to tell whether it can use a
+// write-ahead log, and ours must answer as the underlying file's do.
+const sqlite3_io_methods kMethodsWithoutSharedMemory = {
+    1,         xClose,       xRead,   xWrite,     xTruncate,   xSync,
+    xFileSize, xLock,        xUnlock, xCheckReservedLock,      xFileControl,
+    xSectorSize, xDeviceCharacteristics, nullptr, nullptr,     nullptr,
+    nullptr,   nullptr,      nullptr,
+};
+
 int xOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* outFlags) {
     BufferedFile* f = self(file);
+    *f = BufferedFile{};
     f->real = reinterpret_cast<sqlite3_file*>(f + 1);
-    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-    f->commitPage = false;
-    f->buffer = nullptr;
-    f->start = 0;
-    f->used = 0;
+    f->appendAt = -1;
+    f->commitPageAt = -1;
     const int rc = realVfs(vfs)->xOpen(realVfs(vfs), name, f->real, flags, outFlags);
+    const sqlite3_io_methods* real = f->real->pMethods;
     // SQLite closes a file whose xOpen left pMethods set, even when it failed.
-    f->base.pMethods = f->real->pMethods != nullptr ? &kMethods : nullptr;
+    if (real == nullptr) return rc;
+    f->base.pMethods = real->iVersion >= 3 && real->xShmMap != nullptr ? &kMethods : &kMethodsWithoutSharedMemory;
+    if (rc != SQLITE_OK || (flags & SQLITE_OPEN_WAL) == 0) return rc;
+    // The log's database was opened through this VFS too (SQLite opens both
+    // with the connection's): its shared-memory locks tell when a write
+    // transaction ends.
+    f->database = self(sqlite3_database_file_object(name));
+    f->database->log = f;
+    // Where the database lacks power-safe overwrite (as SQLite asks of it,
+    // not of the log), SQLite pads each commit to a sector with copies of its
+    // last frame, split around a sync: their tail would stay buffered when
+    // the log's index names it. Such a log is written through.
+    sqlite3_file* database = f->database->real;
+    f->buffered = (database->pMethods->xDeviceCharacteristics(database) & SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
     return rc;
 }
 

@@ -8,15 +8,18 @@ namespace slipway {
 
 // A SQLite VFS that is another VFS in all but one thing: what a transaction
 // writes to its write-ahead log is gathered in memory and written in a few
-// large writes when the transaction commits, where SQLite makes two system
-// calls for every page (the frame's header, then the page). With a commit
-// per batch of deliveries, those calls were a tenth of ingest's CPU
-// (bench/README.md). Every other file, and every read, passes straight through.
+// large writes when its last frame is written, where SQLite makes two system
+// calls for every page (the frame's header, then the page); bench/README.md
+// says what that cost ingest. Every other file, and every read, passes
+// straight through.
 //
-// Transparent whatever the connection's synchronous setting: the frames of a
-// transaction are in the file before SQLite's write of its last frame
-// returns, so before the log's index names them to any reader; and before
-// any read, sync, truncation or size of the log.
+// Transparent whatever the connection's synchronous setting: a commit's
+// frames are in the file before SQLite's write of its last page returns, so
+// before the log's index names them to any reader; what a rollback leaves
+// buffered is dropped when the transaction gives up the log's write lock;
+// and a read, sync, truncation or size of the log, or a write that is not an
+// append, sends the buffer first. A log without power-safe overwrite (the
+// `psow=0` URI parameter) is written through.
 class WalBufferVfs {
 public:
     // Registers the VFS as `name`, over `under`; unregistered when destroyed,

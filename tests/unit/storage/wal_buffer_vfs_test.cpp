@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include <Poco/File.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -17,7 +18,10 @@ namespace {
 // adds some N frames to the log.
 constexpr int kRowBytes = 3000;
 
-std::string rowData(int n) { return std::string(kRowBytes, static_cast<char>('a' + n % 26)); }
+// Row `n`'s data as first written (version 0) and as updated (1).
+std::string rowData(int n, int version = 0) {
+    return std::string(kRowBytes, static_cast<char>((version == 0 ? 'a' : 'A') + n % 26));
+}
 
 // Write system calls this process has made so far, by all its threads.
 long writeCalls() {
@@ -31,9 +35,10 @@ long writeCalls() {
     return -1;
 }
 
-// `vfs` null: SQLite's default.
+// `vfs` null: SQLite's default. `path` may be a file: URI.
 SQLite::Database openLog(const std::string& path, const char* vfs, const char* synchronous) {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 0, vfs == nullptr ? "" : vfs);
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_URI, 0,
+                        vfs == nullptr ? "" : vfs);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(std::string("PRAGMA synchronous = ") + synchronous);
     db.exec("CREATE TABLE IF NOT EXISTS rows (n INTEGER PRIMARY KEY, data BLOB NOT NULL)");
@@ -57,13 +62,14 @@ void commitRows(SQLite::Database& db, int first, int count) {
     tx.commit();
 }
 
-// Every row of 0..count-1 is there, whole, as `db` reads the database.
-void expectRows(SQLite::Database& db, int count) {
+// Every row of 0..count-1 is there, whole, as `db` reads the database; those
+// below `updatedBelow` updated.
+void expectRows(SQLite::Database& db, int count, int updatedBelow = 0) {
     SQLite::Statement select(db, "SELECT n, data FROM rows ORDER BY n");
     int n = 0;
     while (select.executeStep()) {
         ASSERT_EQ(select.getColumn(0).getInt(), n);
-        ASSERT_EQ(select.getColumn(1).getString(), rowData(n)) << "row " << n;
+        ASSERT_EQ(select.getColumn(1).getString(), rowData(n, n < updatedBelow ? 1 : 0)) << "row " << n;
         ++n;
     }
     EXPECT_EQ(n, count);
@@ -103,6 +109,9 @@ TEST_P(WalBufferVfsSyncTest, AnotherConnectionReadsEachCommitOnceItEnds) {
     for (int commit = 1; commit <= 4; ++commit) {
         commitRows(writer, (commit - 1) * 10, 10);
         expectRows(reader, commit * 10);
+        // Another connection copies the log into the database and empties
+        // it: the writer's next commit starts it over.
+        if (commit == 2) SQLite::Database(path, SQLite::OPEN_READWRITE).exec("PRAGMA wal_checkpoint(TRUNCATE)");
     }
 }
 
@@ -122,6 +131,75 @@ TEST(WalBufferVfsTest, ATransactionReadsBackThePagesItSpilledToTheLog) {
     }
     SQLite::Database reopened(path, SQLite::OPEN_READONLY);
     expectRows(reopened, 200);
+}
+
+// Without power-safe overwrite SQLite pads a commit to the sector with copies
+// of its last frame and syncs in the middle of one of them.
+TEST(WalBufferVfsTest, ALogWithoutPowerSafeOverwriteIsReadWholeByAnotherConnection) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/slipway.db";
+    SQLite::Database writer = openLog("file:" + path + "?psow=0", walBufferVfs(), "FULL");
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    for (int commit = 1; commit <= 4; ++commit) {
+        commitRows(writer, (commit - 1) * 10, 10);
+        expectRows(reader, commit * 10);
+    }
+}
+
+// A transaction that writes a page again after spilling it to the log
+// rewrites that frame in place and then the checksums of every frame after
+// it, the commit frame's last: under synchronous=NORMAL no sync follows.
+TEST(WalBufferVfsTest, ACommitThatRewritesItsFramesIsWholeInTheLogFile) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/slipway.db";
+    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
+    writer.exec("PRAGMA cache_size = 10");
+    {
+        SQLite::Transaction tx(writer);
+        insertRows(writer, 0, 100);
+        SQLite::Statement update(writer, "UPDATE rows SET data = ? WHERE n = ?");
+        for (int n = 0; n < 50; ++n) {
+            const std::string data = rowData(n, 1);
+            update.bind(1, data.data(), static_cast<int>(data.size()));
+            update.bind(2, n);
+            update.exec();
+            update.reset();
+        }
+        tx.commit();
+    }
+    // What a crash would leave: the files as they are, the log recovered by
+    // checking each frame's checksum, up to the last commit whose sums hold.
+    const std::string copy = dir.path() + "/copy.db";
+    Poco::File(path).copyTo(copy);
+    Poco::File(path + "-wal").copyTo(copy + "-wal");
+    SQLite::Database recovered(copy, SQLite::OPEN_READWRITE);
+    expectRows(recovered, 100, 50);
+    // And the commit after it, of one frame, read by another connection.
+    commitRows(writer, 100, 1);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    expectRows(reader, 101, 50);
+}
+
+// Frames a rolled-back transaction spilled to the log are where the next
+// commit, by any connection, puts its own.
+TEST(WalBufferVfsTest, ARolledBackTransactionLeavesNothingToWriteOverTheNextCommit) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/slipway.db";
+    SQLite::Database writer = openLog(path, walBufferVfs(), "FULL");
+    writer.exec("PRAGMA cache_size = 10");
+    // The pages the rollback reads back come from the database file, not the
+    // log: nothing reads the log, which would write what it buffers, until
+    // after the other connection's commit.
+    writer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    {
+        SQLite::Transaction rolledBack(writer);
+        insertRows(writer, 0, 25);
+    }
+    SQLite::Database other = openLog(path, nullptr, "FULL");
+    commitRows(other, 0, 40);
+    EXPECT_EQ(writer.execAndGet("SELECT count(*) FROM rows").getInt(), 40);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    expectRows(reader, 40);
 }
 
 }  // namespace
