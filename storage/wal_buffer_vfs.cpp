@@ -56,15 +56,15 @@ BufferedFile* self(sqlite3_file* file) { return reinterpret_cast<BufferedFile*>(
 const sqlite3_io_methods* realMethods(sqlite3_file* file) { return self(file)->real->pMethods; }
 
 // Writes what is buffered to the log, in one system call where the kernel
-// takes it whole. Only frames of the transaction being written can be in
-// the buffer (a commit's are written at its last page, a rolled-back one's
-// dropped), so a failed write fails that transaction: the buffer is dropped,
-// and the log's index never names those frames.
+// takes it whole. A failed write keeps the buffer: the caller fails with the
+// error, and SQLite may go on with the transaction (a read that failed this
+// way fails only its statement), whose frames must still reach the file; a
+// rollback drops them at the write lock's release.
 int flush(BufferedFile* f) {
     if (f->used == 0) return SQLITE_OK;
-    const int used = f->used;
-    f->used = 0;
-    return f->real->pMethods->xWrite(f->real, f->buffer, used, f->start);
+    const int rc = f->real->pMethods->xWrite(f->real, f->buffer, f->used, f->start);
+    if (rc == SQLITE_OK) f->used = 0;
+    return rc;
 }
 
 int xClose(sqlite3_file* file) {

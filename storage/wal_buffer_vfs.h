@@ -19,7 +19,11 @@ namespace slipway {
 // buffered is dropped when the transaction gives up the log's write lock;
 // and a read, sync, truncation or size of the log, or a write that is not an
 // append, sends the buffer first. A log without power-safe overwrite (the
-// `psow=0` URI parameter) is written through.
+// `psow=0` URI parameter) is written through. Not covered: a connection
+// that leaves exclusive locking mode after a rollback (SQLite takes no
+// shared-memory locks in it, so the rollback's frames stay buffered, to be
+// written at its next use of the log, perhaps over another connection's
+// commit); slipway never sets locking_mode.
 class WalBufferVfs {
 public:
     // Registers the VFS as `name`, over `under`; unregistered when destroyed,

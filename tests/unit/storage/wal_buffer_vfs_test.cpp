@@ -146,6 +146,15 @@ TEST(WalBufferVfsTest, ALogWithoutPowerSafeOverwriteIsReadWholeByAnotherConnecti
     }
 }
 
+// What a crash would leave of the database at `path`: its files copied as
+// they are, opened at `copy`, which recovers the log by checking each frame's
+// checksum, up to the last commit whose sums hold.
+SQLite::Database crashCopy(const std::string& path, const std::string& copy) {
+    Poco::File(path).copyTo(copy);
+    Poco::File(path + "-wal").copyTo(copy + "-wal");
+    return SQLite::Database(copy, SQLite::OPEN_READWRITE);
+}
+
 // A transaction that writes a page again after spilling it to the log
 // rewrites that frame in place and then the checksums of every frame after
 // it, the commit frame's last: under synchronous=NORMAL no sync follows.
@@ -167,14 +176,9 @@ TEST(WalBufferVfsTest, ACommitThatRewritesItsFramesIsWholeInTheLogFile) {
         }
         tx.commit();
     }
-    // What a crash would leave: the files as they are, the log recovered by
-    // checking each frame's checksum, up to the last commit whose sums hold.
-    const std::string copy = dir.path() + "/copy.db";
-    Poco::File(path).copyTo(copy);
-    Poco::File(path + "-wal").copyTo(copy + "-wal");
-    SQLite::Database recovered(copy, SQLite::OPEN_READWRITE);
+    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
     expectRows(recovered, 100, 50);
-    // And the commit after it, of one frame, read by another connection.
+    // And the small commit after it, read by another connection.
     commitRows(writer, 100, 1);
     SQLite::Database reader(path, SQLite::OPEN_READONLY);
     expectRows(reader, 101, 50);
@@ -200,6 +204,48 @@ TEST(WalBufferVfsTest, ARolledBackTransactionLeavesNothingToWriteOverTheNextComm
     EXPECT_EQ(writer.execAndGet("SELECT count(*) FROM rows").getInt(), 40);
     SQLite::Database reader(path, SQLite::OPEN_READONLY);
     expectRows(reader, 40);
+}
+
+// ROLLBACK TO takes the log back to the savepoint's frame: the frames after
+// it are written again, over the ones the rollback undid.
+TEST(WalBufferVfsTest, FramesWrittenAgainAfterARollbackToASavepointAreTheOnesCommitted) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/slipway.db";
+    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
+    writer.exec("PRAGMA cache_size = 10");
+    {
+        SQLite::Transaction tx(writer);
+        insertRows(writer, 0, 40);
+        writer.exec("SAVEPOINT undone");
+        insertRows(writer, 100, 40);
+        writer.exec("ROLLBACK TO undone");
+        insertRows(writer, 40, 20);
+        tx.commit();
+    }
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    expectRows(reader, 60);
+    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
+    expectRows(recovered, 60);
+}
+
+// Another connection empties the log and starts it over with fewer frames
+// than the writer last appended: the writer's next frames come before where
+// its own last ones ended.
+TEST(WalBufferVfsTest, ALogAnotherConnectionStartedOverTakesTheWritersNextCommit) {
+    testing::TempDir dir;
+    const std::string path = dir.path() + "/slipway.db";
+    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
+    commitRows(writer, 0, 40);
+    {
+        SQLite::Database other = openLog(path, nullptr, "NORMAL");
+        other.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        commitRows(other, 40, 2);
+    }
+    commitRows(writer, 42, 10);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    expectRows(reader, 52);
+    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
+    expectRows(recovered, 52);
 }
 
 }  // namespace
