@@ -76,6 +76,20 @@ void expectRows(SQLite::Database& db, int count, int updatedBelow = 0) {
     EXPECT_EQ(db.execAndGet("PRAGMA quick_check").getString(), "ok");
 }
 
+// A log with a cache of 10 pages: a transaction of more spills its pages to
+// the log before it commits.
+SQLite::Database openSpilling(const std::string& path, const char* synchronous) {
+    SQLite::Database db = openLog(path, walBufferVfs(), synchronous);
+    db.exec("PRAGMA cache_size = 10");
+    return db;
+}
+
+class WalBufferVfsTest : public ::testing::Test {
+protected:
+    testing::TempDir dir_;
+    const std::string path_ = dir_.path() + "/slipway.db";
+};
+
 // Write calls made by one commit of `rows` rows to the database at `path`.
 long writesOfACommit(const std::string& path, const char* vfs, int rows) {
     SQLite::Database db = openLog(path, vfs, "FULL");
@@ -85,61 +99,52 @@ long writesOfACommit(const std::string& path, const char* vfs, int rows) {
     return writeCalls() - before;
 }
 
-TEST(WalBufferVfsTest, ACommitReachesTheLogInAFewWritesNotTwoPerPage) {
-    testing::TempDir dir;
+TEST_F(WalBufferVfsTest, ACommitReachesTheLogInAFewWritesNotTwoPerPage) {
     // 100 frames, 400 KiB: more than one write can carry.
-    const long unbuffered = writesOfACommit(dir.path() + "/plain.db", nullptr, 100);
-    const long buffered = writesOfACommit(dir.path() + "/buffered.db", walBufferVfs(), 100);
+    const long unbuffered = writesOfACommit(dir_.path() + "/plain.db", nullptr, 100);
+    const long buffered = writesOfACommit(dir_.path() + "/buffered.db", walBufferVfs(), 100);
     EXPECT_GE(unbuffered, 200) << "SQLite writes a frame's header and its page apart: the count must see them";
     EXPECT_LE(buffered, 5);
-    SQLite::Database reader(dir.path() + "/buffered.db", SQLite::OPEN_READONLY);
+    SQLite::Database reader(dir_.path() + "/buffered.db", SQLite::OPEN_READONLY);
     expectRows(reader, 101);
 }
 
 // Whatever the connection syncs, a commit's frames are in the file before
 // another connection can be told of them: this reader (SQLite's default VFS,
 // as the checkpointer's connection) reads them from the file.
-class WalBufferVfsSyncTest : public ::testing::TestWithParam<const char*> {};
+class WalBufferVfsSyncTest : public WalBufferVfsTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(WalBufferVfsSyncTest, AnotherConnectionReadsEachCommitOnceItEnds) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog(path, walBufferVfs(), GetParam());
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    SQLite::Database writer = openLog(path_, walBufferVfs(), GetParam());
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     for (int commit = 1; commit <= 4; ++commit) {
         commitRows(writer, (commit - 1) * 10, 10);
         expectRows(reader, commit * 10);
         // Another connection copies the log into the database and empties
         // it: the writer's next commit starts it over.
-        if (commit == 2) SQLite::Database(path, SQLite::OPEN_READWRITE).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        if (commit == 2) SQLite::Database(path_, SQLite::OPEN_READWRITE).exec("PRAGMA wal_checkpoint(TRUNCATE)");
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(Synchronous, WalBufferVfsSyncTest, ::testing::Values("OFF", "NORMAL", "FULL"));
 
-TEST(WalBufferVfsTest, ATransactionReadsBackThePagesItSpilledToTheLog) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
+TEST_F(WalBufferVfsTest, ATransactionReadsBackThePagesItSpilledToTheLog) {
     {
-        SQLite::Database db = openLog(path, walBufferVfs(), "FULL");
-        // A cache of 10 pages: 200 new pages spill to the log before the commit.
-        db.exec("PRAGMA cache_size = 10");
+        SQLite::Database db = openSpilling(path_, "FULL");
         SQLite::Transaction tx(db);
         insertRows(db, 0, 200);
         expectRows(db, 200);
         tx.commit();
     }
-    SQLite::Database reopened(path, SQLite::OPEN_READONLY);
+    SQLite::Database reopened(path_, SQLite::OPEN_READONLY);
     expectRows(reopened, 200);
 }
 
 // Without power-safe overwrite SQLite pads a commit to the sector with copies
 // of its last frame and syncs in the middle of one of them.
-TEST(WalBufferVfsTest, ALogWithoutPowerSafeOverwriteIsReadWholeByAnotherConnection) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog("file:" + path + "?psow=0", walBufferVfs(), "FULL");
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+TEST_F(WalBufferVfsTest, ALogWithoutPowerSafeOverwriteIsReadWholeByAnotherConnection) {
+    SQLite::Database writer = openLog("file:" + path_ + "?psow=0", walBufferVfs(), "FULL");
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     for (int commit = 1; commit <= 4; ++commit) {
         commitRows(writer, (commit - 1) * 10, 10);
         expectRows(reader, commit * 10);
@@ -158,11 +163,8 @@ SQLite::Database crashCopy(const std::string& path, const std::string& copy) {
 // A transaction that writes a page again after spilling it to the log
 // rewrites that frame in place and then the checksums of every frame after
 // it, the commit frame's last: under synchronous=NORMAL no sync follows.
-TEST(WalBufferVfsTest, ACommitThatRewritesItsFramesIsWholeInTheLogFile) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
-    writer.exec("PRAGMA cache_size = 10");
+TEST_F(WalBufferVfsTest, ACommitThatRewritesItsFramesIsWholeInTheLogFile) {
+    SQLite::Database writer = openSpilling(path_, "NORMAL");
     {
         SQLite::Transaction tx(writer);
         insertRows(writer, 0, 100);
@@ -176,21 +178,18 @@ TEST(WalBufferVfsTest, ACommitThatRewritesItsFramesIsWholeInTheLogFile) {
         }
         tx.commit();
     }
-    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
+    SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy.db");
     expectRows(recovered, 100, 50);
     // And the small commit after it, read by another connection.
     commitRows(writer, 100, 1);
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     expectRows(reader, 101, 50);
 }
 
 // Frames a rolled-back transaction spilled to the log are where the next
 // commit, by any connection, puts its own.
-TEST(WalBufferVfsTest, ARolledBackTransactionLeavesNothingToWriteOverTheNextCommit) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog(path, walBufferVfs(), "FULL");
-    writer.exec("PRAGMA cache_size = 10");
+TEST_F(WalBufferVfsTest, ARolledBackTransactionLeavesNothingToWriteOverTheNextCommit) {
+    SQLite::Database writer = openSpilling(path_, "FULL");
     // The pages the rollback reads back come from the database file, not the
     // log: nothing reads the log, which would write what it buffers, until
     // after the other connection's commit.
@@ -199,20 +198,17 @@ TEST(WalBufferVfsTest, ARolledBackTransactionLeavesNothingToWriteOverTheNextComm
         SQLite::Transaction rolledBack(writer);
         insertRows(writer, 0, 25);
     }
-    SQLite::Database other = openLog(path, nullptr, "FULL");
+    SQLite::Database other = openLog(path_, nullptr, "FULL");
     commitRows(other, 0, 40);
     EXPECT_EQ(writer.execAndGet("SELECT count(*) FROM rows").getInt(), 40);
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     expectRows(reader, 40);
 }
 
 // ROLLBACK TO takes the log back to the savepoint's frame: the frames after
 // it are written again, over the ones the rollback undid.
-TEST(WalBufferVfsTest, FramesWrittenAgainAfterARollbackToASavepointAreTheOnesCommitted) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
-    writer.exec("PRAGMA cache_size = 10");
+TEST_F(WalBufferVfsTest, FramesWrittenAgainAfterARollbackToASavepointAreTheOnesCommitted) {
+    SQLite::Database writer = openSpilling(path_, "NORMAL");
     {
         SQLite::Transaction tx(writer);
         insertRows(writer, 0, 40);
@@ -222,29 +218,27 @@ TEST(WalBufferVfsTest, FramesWrittenAgainAfterARollbackToASavepointAreTheOnesCom
         insertRows(writer, 40, 20);
         tx.commit();
     }
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     expectRows(reader, 60);
-    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
+    SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy.db");
     expectRows(recovered, 60);
 }
 
 // Another connection empties the log and starts it over with fewer frames
 // than the writer last appended: the writer's next frames come before where
 // its own last ones ended.
-TEST(WalBufferVfsTest, ALogAnotherConnectionStartedOverTakesTheWritersNextCommit) {
-    testing::TempDir dir;
-    const std::string path = dir.path() + "/slipway.db";
-    SQLite::Database writer = openLog(path, walBufferVfs(), "NORMAL");
+TEST_F(WalBufferVfsTest, ALogAnotherConnectionStartedOverTakesTheWritersNextCommit) {
+    SQLite::Database writer = openLog(path_, walBufferVfs(), "NORMAL");
     commitRows(writer, 0, 40);
     {
-        SQLite::Database other = openLog(path, nullptr, "NORMAL");
+        SQLite::Database other = openLog(path_, nullptr, "NORMAL");
         other.exec("PRAGMA wal_checkpoint(TRUNCATE)");
         commitRows(other, 40, 2);
     }
     commitRows(writer, 42, 10);
-    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
     expectRows(reader, 52);
-    SQLite::Database recovered = crashCopy(path, dir.path() + "/copy.db");
+    SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy.db");
     expectRows(recovered, 52);
 }
 
