@@ -9,7 +9,7 @@ namespace {
 
 // What one write to the log may carry: the default VFS writes at most
 // 128 KiB less a byte in a call (it masks a larger count, and then reports
-// the disk full). 30 frames of 4 KiB pages; a commit with more goes out in
+// the disk full). 29 frames of 4 KiB pages; a commit with more goes out in
 // several writes, still in order.
 constexpr int kCapacity = 120 * 1024;
 
@@ -43,8 +43,8 @@ struct BufferedFile {
     char* buffer;            // kCapacity bytes once the log is first written, else null
     sqlite3_int64 start;     // file offset of buffer[0]
     int used;
-    // Where the log's next frame goes as its own appends tell, -1 when they
-    // do not (opened, or a transaction rolled back).
+    // Where the log's next frame goes as this transaction's appends tell, -1
+    // when they do not (opened, or at the end of every write transaction).
     sqlite3_int64 appendAt;
     // Where the page of a committing frame whose header was just appended
     // goes, -1 when the last write was no such header.
@@ -57,9 +57,9 @@ const sqlite3_io_methods* realMethods(sqlite3_file* file) { return self(file)->r
 
 // Writes what is buffered to the log, in one system call where the kernel
 // takes it whole. A failed write keeps the buffer: the caller fails with the
-// error, and SQLite may go on with the transaction (a read that failed this
-// way fails only its statement), whose frames must still reach the file; a
-// rollback drops them at the write lock's release.
+// error, and SQLite may go on with the transaction (a statement that fails
+// with SQLITE_FULL may be undone alone), whose frames must still reach the
+// file; a rollback drops them at the write lock's release.
 int flush(BufferedFile* f) {
     if (f->used == 0) return SQLITE_OK;
     const int rc = f->real->pMethods->xWrite(f->real, f->buffer, f->used, f->start);
@@ -111,7 +111,15 @@ int xWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offse
     f->appendAt = offset + amount;
     // The transaction's last page: into the file now, before SQLite names its
     // frames in the log's index, where another connection would read them.
-    if (completesCommit) return flush(f);
+    // If that fails, SQLite rolls the transaction back and the caller is told
+    // it failed: its frames are dropped, never to be written by a later flush
+    // (the rollback reads pages back) as a whole commit past the log's end,
+    // which recovery after a crash would bring back.
+    if (completesCommit) {
+        const int rc = flush(f);
+        if (rc != SQLITE_OK) f->used = 0;
+        return rc;
+    }
     if (amount == kFrameHeaderBytes && commitsATransaction(data)) f->commitPageAt = offset + amount;
     return SQLITE_OK;
 }

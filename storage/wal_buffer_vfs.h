@@ -14,11 +14,13 @@ namespace slipway {
 // straight through.
 //
 // Transparent whatever the connection's synchronous setting: a commit's
-// frames are in the file before SQLite's write of its last page returns, so
+// frames are in the file once SQLite's write of its last page succeeds, so
 // before the log's index names them to any reader; what a rollback leaves
 // buffered is dropped when the transaction gives up the log's write lock;
-// and a read, sync, truncation or size of the log, or a write that is not an
-// append, sends the buffer first. A log without power-safe overwrite (the
+// a commit whose last write fails is dropped too, so that no later write
+// puts it whole in the file; and a read, sync, truncation, size or file
+// control of the log, or any write that does not continue the buffer, sends
+// the buffer first. A log without power-safe overwrite (the
 // `psow=0` URI parameter) is written through. Not covered: a connection
 // that leaves exclusive locking mode after a rollback (SQLite takes no
 // shared-memory locks in it, so the rollback's frames stay buffered, to be

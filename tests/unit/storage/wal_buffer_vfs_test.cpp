@@ -1,5 +1,7 @@
 #include "storage/wal_buffer_vfs.h"
 
+#include <atomic>
+#include <cerrno>
 #include <fstream>
 #include <string>
 
@@ -8,6 +10,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "tests/support/temp_dir.h"
 
@@ -76,8 +80,8 @@ void expectRows(SQLite::Database& db, int count, int updatedBelow = 0) {
     EXPECT_EQ(db.execAndGet("PRAGMA quick_check").getString(), "ok");
 }
 
-// A log with a cache of 10 pages: a transaction of more spills its pages to
-// the log before it commits.
+// A connection with a cache of 10 pages: a transaction of more spills its
+// pages to the log before it commits.
 SQLite::Database openSpilling(const std::string& path, const char* synchronous) {
     SQLite::Database db = openLog(path, walBufferVfs(), synchronous);
     db.exec("PRAGMA cache_size = 10");
@@ -225,8 +229,8 @@ TEST_F(WalBufferVfsTest, FramesWrittenAgainAfterARollbackToASavepointAreTheOnesC
 }
 
 // Another connection empties the log and starts it over with fewer frames
-// than the writer last appended: the writer's next frames come before where
-// its own last ones ended.
+// than the writer last appended: the writer's next commit goes after that
+// connection's frames, before where its own last ones ended.
 TEST_F(WalBufferVfsTest, ALogAnotherConnectionStartedOverTakesTheWritersNextCommit) {
     SQLite::Database writer = openLog(path_, walBufferVfs(), "NORMAL");
     commitRows(writer, 0, 40);
@@ -240,6 +244,51 @@ TEST_F(WalBufferVfsTest, ALogAnotherConnectionStartedOverTakesTheWritersNextComm
     expectRows(reader, 52);
     SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy.db");
     expectRows(recovered, 52);
+}
+
+// Fails the next write of SQLite's default VFS, once, as a failing disk
+// would: through the VFS's own hook for its system calls.
+class FailTheNextWrite {
+public:
+    FailTheNextWrite() : vfs_(sqlite3_vfs_find(nullptr)) {
+        armed_ = true;
+        vfs_->xSetSystemCall(vfs_, "pwrite64", reinterpret_cast<sqlite3_syscall_ptr>(&pwriteFailingOnce));
+    }
+    ~FailTheNextWrite() { vfs_->xSetSystemCall(vfs_, "pwrite64", nullptr); }  // back to the default
+    FailTheNextWrite(const FailTheNextWrite&) = delete;
+    FailTheNextWrite& operator=(const FailTheNextWrite&) = delete;
+
+private:
+    static ssize_t pwriteFailingOnce(int fd, const void* data, size_t size, off64_t offset) {
+        if (armed_.exchange(false)) {
+            errno = EIO;
+            return -1;
+        }
+        return ::pwrite64(fd, data, size, offset);
+    }
+
+    static inline std::atomic<bool> armed_{false};
+    sqlite3_vfs* vfs_;
+};
+
+// The commit's one write fails; the rollback that follows reads pages back
+// from the log, which must not then write the failed commit after all.
+TEST_F(WalBufferVfsTest, ACommitWhoseWriteFailedIsNotInTheLogAfterwards) {
+    SQLite::Database writer = openLog(path_, walBufferVfs(), "NORMAL");
+    commitRows(writer, 0, 10);
+    {
+        FailTheNextWrite failing;
+        EXPECT_THROW(commitRows(writer, 10, 10), SQLite::Exception);
+    }
+    {
+        SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy.db");
+        expectRows(recovered, 10);
+    }
+    commitRows(writer, 10, 5);
+    SQLite::Database reader(path_, SQLite::OPEN_READONLY);
+    expectRows(reader, 15);
+    SQLite::Database recovered = crashCopy(path_, dir_.path() + "/copy-after.db");
+    expectRows(recovered, 15);
 }
 
 }  // namespace
