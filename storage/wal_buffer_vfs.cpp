@@ -2,7 +2,9 @@
 
 #include <cstring>
 #include <stdexcept>
-#include <utility>
+#include <string>
+
+#include <sqlite3.h>
 
 namespace slipway {
 namespace {
@@ -256,40 +258,43 @@ int xCurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) {
     return realVfs(vfs)->xCurrentTimeInt64(realVfs(vfs), out);
 }
 
-}  // namespace
-
-WalBufferVfs::WalBufferVfs(std::string name, sqlite3_vfs* under) : name_(std::move(name)) {
-    if (under == nullptr) throw std::runtime_error("no SQLite VFS to build " + name_ + " on");
-    vfs_.iVersion = 2;
-    vfs_.szOsFile = static_cast<int>(sizeof(BufferedFile)) + under->szOsFile;
-    vfs_.mxPathname = under->mxPathname;
-    vfs_.zName = name_.c_str();
-    vfs_.pAppData = under;
-    vfs_.xOpen = xOpen;
-    vfs_.xDelete = xDelete;
-    vfs_.xAccess = xAccess;
-    vfs_.xFullPathname = xFullPathname;
-    vfs_.xDlOpen = xDlOpen;
-    vfs_.xDlError = xDlError;
-    vfs_.xDlSym = xDlSym;
-    vfs_.xDlClose = xDlClose;
-    vfs_.xRandomness = xRandomness;
-    vfs_.xSleep = xSleep;
-    vfs_.xCurrentTime = xCurrentTime;
-    vfs_.xGetLastError = xGetLastError;
-    vfs_.xCurrentTimeInt64 = xCurrentTimeInt64;
-    const int rc = sqlite3_vfs_register(&vfs_, 0);
+// The VFS over SQLite's default one, registered as "slipway-wal-buffer".
+// Static: it stays registered while any connection may use it, to the end
+// of the process.
+sqlite3_vfs* registerOverDefault() {
+    sqlite3_vfs* under = sqlite3_vfs_find(nullptr);
+    if (under == nullptr) throw std::runtime_error("SQLite has no default VFS to buffer the write-ahead log over");
+    static sqlite3_vfs vfs{};
+    vfs.iVersion = 2;
+    vfs.szOsFile = static_cast<int>(sizeof(BufferedFile)) + under->szOsFile;
+    vfs.mxPathname = under->mxPathname;
+    vfs.zName = "slipway-wal-buffer";
+    vfs.pAppData = under;
+    vfs.xOpen = xOpen;
+    vfs.xDelete = xDelete;
+    vfs.xAccess = xAccess;
+    vfs.xFullPathname = xFullPathname;
+    vfs.xDlOpen = xDlOpen;
+    vfs.xDlError = xDlError;
+    vfs.xDlSym = xDlSym;
+    vfs.xDlClose = xDlClose;
+    vfs.xRandomness = xRandomness;
+    vfs.xSleep = xSleep;
+    vfs.xCurrentTime = xCurrentTime;
+    vfs.xGetLastError = xGetLastError;
+    vfs.xCurrentTimeInt64 = xCurrentTimeInt64;
+    const int rc = sqlite3_vfs_register(&vfs, 0);
     if (rc != SQLITE_OK) {
-        throw std::runtime_error("registering the SQLite VFS " + name_ + ": " + sqlite3_errstr(rc));
+        throw std::runtime_error(std::string("registering the SQLite VFS slipway-wal-buffer: ") + sqlite3_errstr(rc));
     }
+    return &vfs;
 }
 
-WalBufferVfs::~WalBufferVfs() { sqlite3_vfs_unregister(&vfs_); }
+}  // namespace
 
 const char* walBufferVfs() {
-    // Never destroyed: a connection may still be open when the process exits.
-    static const WalBufferVfs* const vfs = new WalBufferVfs("slipway-wal-buffer", sqlite3_vfs_find(nullptr));
-    return vfs->name();
+    static sqlite3_vfs* const vfs = registerOverDefault();
+    return vfs->zName;
 }
 
 }  // namespace slipway

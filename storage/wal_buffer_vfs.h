@@ -1,12 +1,8 @@
 #pragma once
 
-#include <string>
-
-#include <sqlite3.h>
-
 namespace slipway {
 
-// A SQLite VFS that is another VFS in all but one thing: what a transaction
+// A SQLite VFS that is the default VFS in all but one thing: what a transaction
 // writes to its write-ahead log is gathered in memory and written in a few
 // large writes when its last frame is written, where SQLite makes two system
 // calls for every page (the frame's header, then the page); bench/README.md
@@ -20,29 +16,14 @@ namespace slipway {
 // a commit whose last write fails is dropped too, so that no later write
 // puts it whole in the file; and a read, sync, truncation, size or file
 // control of the log, or any write that does not continue the buffer, sends
-// the buffer first. A log without power-safe overwrite (the
-// `psow=0` URI parameter) is written through. Not covered: a connection
-// that leaves exclusive locking mode after a rollback (SQLite takes no
-// shared-memory locks in it, so the rollback's frames stay buffered, to be
-// written at its next use of the log, perhaps over another connection's
-// commit); slipway never sets locking_mode.
-class WalBufferVfs {
-public:
-    // Registers the VFS as `name`, over `under`; unregistered when destroyed,
-    // which must be after every connection that uses it has closed.
-    WalBufferVfs(std::string name, sqlite3_vfs* under);
-    ~WalBufferVfs();
-    WalBufferVfs(const WalBufferVfs&) = delete;
-    WalBufferVfs& operator=(const WalBufferVfs&) = delete;
-
-    const char* name() const { return name_.c_str(); }
-
-private:
-    std::string name_;
-    sqlite3_vfs vfs_{};
-};
-
-// The process's WalBufferVfs over SQLite's default VFS, registered on the
+// the buffer first. A log without power-safe overwrite (the `psow=0` URI
+// parameter) is written through. Not covered: a connection that leaves
+// exclusive locking mode after a rollback (SQLite takes no shared-memory
+// locks in it, so the rollback's frames stay buffered, to be written at its
+// next use of the log, perhaps over another connection's commit); slipway
+// never sets locking_mode.
+//
+// Returns the VFS's name, registering it over SQLite's default VFS on the
 // first call: the name to open slipway's database with.
 const char* walBufferVfs();
 
