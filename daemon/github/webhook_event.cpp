@@ -1,6 +1,7 @@
 #include "daemon/github/webhook_event.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <climits>
 #include <new>
@@ -29,8 +30,8 @@ constexpr std::size_t kKeptParserBytes = 64 * 1024;
 std::string jsonText(const std::string& contentType, std::string body) {
     std::string type;
     try {
-        type = Poco::toLower(Poco::Net::MediaType(contentType).getType() + "/" +
-                             Poco::Net::MediaType(contentType).getSubType());
+        const Poco::Net::MediaType media(contentType);
+        type = Poco::toLower(media.getType() + "/" + media.getSubType());
     } catch (const Poco::Exception&) {
         throw WebhookError("Content-Type '" + contentType + "' cannot be parsed");
     }
@@ -53,80 +54,73 @@ std::string jsonText(const std::string& contentType, std::string body) {
 
 using simdjson::dom::element;
 
-// The last member named `key`: JSON leaves a name given twice to the reader,
-// and slipway takes the later value whole, as a parsed object keeps it.
-std::optional<element> lastMember(simdjson::dom::object object, std::string_view key) {
-    std::optional<element> found;
+// A member slipway reads, found or not, with its path ("pull_request.base")
+// for the error that names it.
+struct Member {
+    std::optional<element> value;
+    std::string_view path;
+
+    bool absent() const { return !value; }
+    bool null() const { return !value || value->is_null(); }
+
+    // Its value; missing, or not of the kind wanted, is an error naming it.
+    element as(simdjson::dom::element_type type, const char* what) const {
+        if (!value) throw WebhookError("missing " + std::string(path));
+        if (value->type() != type) throw WebhookError(std::string(path) + " must be " + what);
+        return *value;
+    }
+    std::string string() const {
+        return std::string(as(simdjson::dom::element_type::STRING, "a string").get_string().value_unsafe());
+    }
+    bool boolean() const { return as(simdjson::dom::element_type::BOOL, "true or false").get_bool().value_unsafe(); }
+    simdjson::dom::object object() const {
+        return as(simdjson::dom::element_type::OBJECT, "an object").get_object().value_unsafe();
+    }
+};
+
+// The members of `object` at `paths`, each path's last name looked up among
+// the object's own members (never deeper, so that a key with a dot never
+// passes for a path), all in one pass over them. JSON leaves a name given
+// twice to the reader: slipway takes the later value whole, as a parsed
+// object keeps it.
+template <std::size_t N>
+std::array<Member, N> membersOf(simdjson::dom::object object, const std::array<std::string_view, N>& paths) {
+    std::array<Member, N> members;
+    std::array<std::string_view, N> names;
+    for (std::size_t i = 0; i < N; ++i) {
+        members[i].path = paths[i];
+        const std::size_t dot = paths[i].rfind('.');
+        names[i] = dot == std::string_view::npos ? paths[i] : paths[i].substr(dot + 1);
+    }
     for (const simdjson::dom::key_value_pair field : object) {
-        if (field.key == key) found = field.value;
+        for (std::size_t i = 0; i < N; ++i) {
+            if (field.key == names[i]) members[i].value = field.value;
+        }
     }
-    return found;
+    return members;
 }
 
-// The value at a path of object members ("pull_request.base.ref"); nullopt
-// when a member on the way is missing or not an object. Matched member by
-// member, so that a key with a dot never passes for a path
-// ("repository.full_name" at the top level).
-std::optional<element> at(element root, std::string_view path) {
-    element current = root;
-    while (true) {
-        const std::size_t dot = path.find('.');
-        simdjson::dom::object object;
-        if (current.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
-        const std::optional<element> member = lastMember(object, path.substr(0, dot));
-        if (!member || dot == std::string_view::npos) return member;
-        current = *member;
-        path.remove_prefix(dot + 1);
-    }
-}
-
-// A member that was read: missing, or not of the kind wanted, is an error naming it.
-element member(element root, const std::string& path, simdjson::dom::element_type type, const char* what) {
-    const std::optional<element> found = at(root, path);
-    if (!found) throw WebhookError("missing " + path);
-    if (found->type() != type) throw WebhookError(path + " must be " + what);
-    return *found;
-}
-
-std::string stringAt(element root, const std::string& path) {
-    return std::string(member(root, path, simdjson::dom::element_type::STRING, "a string").get_string().value_unsafe());
-}
-
-bool boolAt(element root, const std::string& path) {
-    return member(root, path, simdjson::dom::element_type::BOOL, "true or false").get_bool().value_unsafe();
-}
-
-void objectAt(element root, const std::string& path) {
-    member(root, path, simdjson::dom::element_type::OBJECT, "an object");
-}
-
-bool isAbsent(element root, const std::string& path) { return !at(root, path); }
-
-bool isNull(element root, const std::string& path) {
-    const std::optional<element> found = at(root, path);
-    return !found || found->is_null();
-}
-
-void readPullRequest(element body, WebhookEvent& out) {
-    objectAt(body, "pull_request");
-    out.merged = !isNull(body, "pull_request.merged") && boolAt(body, "pull_request.merged");
-    objectAt(body, "pull_request.base");
-    out.branch = stringAt(body, "pull_request.base.ref");
+void readPullRequest(const Member& pullRequest, WebhookEvent& out) {
+    const auto [merged, base, mergeCommit] =
+        membersOf<3>(pullRequest.object(), {"pull_request.merged", "pull_request.base", "pull_request.merge_commit_sha"});
+    out.merged = !merged.null() && merged.boolean();
+    const auto [ref] = membersOf<1>(base.object(), {"pull_request.base.ref"});
+    out.branch = ref.string();
     if (out.action == "closed" && out.merged) {
-        if (isNull(body, "pull_request.merge_commit_sha")) throw WebhookError("pull_request.merge_commit_sha is null");
-        out.sha = stringAt(body, "pull_request.merge_commit_sha");
+        if (mergeCommit.null()) throw WebhookError("pull_request.merge_commit_sha is null");
+        out.sha = mergeCommit.string();
         if (!isCommitSha(out.sha)) {
             throw WebhookError("pull_request.merge_commit_sha is not 40 hex characters");
         }
     }
 }
 
-void readPush(element body, WebhookEvent& out) {
-    const std::string ref = stringAt(body, "ref");
+void readPush(const Member& ref, const Member& deleted, const Member& after, WebhookEvent& out) {
+    const std::string name = ref.string();
     static const std::string heads = "refs/heads/";
-    out.branch = ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : std::string();
-    out.deleted = !isAbsent(body, "deleted") && boolAt(body, "deleted");
-    out.sha = stringAt(body, "after");
+    out.branch = name.rfind(heads, 0) == 0 ? name.substr(heads.size()) : std::string();
+    out.deleted = !deleted.absent() && deleted.boolean();
+    out.sha = after.string();
     if (!isCommitSha(out.sha)) throw WebhookError("after is not 40 hex characters");
 }
 
@@ -166,11 +160,6 @@ bool isCommitSha(const std::string& sha) {
 
 WebhookEvent parseWebhook(const std::string& event, const std::string& contentType, std::string body) {
     std::string text = jsonText(contentType, std::move(body));
-    // simdjson would refuse it too, but not say where.
-    const std::string::size_type nul = text.find('\0');
-    if (nul != std::string::npos) {
-        throw WebhookError("body is not valid JSON: a NUL byte at byte " + std::to_string(nul));
-    }
     // The whole body is checked (its structure, every number and string,
     // and UTF-8 throughout), not only the values slipway reads. simdjson
     // reads whole blocks, up to SIMDJSON_PADDING bytes past the end: the
@@ -192,22 +181,33 @@ WebhookEvent parseWebhook(const std::string& event, const std::string& contentTy
     const simdjson::error_code error = parser->parse(text.data(), text.size(), false).get(root);
     // The document's buffers are allocated in the parse.
     if (error == simdjson::MEMALLOC) throw std::bad_alloc();
-    if (error != simdjson::SUCCESS) throw WebhookError(parseFailure(error));
+    if (error != simdjson::SUCCESS) {
+        // simdjson refuses a NUL byte anywhere (a control character in a
+        // string, no JSON outside one) but does not say where: looked for
+        // only in a body refused, not in every one.
+        const std::string::size_type nul = text.find('\0');
+        if (nul != std::string::npos) {
+            throw WebhookError("body is not valid JSON: a NUL byte at byte " + std::to_string(nul));
+        }
+        throw WebhookError(parseFailure(error));
+    }
     if (!root.is_object()) throw WebhookError("body must be a JSON object");
 
     WebhookEvent out;
     out.event = event;
-    if (!isAbsent(root, "action")) out.action = stringAt(root, "action");
-    if (!isAbsent(root, "repository")) {
-        objectAt(root, "repository");
-        out.repo = stringAt(root, "repository.full_name");
+    const auto [action, repository, pullRequest, ref, deleted, after] = membersOf<6>(
+        root.get_object().value_unsafe(), {"action", "repository", "pull_request", "ref", "deleted", "after"});
+    if (!action.absent()) out.action = action.string();
+    if (!repository.absent()) {
+        const auto [fullName] = membersOf<1>(repository.object(), {"repository.full_name"});
+        out.repo = fullName.string();
     } else if (event == "pull_request" || event == "push") {
         // Only these build, and only a repository says what. Others (ping,
         // an app's installation, an organization's events) may have none.
         throw WebhookError("missing repository");
     }
-    if (event == "pull_request") readPullRequest(root, out);
-    if (event == "push") readPush(root, out);
+    if (event == "pull_request") readPullRequest(pullRequest, out);
+    if (event == "push") readPush(ref, deleted, after, out);
     return out;
 }
 
