@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <Poco/Ascii.h>
 #include <Poco/String.h>
 
 namespace slipway {
@@ -25,6 +26,13 @@ bool isTokenChar(char c) {
 }
 
 bool isToken(std::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), isTokenChar); }
+
+// Field names compare without regard to case (RFC 9110, section 5.1).
+bool sameName(std::string_view name, std::string_view other) {
+    return name.size() == other.size() &&
+           std::equal(name.begin(), name.end(), other.begin(),
+                      [](char a, char b) { return Poco::Ascii::toLower(a) == Poco::Ascii::toLower(b); });
+}
 
 std::string_view trimmed(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -120,7 +128,7 @@ std::variant<RequestHead, FramingRefusal> frameRequest(std::string_view block, c
             return badRequest("a bare CR or NUL in the " + std::string(name) + " field");
         }
         head.request.add(std::string(name), std::string(value));
-        if (Poco::icompare(std::string(name), "Content-Length") == 0) {
+        if (sameName(name, "Content-Length")) {
             // A list of equal values ("42, 42") is one length (RFC 9110, section 8.6).
             std::string_view rest = value;
             while (true) {
@@ -129,9 +137,9 @@ std::variant<RequestHead, FramingRefusal> frameRequest(std::string_view block, c
                 if (comma == std::string_view::npos) break;
                 rest.remove_prefix(comma + 1);
             }
-        } else if (Poco::icompare(std::string(name), "Host") == 0) {
+        } else if (sameName(name, "Host")) {
             hosts.push_back(value);
-        } else if (Poco::icompare(std::string(name), "Transfer-Encoding") == 0) {
+        } else if (sameName(name, "Transfer-Encoding")) {
             transferEncoding = true;
             coding = Poco::toLower(std::string(value));
         }

@@ -55,6 +55,15 @@ TEST(RequestFraming, TakesALengthRepeatedWithTheSameValue) {
     EXPECT_EQ(std::get<RequestHead>(framed).request.getContentLength64(), 5);
 }
 
+TEST(RequestFraming, ReadsFieldNamesInAnyCase) {
+    // Field names are case-insensitive (RFC 9110, section 5.1): a smuggler's
+    // lower-case second length or coding counts as much as the first.
+    EXPECT_EQ(refusedWith("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ncontent-LENGTH: 6\r\n\r\n"), 400);
+    EXPECT_EQ(refusedWith("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\ntransfer-encoding: chunked\r\n\r\n"), 400);
+    EXPECT_EQ(refusedWith("GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n"), 400);
+    EXPECT_EQ(std::get<RequestHead>(frame("POST / HTTP/1.1\r\nHOST: a\r\ncontent-length: 7\r\n\r\n")).contentLength, 7u);
+}
+
 TEST(RequestFraming, RefusesALengthWithTransferEncoding) {
     EXPECT_EQ(refusedWith("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
 }
