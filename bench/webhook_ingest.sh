@@ -81,6 +81,11 @@ run_wrk() {
 # measure NAME PID READY_URL HOOK_URL: once PID answers READY_URL, reads its idle
 # memory, then runs wrk against HOOK_URL while sampling its RSS. Leaves idle_rss,
 # idle_anon, load_rss, hwm and wrk's fields in shell variables.
+# The CPU time a server has used, in clock ticks: its own, user and system,
+# and its children's it has waited for (webhook runs a command for each hook).
+cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
 measure() {
   local name=$1 pid=$2 sampler
   wait_for_http "$3"
@@ -91,7 +96,9 @@ measure() {
   rm -f "$work/stop"
   sample_rss "$pid" "$work/stop" "$work/rss" &
   sampler=$!
+  cpu_before=$(cpu_ticks "$pid")
   run_wrk "$name" "$4" "$connections"
+  cpu_after=$(cpu_ticks "$pid")
   touch "$work/stop"
   wait "$sampler"
   load_rss=$(cat "$work/rss")
@@ -100,10 +107,12 @@ measure() {
 
 # record TOOL DELIVERIES JOBS: appends the last measure's row to the results.
 record() {
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$connections" "$run" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$connections" "$run" \
     "$(awk -v n="$ok2xx" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')" "$p50_ms" "$p99_ms" "$ok2xx" \
     "$accepted202" "$((non2xx + connect_errors + read_errors + write_errors + timeouts))" "$wrapped" \
-    "$2" "$3" "$idle_rss" "$load_rss" "$hwm" "$idle_anon" "$idle_pss" >>"$results"
+    "$2" "$3" "$idle_rss" "$load_rss" "$hwm" "$idle_anon" "$idle_pss" \
+    "$(awk -v t=$((cpu_after - cpu_before)) -v hz="$ticks_per_second" -v n="$ok2xx" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')" \
+    >>"$results"
 }
 
 results=$work/results.tsv
@@ -168,9 +177,11 @@ mkdir -p bench/results
   echo "Medians, with the spread (min–max) over the runs in parentheses. wrk keeps every connection busy"
   echo "(a closed loop), so the mean latency is connections / throughput (Little's law); a p50 far below"
   echo "that would mean connections left waiting unanswered, which wrk's figures do not show."
+  echo "CPU: the server's user and system time over the run (and its commands', for webhook) per 2xx;"
+  echo "wrk shares the same cores, and a busy host raises it for the same binary (bench/README.md)."
   echo
-  echo "| server | connections | 2xx per second | p50 ms | p99 ms | mean ms by Little's law | non-2xx and socket errors | slipwayd/webhook (2xx/s) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| server | connections | 2xx per second | p50 ms | p99 ms | mean ms by Little's law | CPU µs per 2xx | non-2xx and socket errors | slipwayd/webhook (2xx/s) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for connections in 16 64; do
     base=$(col webhook "$connections" 4 | median)
     for tool in slipwayd webhook; do
@@ -181,6 +192,7 @@ mkdir -p bench/results
            "$(col "$tool" "$connections" 5 | median | xargs printf %.1f) ($(col "$tool" "$connections" 5 | spread %.1f)) |" \
            "$(col "$tool" "$connections" 6 | median | xargs printf %.1f) ($(col "$tool" "$connections" 6 | spread %.1f)) |" \
            "$(awk -v c="$connections" -v r="$rps" 'BEGIN {printf "%.1f", 1000 * c / r}') |" \
+           "$(col "$tool" "$connections" 18 | median | xargs printf %.0f) ($(col "$tool" "$connections" 18 | spread %.0f)) |" \
            "$(col "$tool" "$connections" 9 | median) | $ratio |"
     done
   done
