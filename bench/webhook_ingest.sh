@@ -78,14 +78,15 @@ run_wrk() {
   eval "$(grep '^RESULT' "$out" | cut -d' ' -f2-)"
 }
 
-# measure NAME PID READY_URL HOOK_URL: once PID answers READY_URL, reads its idle
-# memory, then runs wrk against HOOK_URL while sampling its RSS. Leaves idle_rss,
-# idle_anon, load_rss, hwm and wrk's fields in shell variables.
 # The CPU time a server has used, in clock ticks: its own, user and system,
 # and its children's it has waited for (webhook runs a command for each hook).
 cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
+# measure NAME PID READY_URL HOOK_URL: once PID answers READY_URL, reads its idle
+# memory, then runs wrk against HOOK_URL while sampling its RSS and counting
+# its CPU time. Leaves idle_rss, idle_anon, load_rss, hwm, cpu_before,
+# cpu_after and wrk's fields in shell variables.
 measure() {
   local name=$1 pid=$2 sampler
   wait_for_http "$3"
@@ -98,9 +99,11 @@ measure() {
   sampler=$!
   cpu_before=$(cpu_ticks "$pid")
   run_wrk "$name" "$4" "$connections"
-  cpu_after=$(cpu_ticks "$pid")
   touch "$work/stop"
   wait "$sampler"
+  # After the sampler has stopped: a server that died makes this fail, and
+  # the sampler must not be left running.
+  cpu_after=$(cpu_ticks "$pid")
   load_rss=$(cat "$work/rss")
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 }
@@ -164,6 +167,7 @@ done
 
 # column: 1 tool 2 connections 3 run 4 rps 5 p50 6 p99 7 ok2xx 8 202 9 errors 10 wrapped
 #         11 deliveries 12 jobs 13 idle_rss 14 load_rss 15 hwm 16 idle RssAnon 17 idle PSS
+#         18 CPU µs per 2xx
 col() { awk -F'\t' -v t="$1" -v c="$2" -v k="$3" '$1 == t && $2 == c {print $k}' "$results"; }
 out=bench/results/webhook-ingest.md
 mkdir -p bench/results
